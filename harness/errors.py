@@ -1,0 +1,40 @@
+"""Errors the user sees as one line: what went wrong, why, and what to do."""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """An error shown to the user as one line (the traceback only with -v).
+
+    ``hint`` says what to do about it; ``exit_code`` is what the command exits with.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+class UsageError(HarnessError):
+    """Bad input on the command line: an unknown id or workload name. Exit status 2."""
+
+    exit_code = 2
+
+
+class InterpreterNotFound(HarnessError):
+    """An interpreter that was asked for is not ready (as nox's InterpreterNotFound)."""
+
+
+class ProvisionError(HarnessError):
+    """A provisioning step failed: apt, a download, a checksum, a build, an image."""
+
+
+class WorkerError(HarnessError):
+    """A worker process crashed, hung, or printed something the runner cannot read."""
