@@ -1,0 +1,178 @@
+"""Entry points: ``nox -s compare`` (the main job), the CI matrix's ``bench``, tests and lint.
+
+Every session runs on the interpreter that runs nox (3.10+); the interpreters
+being compared are not nox's business: the harness finds and provisions them,
+so nox never looks for, nor downloads, another Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+import nox.command
+
+ROOT = Path(__file__).resolve().parent
+
+nox.options.sessions = ["compare"]
+# The compared interpreters are provisioned by the harness, never by nox: a
+# missing one is the harness's to report, and nox must not download Pythons.
+nox.options.error_on_missing_interpreters = False
+nox.options.download_python = "never"
+nox.options.reuse_venv = "yes"
+
+# One CI matrix job per id (``nox -s "bench(interpreter='3.13t')"`` or ``nox -t free-threaded``).
+BENCH_IDS = {
+    "2.7": "cpython",
+    "3.11": "cpython",
+    "3.12": "cpython",
+    "3.13": "cpython",
+    "3.14": "cpython",
+    "3.13t": "free-threaded",
+    "3.13t+gil": "free-threaded",
+    "3.14t": "free-threaded",
+    "3.14t+gil": "free-threaded",
+    "pypy3": "pypy",
+    "jython2.7": "jython",
+}
+
+# Debian packages the tests need beyond the interpreters (the browser test).
+TEST_APT_PACKAGES = ["chromium", "chromium-driver"]
+
+
+def _install(session: nox.Session, *extras: str) -> None:
+    """Install the harness (editable: the worker and workloads stay in the checkout)."""
+    spec = f".[{','.join(extras)}]" if extras else "."
+    session.install("-e", spec)
+
+
+def _apt_install(session: nox.Session, packages: list[str]) -> None:
+    """Install missing Debian packages when we are root on Debian; otherwise say what to run."""
+    missing = [
+        p
+        for p in packages
+        if subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", p], capture_output=True, text=True
+        ).stdout.strip()
+        != "install ok installed"
+    ] if shutil.which("dpkg-query") else packages
+    if not missing:
+        return
+    if not shutil.which("apt-get") or os.geteuid() != 0:
+        session.warn(f"missing {' '.join(missing)}: run 'apt-get install -y {' '.join(missing)}'")
+        return
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run("apt-get", "update", "-q", external=True, env=env)
+    session.run("apt-get", "install", "-y", "-q", *missing, external=True, env=env)
+
+
+def _machine_name() -> str:
+    """A folder name that says where a report was measured: OS, CPU count, architecture."""
+    osname = "linux"
+    try:
+        fields = dict(
+            line.split("=", 1)
+            for line in Path("/etc/os-release").read_text().splitlines()
+            if "=" in line
+        )
+        osname = fields.get("ID", "linux").strip('"') + fields.get("VERSION_ID", "").strip('"')
+    except OSError:
+        osname = platform.system().lower()
+    return f"{osname}-{os.cpu_count()}cpu-{platform.machine()}"
+
+
+def _compare_args(posargs: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(prog="nox -s compare --", add_help=True)
+    parser.add_argument("--no-provision", action="store_true", help="use only what is ready")
+    parser.add_argument("--name", help="report folder name under reports/")
+    return parser.parse_known_args(posargs)
+
+
+@nox.session
+def compare(session: nox.Session) -> None:
+    """Provision, run every ready interpreter over the default workloads, render reports/."""
+    opts, run_args = _compare_args(session.posargs)
+    _install(session)
+    if not opts.no_provision:
+        session.run("python", "-m", "harness", "provision")
+    session.run("python", "-m", "harness", "interpreters")
+    name = opts.name or f"{datetime.date.today().isoformat()}-{_machine_name()}"
+    results = ROOT / "results" / name
+    report = ROOT / "reports" / name
+    # A failed workload or interpreter is recorded and the run goes on: render
+    # what there is, then fail the session if anything failed.
+    failed: nox.command.CommandFailed | None = None
+    try:
+        session.run("python", "-m", "harness", "run", "--output", str(results), *run_args)
+    except nox.command.CommandFailed as exc:
+        failed = exc
+    session.run("python", "-m", "harness", "report", str(results), "--output", str(report))
+    session.log(f"report: {report / 'index.html'} (README.md beside it)")
+    if failed is not None:
+        session.error("some points failed; the report's last section says which and why")
+
+
+@nox.session
+def provision(session: nox.Session) -> None:
+    """Install or build the interpreters that are missing (ids as arguments; default all)."""
+    _install(session)
+    session.run("python", "-m", "harness", "provision", *session.posargs)
+
+
+@nox.session
+def interpreters(session: nox.Session) -> None:
+    """List every interpreter the harness knows, with its GIL state and status."""
+    _install(session)
+    session.run("python", "-m", "harness", "interpreters", *session.posargs)
+
+
+@nox.session
+@nox.parametrize(
+    "interpreter",
+    [nox.param(i, id=i, tags=[family]) for i, family in BENCH_IDS.items()],
+)
+def bench(session: nox.Session, interpreter: str) -> None:
+    """Run one interpreter over the workloads into results/ci (one CI matrix job)."""
+    _install(session)
+    if "--no-provision" not in session.posargs:
+        session.run("python", "-m", "harness", "provision", interpreter)
+    args = [a for a in session.posargs if a != "--no-provision"]
+    session.run(
+        "python", "-m", "harness", "run", "--interpreter", interpreter,
+        "--output", str(ROOT / "results" / "ci"), *args,
+    )
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Render a report from existing result files: RESULTS_DIR [--output DIR]."""
+    _install(session)
+    args = session.posargs or [str(ROOT / "results" / "ci"), "--output", str(ROOT / "report")]
+    session.run("python", "-m", "harness", "report", *args)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Provision the interpreters and the browser, then run the test suite."""
+    _install(session, "test")
+    _apt_install(session, TEST_APT_PACKAGES)
+    if os.environ.get("HARNESS_NO_PROVISION") != "1":
+        session.run("python", "-m", "harness", "provision")
+    session.run("python", "-m", "harness", "interpreters")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff and mypy on host code, a 2.7-syntax check of worker and workloads, actionlint."""
+    _install(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("mypy")
+    session.run("python", "-m", "harness.lint27")
+    session.run("actionlint")
