@@ -27,7 +27,7 @@ nox.options.error_on_missing_interpreters = False
 nox.options.download_python = "never"
 nox.options.reuse_venv = "yes"
 
-# One CI matrix job per id (``nox -s "bench(interpreter='3.13t')"`` or ``nox -t free-threaded``).
+# One CI matrix job per id: ``nox -s "bench(3.13t)"``, or a family: ``nox -t free-threaded``.
 BENCH_IDS = {
     "2.7": "cpython",
     "3.11": "cpython",
