@@ -1,0 +1,444 @@
+"""Run one workload inside the target interpreter and print one JSON document.
+
+This script runs under the interpreter being measured (CPython 2.7 and 3.x,
+free-threaded CPython, PyPy, Jython 2.7), so it uses the standard library only
+and the syntax common to Python 2.7 and 3.x. It knows nothing of pyperf: the
+host side (``harness/runner.py``) turns its document into pyperf runs.
+
+    worker.py --workload NAME --threads 1,2,4 [--params JSON] [--point KEY ...]
+              (--calibrate --min-time SECONDS | --loops "KEY=N;KEY=N" --values N --warmups N)
+              --workloads DIR
+
+stdout carries the document only (``sort_keys``); logs and tracebacks go to
+stderr. Exit status: 0 when the document was written (also when the workload
+is unsupported here), 1 when the workload raised (traceback on stderr), 2 for
+bad arguments.
+
+The worker starts no threads of its own: the workload creates and joins its
+threads inside ``run``, and the timer reads the clock around whole calls, so
+nothing here serializes the threads being measured.
+"""
+
+from __future__ import print_function
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+
+FORMAT_VERSION = 1
+EXIT_OK = 0
+EXIT_WORKLOAD_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _java_nanotime_timer():
+    """Jython has no perf_counter and a millisecond time.time: use System.nanoTime."""
+    from java.lang import System  # type: ignore  # only on Jython
+
+    def timer():
+        return System.nanoTime() / 1e9
+
+    return timer
+
+
+if hasattr(time, "perf_counter"):
+    timer = time.perf_counter
+elif sys.platform.startswith("java"):
+    timer = _java_nanotime_timer()
+else:
+    # CPython 2.7 on a POSIX system: gettimeofday, microsecond resolution.
+    timer = time.time
+
+
+class UsageFailure(Exception):
+    """Bad arguments: reported on stderr with exit status 2."""
+
+
+def log(message):
+    """One line on stderr; stdout is reserved for the JSON document."""
+    sys.stderr.write("worker: %s\n" % (message,))
+    sys.stderr.flush()
+
+
+def implementation_name():
+    """'cpython', 'pypy', 'jython', ... in lower case."""
+    try:
+        return platform.python_implementation().lower()
+    except Exception:  # very old or odd platforms module
+        return sys.platform.startswith("java") and "jython" or "unknown"
+
+
+def cpu_count():
+    """Logical CPUs, or None; Jython has no multiprocessing, so ask the JVM."""
+    count = getattr(os, "cpu_count", None)
+    if count is not None:
+        return count()
+    if sys.platform.startswith("java"):
+        try:
+            from java.lang import Runtime  # type: ignore
+
+            return Runtime.getRuntime().availableProcessors()
+        except Exception:
+            return None
+    try:
+        import multiprocessing
+
+        return multiprocessing.cpu_count()
+    except Exception:
+        return None
+
+
+def gil_disabled_build():
+    """True for a free-threaded build (Py_GIL_DISABLED), False for other CPythons, else None."""
+    if implementation_name() != "cpython":
+        return None
+    try:
+        import sysconfig
+
+        return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    except Exception:  # CPython 2.7 has sysconfig; be safe anyway
+        return False
+
+
+def gil_enabled():
+    """Whether a GIL is active now: sys._is_gil_enabled() where it exists.
+
+    Without that function, CPython and PyPy always run with their GIL and
+    Jython never has one; other implementations are unknown (None).
+    """
+    probe = getattr(sys, "_is_gil_enabled", None)
+    if probe is not None:
+        return bool(probe())
+    name = implementation_name()
+    if name in ("cpython", "pypy"):
+        return True
+    if name == "jython":
+        return False
+    return None
+
+
+def switch_interval():
+    """sys.getswitchinterval() in seconds, or None (2.7 and Jython count bytecodes, if at all)."""
+    getter = getattr(sys, "getswitchinterval", None)
+    if getter is None:
+        return None
+    return getter()
+
+
+def check_interval():
+    """sys.getcheckinterval() on 2.7 (bytecodes between switches), else None."""
+    if hasattr(sys, "getswitchinterval"):
+        return None  # 3.x: deprecated, then removed; the switch interval replaces it
+    getter = getattr(sys, "getcheckinterval", None)
+    if getter is None:
+        return None
+    return getter()
+
+
+def python_version():
+    """'3.13.5' from sys.version_info (Jython's sys.version carries '-DEV (...)' noise)."""
+    info = sys.version_info
+    return "%d.%d.%d" % (info[0], info[1], info[2])
+
+
+def facts():
+    """What the document records about the interpreter, read at the end of the run.
+
+    ``gil_enabled`` is read after the workload ran: on a free-threaded build an
+    extension module imported by the workload may have turned the GIL back on.
+    """
+    return {
+        "implementation": implementation_name(),
+        "python_version": python_version(),
+        "gil_disabled_build": gil_disabled_build(),
+        "gil_enabled": gil_enabled(),
+        "switch_interval": switch_interval(),
+        "check_interval": check_interval(),
+        "cpu_count": cpu_count(),
+        "platform": sys.platform,
+    }
+
+
+def parse_threads(text):
+    """'1,2,4' -> [1, 2, 4]; every count a positive integer."""
+    counts = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            value = int(part)
+        except ValueError:
+            raise UsageFailure("--threads: %r is not an integer" % (part,))
+        if value < 1:
+            raise UsageFailure("--threads: %d is not a positive count" % (value,))
+        counts.append(value)
+    if not counts:
+        raise UsageFailure("--threads: no thread counts in %r" % (text,))
+    return counts
+
+
+def parse_loops(text):
+    """'threads=1=8;threads=2=4' style: KEY=N pairs split on ';', N after the last '='.
+
+    Point keys themselves hold '=' and ',' (``threads=2,increments=100000``),
+    so the count is whatever follows the last '='.
+    """
+    loops = {}
+    for item in text.split(";"):
+        item = item.strip()
+        if not item:
+            continue
+        if "=" not in item:
+            raise UsageFailure("--loops: %r is not KEY=N" % (item,))
+        key, count = item.rsplit("=", 1)
+        try:
+            value = int(count)
+        except ValueError:
+            raise UsageFailure("--loops: %r: %r is not an integer" % (item, count))
+        if value < 1:
+            raise UsageFailure("--loops: %r: loops must be >= 1" % (item,))
+        loops[key] = value
+    return loops
+
+
+def parse_args(argv):
+    """The command line; errors become UsageFailure (argparse would exit by itself)."""
+    parser = argparse.ArgumentParser(prog="worker.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--workload", required=True)
+    parser.add_argument("--workloads", required=True, help="folder holding <workload>.py")
+    parser.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2,4")
+    parser.add_argument("--params", default="{}", help="JSON object overriding PARAMS")
+    parser.add_argument("--point", action="append", default=[], help="only this point key")
+    parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--min-time", type=float, default=0.1, dest="min_time")
+    parser.add_argument("--loops", default=None, help="KEY=N;KEY=N")
+    parser.add_argument("--values", type=int, default=3)
+    parser.add_argument("--warmups", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.calibrate and args.loops is not None:
+        raise UsageFailure("--calibrate and --loops exclude each other")
+    if not args.calibrate and args.loops is None:
+        raise UsageFailure("give --calibrate --min-time S, or --loops KEY=N;... --values N")
+    if args.values < 1 or args.warmups < 0 or args.min_time <= 0:
+        raise UsageFailure("--values must be >= 1, --warmups >= 0, --min-time > 0")
+    args.thread_counts = parse_threads(args.threads)
+    try:
+        args.param_overrides = json.loads(args.params)
+    except ValueError as exc:
+        raise UsageFailure("--params is not JSON: %s" % (exc,))
+    if not isinstance(args.param_overrides, dict):
+        raise UsageFailure("--params must be a JSON object")
+    args.loop_counts = parse_loops(args.loops) if args.loops is not None else None
+    return args
+
+
+def import_workload(name, directory):
+    """Import workloads/<name>.py as a top-level module named <name>.
+
+    The folder goes on sys.path (first) and the module is imported by its own
+    name, so its top-level functions pickle by reference: a multiprocessing
+    child started with spawn or forkserver imports it the same way.
+    """
+    directory = os.path.abspath(directory)
+    if not os.path.isfile(os.path.join(directory, name + ".py")):
+        raise UsageFailure("no workload %r in %s" % (name, directory))
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    __import__(name)
+    return sys.modules[name]
+
+
+def merged_params(module, overrides):
+    """The workload's PARAMS with --params on top; unknown keys are an error (typos)."""
+    params = dict(getattr(module, "PARAMS", {}))
+    unknown = sorted(key for key in overrides if key not in params)
+    if unknown:
+        raise UsageFailure(
+            "--params: unknown key(s) %s for this workload (known: %s)"
+            % (", ".join(unknown), ", ".join(sorted(params)) or "none")
+        )
+    params.update(overrides)
+    return params
+
+
+def time_value(run, point, params, loops, own):
+    """One value: ``loops`` calls of run(); seconds per call, or the workload's own number.
+
+    Extras (numbers in the returned dict other than "value") are summed over
+    the loops of the value, so lost/expected updates keep their ratio.
+    """
+    extra = {}
+    own_total = 0.0
+    start = timer()
+    for _ in range(loops):
+        result = run(point, params)
+        if result:
+            for key, number in result.items():
+                if key == "value":
+                    own_total += number
+                else:
+                    extra[key] = extra.get(key, 0) + number
+    elapsed = timer() - start
+    if own:
+        if result is None or "value" not in result:
+            raise RuntimeError("MEASURES = 'own' but run() returned no 'value'")
+        return own_total / loops, extra
+    return elapsed / loops, extra
+
+
+def add_extra(point_doc, extra):
+    """Keep extras per value: one list per key, aligned with ``values``."""
+    for key, number in extra.items():
+        point_doc["extra"].setdefault(key, []).append(number)
+
+
+def calibrate_point(run, point, params, min_time, own):
+    """Loops (a power of 2) so that one value lasts >= min_time; pyperf-style doubling.
+
+    Returns (loops, timings): timings are seconds per loop of each attempt,
+    the last one at the chosen loops.
+    """
+    if own:
+        value, _ = time_value(run, point, params, 1, own)
+        return 1, [value]
+    loops = 1
+    timings = []
+    while True:
+        start = timer()
+        per_loop, _ = time_value(run, point, params, loops, own)
+        elapsed = timer() - start
+        timings.append(per_loop)
+        if elapsed >= min_time or loops >= 2 ** 30:
+            return loops, timings
+        # Jump towards the target instead of doubling one step at a time,
+        # staying on powers of 2 (at most x16 per step: the first call is often slow).
+        factor = 2
+        if elapsed > 0:
+            while factor < 16 and loops * factor * per_loop < min_time:
+                factor *= 2
+        loops *= factor
+
+
+def run_workload(args, module):
+    """Build the document for one workload: calibration or measurement of each point."""
+    params = merged_params(module, args.param_overrides)
+    doc = {
+        "version": FORMAT_VERSION,
+        "workload": args.workload,
+        "mode": "calibrate" if args.calibrate else "measure",
+        "params": params,
+        "thread_counts": args.thread_counts,
+        "measures": getattr(module, "MEASURES", "time"),
+        "unsupported": None,
+        "points": [],
+        "facts": None,
+    }
+    supported = getattr(module, "supported", None)
+    reason = supported() if supported is not None else None
+    if reason:
+        log("unsupported: %s" % (reason,))
+        doc["unsupported"] = str(reason)
+        doc["facts"] = facts()
+        return doc
+
+    points = list(module.points(args.thread_counts, params))
+    keys = [key for key, _ in points]
+    if args.point:
+        missing = [key for key in args.point if key not in keys]
+        if missing:
+            raise UsageFailure(
+                "--point: no point %s (points: %s)" % (", ".join(missing), ", ".join(keys))
+            )
+        points = [(key, p) for key, p in points if key in args.point]
+
+    own = getattr(module, "MEASURES", "time") == "own"
+    point_supported = getattr(module, "point_supported", None)
+    plan = []
+    for key, point in points:
+        reason = point_supported(point, params) if point_supported is not None else None
+        loops = None
+        if not reason and not args.calibrate:
+            if own:
+                loops = 1
+            elif key not in args.loop_counts:
+                raise UsageFailure(
+                    "--loops has no count for point %r (give KEY=N for: %s)"
+                    % (key, ", ".join(k for k, _ in points))
+                )
+            else:
+                loops = args.loop_counts[key]
+        plan.append((key, point, reason, loops))
+
+    for key, point, reason, loops in plan:
+        point_doc = {
+            "key": key,
+            "params": point,
+            "loops": loops,
+            "unsupported": str(reason) if reason else None,
+            "warmups": [],
+            "values": [],
+            "extra": {},
+        }
+        doc["points"].append(point_doc)
+        if reason:
+            log("%s: unsupported: %s" % (key, reason))
+            continue
+        if args.calibrate:
+            loops, timings = calibrate_point(module.run, point, params, args.min_time, own)
+            point_doc["loops"] = loops
+            point_doc["warmups"] = timings[:-1]
+            point_doc["values"] = timings[-1:]
+            log("%s: calibrated loops=%d (%.6g s per loop)" % (key, loops, timings[-1]))
+            continue
+        for _ in range(args.warmups):
+            value, _extra = time_value(module.run, point, params, loops, own)
+            point_doc["warmups"].append(value)
+        for _ in range(args.values):
+            value, extra = time_value(module.run, point, params, loops, own)
+            point_doc["values"].append(value)
+            add_extra(point_doc, extra)
+        log("%s: loops=%d values=%s" % (key, loops, ", ".join("%.6g" % v for v in point_doc["values"])))
+    doc["facts"] = facts()
+    return doc
+
+
+def main(argv=None):
+    """Entry point; returns the exit status instead of exiting (the caller exits)."""
+    if argv is None:
+        argv = sys.argv[1:]
+    try:
+        args = parse_args(argv)
+    except UsageFailure as exc:
+        log("usage: %s" % (exc,))
+        return EXIT_USAGE
+    except SystemExit as exc:  # argparse on --help or a bad option
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+
+    # Anything the workload prints must not corrupt the document on stdout.
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        module = import_workload(args.workload, args.workloads)
+        doc = run_workload(args, module)
+    except UsageFailure as exc:
+        log("usage: %s" % (exc,))
+        return EXIT_USAGE
+    except BaseException:  # the workload raised (or was interrupted): the runner keeps the tail
+        traceback.print_exc(file=sys.stderr)
+        log("workload %r failed" % (args.workload,))
+        return EXIT_WORKLOAD_FAILED
+    finally:
+        sys.stdout = real_stdout
+    real_stdout.write(json.dumps(doc, sort_keys=True))
+    real_stdout.write("\n")
+    real_stdout.flush()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

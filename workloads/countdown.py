@@ -1,0 +1,42 @@
+"""CPU-bound pure Python over T threads: the GIL lets only one run at a time.
+
+The notebook's ``CountDown(n)`` (``while n > 0: n -= 1``): a fixed total of
+work split evenly over T threads (strong scaling, the notebook's ``n // 2``
+per thread for two). Without a GIL (free-threaded CPython with the GIL off,
+Jython) two threads on two cores take about half the time of one; with a GIL
+they take as long or longer (CPython 2.7's old GIL fights itself).
+
+Every point, T = 1 included, starts its threads then joins them, so each
+point pays the same thread start cost.
+"""
+
+import threading
+
+PARAMS = {"total": 2000000}
+
+
+def countdown(n):
+    """The notebook's CountDown: a tight pure-Python loop on a local."""
+    while n > 0:
+        n -= 1
+
+
+def points(thread_counts, params):
+    """One point per thread count: ``threads=T``."""
+    return [("threads=%d" % t, {"threads": t}) for t in thread_counts]
+
+
+def supported():
+    """Every interpreter with threads runs this."""
+    return None
+
+
+def run(point, params):
+    """Start T threads, each counting down total // T, then join them all."""
+    threads = point["threads"]
+    share = params["total"] // threads
+    workers = [threading.Thread(target=countdown, args=(share,)) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
