@@ -1,0 +1,772 @@
+"""Run workloads under interpreters the way pyperf does, and keep going when one fails.
+
+For each (interpreter, workload): one calibration process picks the loops of
+every point (``--calibrate --min-time``), then ``processes`` measuring
+processes each run ALL the points of the workload with those loops.  One
+process per point would multiply Jython's 1-1.5 s JVM start by the number of
+points; one process per workload keeps it affordable while pyperf's
+"several processes per benchmark" still holds.  Each process's document
+becomes one ``pyperf.Run`` per point (``harness.suite``).
+
+Every worker gets an allow-listed environment, its own session (so a hang is
+killed with its whole process group), and a timeout.  A failure is recorded
+as an outcome and the run goes on; the exit status says something failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import datetime
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import pyperf
+
+import harness
+from harness import paths
+from harness import suite as suite_mod
+from harness.errors import HarnessError, UsageError, WorkerError
+from harness.interpreters import Interpreter
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much measuring to do: pyperf's processes x values, warmups, loop length, timeout.
+
+    ``jit_*`` apply to interpreters with a JIT (PyPy; Jython's JVM too), whose
+    first values are far slower than the steady state.  ``fast_params``
+    scales workloads down (``--fast`` only) so a smoke run stays short.
+    """
+
+    processes: int
+    values: int
+    warmups: int
+    jit_warmups: int
+    min_time: float  # seconds; calibration makes each value last at least this
+    timeout: float  # seconds, per worker process
+    jit_values: int = 0  # 0: same as values
+    fast_params: bool = False
+
+    def __post_init__(self) -> None:
+        if self.processes < 1 or self.values < 1 or self.warmups < 0 or self.jit_warmups < 0:
+            raise ValueError("processes and values must be >= 1, warmups >= 0")
+        if self.min_time <= 0 or self.timeout <= 0:
+            raise ValueError("min_time and timeout must be > 0 seconds")
+
+    def for_interpreter(self, interp: Interpreter) -> tuple[int, int]:
+        """(warmups, values) for this interpreter: more of both for a JIT."""
+        if has_jit(interp):
+            return self.jit_warmups, self.jit_values or self.values
+        return self.warmups, self.values
+
+
+# Chosen on this 2-core VM so that the default comparison (8 interpreters x 7
+# workloads x threads 1,2,4) stays under 10 minutes: see the runner's report
+# in the commit log for the measured wall times and RSDs.
+PROFILES: dict[str, Profile] = {
+    "fast": Profile(
+        processes=1,
+        values=2,
+        warmups=1,
+        jit_warmups=1,
+        min_time=0.005,
+        timeout=60.0,
+        jit_values=2,
+        fast_params=True,
+    ),
+    "default": Profile(
+        processes=3,
+        values=3,
+        warmups=1,
+        jit_warmups=3,
+        min_time=0.05,
+        timeout=120.0,
+        jit_values=5,
+    ),
+    "rigorous": Profile(
+        processes=6,
+        values=5,
+        warmups=2,
+        jit_warmups=6,
+        min_time=0.1,
+        timeout=300.0,
+        jit_values=10,
+    ),
+}
+
+# --fast: smaller totals for the workloads we know, so one loop is short
+# everywhere (CPython 2.7 counts down 2 M in ~0.1 s; Jython starts slowly).
+# Only keys the workload's PARAMS has are passed (the worker refuses others).
+FAST_PARAMS: dict[str, dict[str, Any]] = {
+    "countdown": {"total": 200_000},
+    "countdown_processes": {"total": 200_000},
+    "counter_race": {"total": 20_000},
+    "counter_lock": {"total": 20_000},
+    "c_release": {"total": 4 * 1024 * 1024},
+    "io_wait": {"waits": 2},
+    "switch_latency": {"sleeps": 10},
+}
+
+# Environment variables a worker may inherit (pyperf's create_environ, minus
+# PYTHONPATH and PYTHON_GIL: those would steer what is measured; PYTHON_GIL
+# reaches the "+gil" entry through its own env).  JAVA_HOME picks Jython's JVM;
+# XDG_RUNTIME_DIR lets a rootless container engine find its state.
+_ENV_ALLOW = ("PATH", "HOME", "TMPDIR", "TEMP", "LANG", "JAVA_HOME", "XDG_RUNTIME_DIR", "USER")
+_STDERR_TAIL_LINES = 10
+
+
+def has_jit(interp: Interpreter) -> bool:
+    """True for interpreters whose early values are warm-up noise (PyPy, the JVM's Jython)."""
+    names = {interp.implementation.lower(), interp.family.lower()}
+    return bool(names & {"pypy", "jython", "graalpy"})
+
+
+def base_environ(source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The allow-listed environment every worker starts from (never the caller's whole one)."""
+    source = os.environ if source is None else source
+    env = {k: v for k, v in source.items() if k in _ENV_ALLOW or k.startswith("LC_")}
+    # Keep the checkout free of .pyc/$py.class files, and every process equal.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def default_threads(cpu_count: int | None = None) -> list[int]:
+    """1, 2, 4 ... up to twice the CPU count."""
+    cpus = cpu_count or os.cpu_count() or 1
+    counts = [1]
+    while counts[-1] * 2 <= 2 * cpus:
+        counts.append(counts[-1] * 2)
+    return counts
+
+
+def parse_threads(text: str | None) -> list[int]:
+    """``"1,2,4"`` -> [1, 2, 4]; None -> the default; anything else is a UsageError."""
+    if not text:
+        return default_threads()
+    counts: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or int(part) < 1:
+            raise UsageError(
+                f"--threads: {part!r} is not a positive integer", "e.g. --threads 1,2,4"
+            )
+        if int(part) not in counts:
+            counts.append(int(part))
+    if not counts:
+        raise UsageError("--threads: no thread counts given", "e.g. --threads 1,2,4")
+    return counts
+
+
+# ---------------------------------------------------------------- one process
+
+
+class WorkerTimeout(WorkerError):
+    """A worker process ran past its timeout and was killed with its process group."""
+
+
+def _tail(text: str, lines: int = _STDERR_TAIL_LINES) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """Kill the worker and everything it started (threads' subprocesses, a JVM, an engine)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+
+
+def run_worker(
+    interp: Interpreter,
+    workload: str,
+    args: Sequence[str],
+    *,
+    timeout: float,
+    workloads_dir: Path,
+    worker: Path = paths.WORKER_SCRIPT,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run one worker process; return its checked document or raise ``WorkerError``.
+
+    The process gets its own session: on timeout (or Ctrl-C) the whole group
+    is killed, so no thread, child process or JVM outlives it.
+    """
+    argv = interp.command(worker, ["--workload", workload, *args], workloads_dir)
+    child_env = interp.environ(base_environ() if env is None else env)
+    where = f"{workload!r} under {interp.id!r}"
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=child_env,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise WorkerError(f"cannot start {where}: {exc}", f"command: {shlex.join(argv)}") from None
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        _, stderr = proc.communicate()
+        raise WorkerTimeout(
+            f"{where} timed out after {timeout:g} s and was killed",
+            _tail(stderr) or "no output on stderr",
+        ) from None
+    except BaseException:  # Ctrl-C: no orphan left burning a core
+        _kill_group(proc)
+        proc.communicate()
+        raise
+    finally:
+        # A daemon grandchild could still hold the group: never leave one behind.
+        if proc.returncode is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+    if proc.returncode != 0:
+        raise WorkerError(
+            f"{where} exited with status {proc.returncode}",
+            _tail(stderr) or "no output on stderr",
+        )
+    return suite_mod.parse_worker_output(stdout, interp.id, workload)
+
+
+# ---------------------------------------------------------------- one workload
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one benchmark (``workload/key``) or a whole workload (``workload``)."""
+
+    benchmark: str
+    status: str  # "ok" | "unsupported" | "failed" | "timeout"
+    reason: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        """The facts file's form."""
+        return {"benchmark": self.benchmark, "status": self.status, "reason": self.reason}
+
+
+@dataclass
+class WorkloadResult:
+    """The runs (by benchmark name, in point order) and outcomes of one workload."""
+
+    workload: str
+    runs: dict[str, list[pyperf.Run]] = field(default_factory=dict)
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def status(self) -> str:
+        """The worst outcome: failed/timeout > ok > unsupported."""
+        statuses = {o.status for o in self.outcomes}
+        for status in ("timeout", "failed", "ok"):
+            if status in statuses:
+                return status
+        return "unsupported" if statuses else "failed"
+
+
+def workload_params(name: str, path: Path | None, profile: Profile) -> dict[str, Any]:
+    """The ``--params`` overrides for this workload under this profile ({} for most)."""
+    if not profile.fast_params or name not in FAST_PARAMS:
+        return {}
+    wanted = FAST_PARAMS[name]
+    known = _declared_params(path)
+    if known is None:
+        return {}
+    return {k: v for k, v in wanted.items() if k in known}
+
+
+def _declared_params(path: Path | None) -> set[str] | None:
+    """The keys of the workload's ``PARAMS`` literal, read without importing it."""
+    if path is None or not Path(path).is_file():
+        return None
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (SyntaxError, OSError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "PARAMS" for t in node.targets
+        ):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            return set(value) if isinstance(value, dict) else None
+    return None
+
+
+def run_workload(
+    interp: Interpreter,
+    workload: str,
+    threads: Sequence[int],
+    profile: Profile,
+    *,
+    workloads_dir: Path,
+    workload_path: Path | None = None,
+    timeout: float | None = None,
+    worker: Path = paths.WORKER_SCRIPT,
+    ctx: suite_mod.RunContext | None = None,
+    on_process: Callable[[str], None] | None = None,
+) -> WorkloadResult:
+    """Calibrate, then measure with ``profile.processes`` processes; never raises WorkerError.
+
+    A failure (crash, timeout, unreadable output) becomes a workload-level
+    outcome and no runs are kept for that workload: a benchmark is either
+    measured as the profile asked or not at all.
+    """
+    ctx = ctx or suite_mod.RunContext(interp.id, interp.implementation, interp.gil)
+    timeout = timeout or profile.timeout
+    result = WorkloadResult(workload)
+    started = time.monotonic()
+    common = ["--threads", ",".join(str(t) for t in threads)]
+    params = workload_params(workload, workload_path, profile)
+    if params:
+        common += ["--params", json.dumps(params, sort_keys=True)]
+    warmups, values = profile.for_interpreter(interp)
+
+    def call(args: list[str]) -> dict[str, Any]:
+        return run_worker(
+            interp,
+            workload,
+            common + args,
+            timeout=timeout,
+            workloads_dir=workloads_dir,
+            worker=worker,
+        )
+
+    try:
+        if on_process:
+            on_process("calibrate")
+        calibration = call(["--calibrate", "--min-time", repr(profile.min_time)])
+        if calibration.get("unsupported"):
+            result.outcomes.append(
+                Outcome(workload, "unsupported", str(calibration["unsupported"]))
+            )
+            return result
+        loops: dict[str, int] = {}
+        for point in calibration["points"]:
+            name = suite_mod.benchmark_name(workload, point["key"])
+            if point.get("unsupported"):
+                result.outcomes.append(Outcome(name, "unsupported", str(point["unsupported"])))
+            else:
+                loops[point["key"]] = max(int(point.get("loops") or 1), 1)
+                result.runs[name] = []
+        if not loops:
+            return result
+        measure = [
+            "--loops",
+            ";".join(f"{k}={n}" for k, n in loops.items()),
+            "--values",
+            str(values),
+            "--warmups",
+            str(warmups),
+        ]
+        for index in range(profile.processes):
+            if on_process:
+                on_process(f"run {index + 1}/{profile.processes}")
+            doc = call(measure)
+            runs = suite_mod.runs_from_document(doc, ctx)
+            for name in result.runs:
+                if name not in runs:
+                    raise WorkerError(
+                        f"worker for {workload!r} under {interp.id!r} returned no values for "
+                        f"{name!r}"
+                    )
+                result.runs[name].append(runs[name])
+        result.outcomes.extend(Outcome(name, "ok") for name in result.runs)
+    except WorkerTimeout as exc:
+        result.runs.clear()
+        result.outcomes[:] = [Outcome(workload, "timeout", _reason(exc))]
+    except WorkerError as exc:
+        result.runs.clear()
+        result.outcomes[:] = [Outcome(workload, "failed", _reason(exc))]
+    except ValueError as exc:  # pyperf refused a value or metadata
+        result.runs.clear()
+        result.outcomes[:] = [
+            Outcome(workload, "failed", f"{workload!r} under {interp.id!r}: {exc}")
+        ]
+    finally:
+        result.seconds = time.monotonic() - started
+    return result
+
+
+def _reason(exc: HarnessError) -> str:
+    return f"{exc.message}\n{exc.hint}" if exc.hint else exc.message
+
+
+# ---------------------------------------------------------------- one interpreter
+
+
+def _probe(interp: Interpreter) -> tuple[Any, str]:
+    """``interpreters.probe(interp)`` when that exists and works: (probe, error)."""
+    try:
+        from harness import interpreters
+
+        probe = interpreters.probe  # type: ignore[attr-defined]
+    except (ImportError, AttributeError):
+        return None, "probe not available in this checkout"
+    try:
+        return probe(interp), ""
+    except Exception as exc:  # a probe failure must not stop the measurements
+        return None, str(exc)
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(paths.ROOT), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc).astimezone()
+
+
+@dataclass
+class InterpreterResult:
+    """Everything one interpreter produced in this run."""
+
+    interpreter: Interpreter
+    outcomes: list[Outcome] = field(default_factory=list)
+    suite: Path | None = None
+    facts: Path | None = None
+
+
+def _reproduce(
+    interp: Interpreter,
+    workloads: Sequence[str],
+    threads: Sequence[int],
+    profile_name: str,
+    timeout: float | None,
+    output: Path,
+) -> str:
+    argv = ["python", "-m", "harness", "run", "--interpreter", interp.id]
+    for name in workloads:
+        argv += ["--workload", name]
+    argv += ["--threads", ",".join(map(str, threads)), "--output", str(output)]
+    if profile_name != "default":
+        argv.append(f"--{profile_name}")
+    if timeout:
+        argv += ["--timeout", f"{timeout:g}"]
+    return shlex.join(argv)
+
+
+class Progress:
+    """One line per workload on stderr: ``[3/8 3.13t] countdown (2/7) ... ok  1.9 s``."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.prefix = ""
+
+    def start(self, prefix: str) -> None:
+        """Show what starts now (completed by ``done``)."""
+        self.prefix = prefix
+        self.stream.write(f"{prefix} ...")
+        self.stream.flush()
+
+    def step(self, what: str) -> None:
+        """A process of the current workload starts (shown only on a terminal)."""
+        if self.stream.isatty():
+            self.stream.write(f"\r\033[K{self.prefix} {what} ...")
+            self.stream.flush()
+
+    def done(self, status: str, seconds: float, detail: str = "") -> None:
+        """Finish the current line."""
+        if self.stream.isatty():
+            self.stream.write(f"\r\033[K{self.prefix} ...")
+        extra = f"  ({detail})" if detail else ""
+        self.stream.write(f" {status}  {seconds:.1f} s{extra}\n")
+        self.stream.flush()
+
+    def line(self, text: str) -> None:
+        """A line of its own."""
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def run_interpreter(
+    interp: Interpreter,
+    workloads: Sequence[Any],
+    threads: Sequence[int],
+    profile: Profile,
+    output: Path,
+    *,
+    profile_name: str = "default",
+    timeout: float | None = None,
+    workloads_dir: Path | None = None,
+    worker: Path = paths.WORKER_SCRIPT,
+    progress: Progress | None = None,
+    position: tuple[int, int] = (1, 1),
+) -> InterpreterResult:
+    """Run every workload under one interpreter; write ``<id>.json`` and ``<id>.facts.json``.
+
+    Both files are rewritten atomically after each workload, so an
+    interruption leaves a consistent, readable pair.  ``workloads`` are
+    ``harness.workloads.Workload`` objects (anything with ``name`` and ``path``).
+    """
+    output = Path(output)
+    workloads_dir = (workloads_dir or paths.workloads_dir()).resolve()
+    result = InterpreterResult(interp)
+    spath = suite_mod.suite_path(output, interp.id)
+    fpath = suite_mod.facts_path(output, interp.id)
+    result.facts = fpath
+    started = _now()
+    names = [w.name for w in workloads]
+    facts: dict[str, Any] = {
+        "version": suite_mod.FACTS_FORMAT_VERSION,
+        "interpreter": interp.to_json(),
+        "probe": None,
+        "outcomes": [],
+        "run": {
+            "profile": profile_name,
+            "settings": asdict(profile),
+            "threads": list(threads),
+            "workloads": names,
+            "started": started.isoformat(timespec="seconds"),
+            "finished": None,
+            "harness_version": harness.__version__,
+            "git_commit": _git_commit(),
+            "command": _reproduce(interp, names, threads, profile_name, timeout, output),
+        },
+    }
+    # A suite from an earlier run would not match these facts: drop it first.
+    spath.unlink(missing_ok=True)
+    if not interp.ready:
+        reason = f"interpreter {interp.id!r} is not ready" + (
+            f": {interp.hint}" if interp.hint else ""
+        )
+        result.outcomes.append(Outcome(interp.id, "failed", reason))
+        facts["outcomes"] = [o.to_json() for o in result.outcomes]
+        facts["run"]["finished"] = _now().isoformat(timespec="seconds")
+        suite_mod.write_json(fpath, facts)
+        if progress:
+            progress.line(f"[{position[0]}/{position[1]} {interp.id}] not ready: {interp.hint}")
+        return result
+
+    probe, probe_error = _probe(interp)
+    facts["probe"] = probe
+    if probe_error:
+        facts["probe_error"] = probe_error
+    suite_mod.write_json(fpath, facts)
+
+    ctx = suite_mod.RunContext(
+        interp.id,
+        interp.implementation,
+        interp.gil,
+        date=started.strftime("%Y-%m-%d %H:%M:%S"),
+    )
+    all_runs: dict[str, list[pyperf.Run]] = {}
+    for index, workload in enumerate(workloads, 1):
+        head = (
+            f"[{position[0]}/{position[1]} {interp.id}] {workload.name} ({index}/{len(workloads)})"
+        )
+        if progress:
+            progress.start(head)
+        wres = run_workload(
+            interp,
+            workload.name,
+            threads,
+            profile,
+            workloads_dir=workloads_dir,
+            workload_path=getattr(workload, "path", None),
+            timeout=timeout,
+            worker=worker,
+            ctx=ctx,
+            on_process=progress.step if progress else None,
+        )
+        result.outcomes.extend(wres.outcomes)
+        all_runs.update(wres.runs)
+        suite = suite_mod.build_suite(all_runs)
+        if suite is not None:
+            suite_mod.dump_suite(suite, spath)
+            result.suite = spath
+        facts["outcomes"] = [o.to_json() for o in result.outcomes]
+        suite_mod.write_json(fpath, facts)
+        if progress:
+            detail = ""
+            if wres.status in ("failed", "timeout", "unsupported"):
+                detail = wres.outcomes[0].reason.splitlines()[0] if wres.outcomes else ""
+            progress.done(wres.status, wres.seconds, detail)
+    facts["run"]["finished"] = _now().isoformat(timespec="seconds")
+    suite_mod.write_json(fpath, facts)
+    return result
+
+
+# ---------------------------------------------------------------- a whole run
+
+
+@dataclass
+class RunSummary:
+    """The outcome of ``run``: per interpreter, and whether everything went through."""
+
+    results: list[InterpreterResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[tuple[str, Outcome]]:
+        """(interpreter id, outcome) for every failure and timeout."""
+        return [
+            (r.interpreter.id, o)
+            for r in self.results
+            for o in r.outcomes
+            if o.status in ("failed", "timeout")
+        ]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed or timed out (unsupported is fine)."""
+        return not self.failed
+
+    def lines(self) -> list[str]:
+        """A short human summary: counts per interpreter, then each failure's first line."""
+        out = []
+        for r in self.results:
+            counts: dict[str, int] = {}
+            for o in r.outcomes:
+                counts[o.status] = counts.get(o.status, 0) + 1
+            text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing run"
+            out.append(f"  {r.interpreter.id:<12} {text}")
+        unsupported = [
+            (r.interpreter.id, o)
+            for r in self.results
+            for o in r.outcomes
+            if o.status == "unsupported"
+        ]
+        if unsupported:
+            out.append("unsupported:")
+            out += [f"  {i} {o.benchmark}: {o.reason.splitlines()[0]}" for i, o in unsupported]
+        if self.failed:
+            out.append("failed:")
+            for i, o in self.failed:
+                first = o.reason.splitlines()[0] if o.reason else ""
+                out.append(f"  {i} {o.benchmark} [{o.status}]: {first}")
+        return out
+
+
+def run(
+    interpreters: Sequence[Interpreter],
+    workloads: Sequence[Any],
+    output: Path,
+    *,
+    threads: Sequence[int] | None = None,
+    profile: str | Profile = "default",
+    timeout: float | None = None,
+    workloads_dir: Path | None = None,
+    worker: Path = paths.WORKER_SCRIPT,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Run every workload under every interpreter, one interpreter at a time.
+
+    Processes run one after another: measuring on a 2-core machine while
+    something else measures would only measure the contention.
+    """
+    if isinstance(profile, str):
+        profile_name, prof = profile, PROFILES[profile]
+    else:
+        profile_name, prof = "custom", profile
+    counts = list(threads) if threads else default_threads()
+    summary = RunSummary()
+    started = time.monotonic()
+    try:
+        for index, interp in enumerate(interpreters, 1):
+            summary.results.append(
+                run_interpreter(
+                    interp,
+                    workloads,
+                    counts,
+                    prof,
+                    Path(output),
+                    profile_name=profile_name,
+                    timeout=timeout,
+                    workloads_dir=workloads_dir,
+                    worker=worker,
+                    progress=progress,
+                    position=(index, len(interpreters)),
+                )
+            )
+    finally:
+        summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _resolve_interpreters(ids: Sequence[str] | None) -> list[Interpreter]:
+    from harness import interpreters
+
+    resolve = getattr(interpreters, "resolve", None)
+    if resolve is None:
+        raise HarnessError(
+            "interpreter discovery is not available in this checkout",
+            "update the checkout (harness/interpreters.py has no resolve())",
+        )
+    return list(resolve(list(ids) if ids else None))
+
+
+def _resolve_workloads(names: Sequence[str] | None) -> list[Any]:
+    from harness import workloads as workloads_mod
+
+    return list(workloads_mod.resolve_workloads(list(names) if names else None))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``python -m harness run``: measure, write suites and facts, print a summary.
+
+    Exit status 0 when everything ran (unsupported points are fine), 1 when
+    any workload failed or timed out, or an asked interpreter is missing.
+    """
+    profile_name = "fast" if args.fast else "rigorous" if args.rigorous else "default"
+    threads = parse_threads(args.threads)
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    directory = paths.workloads_dir()
+    workloads = _resolve_workloads(args.workload)
+    interps = _resolve_interpreters(args.interpreter)
+    if not interps:
+        raise HarnessError(
+            "no interpreter is ready to run",
+            "see `python -m harness interpreters` and `python -m harness provision`",
+        )
+    output = Path(args.output)
+    progress = Progress()
+    progress.line(
+        f"running {len(workloads)} workload(s) under {len(interps)} interpreter(s), "
+        f"threads {','.join(map(str, threads))}, profile {profile_name} -> {output}"
+    )
+    summary = run(
+        interps,
+        workloads,
+        output,
+        threads=threads,
+        profile=profile_name,
+        timeout=args.timeout,
+        workloads_dir=directory,
+        progress=progress,
+    )
+    progress.line(f"done in {summary.seconds:.0f} s; results in {output}")
+    for line in summary.lines():
+        progress.line(line)
+    return 0 if summary.ok else 1

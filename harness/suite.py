@@ -1,0 +1,284 @@
+"""Worker documents -> pyperf suites and facts files, written atomically; loading them back.
+
+One suite per interpreter (pyperf refuses to mix implementations in one
+benchmark), benchmark names ``workload/pointkey`` shared by every interpreter,
+so ``python -m pyperf compare_to 3.12.json 3.13t.json`` lines them up.  Each
+worker process becomes one ``pyperf.Run`` per point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import socket
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyperf
+
+from harness.errors import WorkerError
+
+# The worker's JSON document format this runner understands.
+WORKER_FORMAT_VERSION = 1
+# The facts file format (RESULTS/<id>.facts.json).
+FACTS_FORMAT_VERSION = 1
+
+# Keys the harness sets itself, or that pyperf parses with its own rules: a
+# workload parameter with one of these names is stored as "param_<name>".
+_RESERVED_KEYS = frozenset(
+    {
+        "name",
+        "loops",
+        "inner_loops",
+        "unit",
+        "date",
+        "duration",
+        "tags",
+        "interpreter",
+        "python_implementation",
+        "python_version",
+        "gil",
+        "switch_interval",
+        "workload",
+        "cpu_count",
+        "hostname",
+        "platform",
+        "calibrate_loops",
+        "recalibrate_loops",
+        "calibrate_warmups",
+        "recalibrate_warmups",
+        "uptime",
+        "load_avg_1min",
+        "mem_max_rss",
+        "boot_time",
+    }
+)
+
+# pyperf refuses values <= 0; a clock with a coarse tick (Jython's time.time)
+# can report 0 for a very short loop.  The smallest value we store instead.
+_MIN_VALUE = 1e-9
+
+
+def benchmark_name(workload: str, key: str | None) -> str:
+    """The benchmark name shared by every interpreter: ``workload/key`` (or ``workload``)."""
+    return f"{workload}/{key}" if key else workload
+
+
+def parse_worker_output(stdout: str, interpreter: str, workload: str) -> dict[str, Any]:
+    """Read and check the worker's JSON document; raise ``WorkerError`` naming both ends.
+
+    The worker prints exactly one JSON object on stdout; anything else (a
+    traceback, a stray print, a newer format) is refused here rather than
+    half-read downstream.
+    """
+    where = f"worker for {workload!r} under {interpreter!r}"
+    text = stdout.strip()
+    if not text:
+        raise WorkerError(f"{where} printed nothing on stdout", "see its stderr above")
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        # A stray line before the document: take the last line if it parses.
+        last = text.splitlines()[-1]
+        try:
+            doc = json.loads(last)
+        except ValueError:
+            raise WorkerError(
+                f"{where} printed output that is not JSON: {_shorten(text)}",
+                "the worker must print one JSON document on stdout (logs go to stderr)",
+            ) from None
+    if not isinstance(doc, dict):
+        raise WorkerError(f"{where} printed JSON that is not an object: {_shorten(text)}")
+    version = doc.get("version")
+    if version != WORKER_FORMAT_VERSION:
+        raise WorkerError(
+            f"{where} printed document version {version!r}; this runner reads version "
+            f"{WORKER_FORMAT_VERSION}",
+            "use the worker.py of the same checkout as the runner",
+        )
+    points = doc.get("points")
+    if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
+        raise WorkerError(f"{where} printed a document without a list of points")
+    for point in points:
+        if not isinstance(point.get("key"), str):
+            raise WorkerError(f"{where} printed a point without a key: {_shorten(str(point))}")
+        for name in ("values", "warmups"):
+            seq = point.get(name) or []
+            if not isinstance(seq, list) or not all(_is_number(v) for v in seq):
+                raise WorkerError(f"{where}: point {point['key']!r} has bad {name}: {seq!r}")
+    return doc
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 3] + "..."
+
+
+def gil_state(facts: Mapping[str, Any], expected: str) -> str:
+    """The GIL state at run time: the worker's observation, else what the entry expects."""
+    enabled = facts.get("gil_enabled")
+    if enabled is True:
+        return "on"
+    if enabled is False:
+        return "off"
+    return expected or "unknown"
+
+
+def _metadata_value(value: object) -> str | int | float | None:
+    """A value pyperf accepts as metadata (str/int/float, no empty string, no newline)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        text = " ".join(value.split())
+        return text or None
+    return json.dumps(value, sort_keys=True)
+
+
+def _put(metadata: dict[str, str | int | float], key: str, value: object) -> None:
+    converted = _metadata_value(value)
+    if converted is not None:
+        metadata[key] = converted
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What is true of every run of one interpreter: who ran, where, when."""
+
+    interpreter: str  # id, e.g. "3.13t+gil"
+    implementation: str  # fallback when the worker does not say
+    expected_gil: str  # the entry's gil field
+    hostname: str = field(default_factory=socket.gethostname)
+    date: str = ""  # "YYYY-MM-DD HH:MM:SS", the run's start
+
+
+def runs_from_document(doc: Mapping[str, Any], ctx: RunContext) -> dict[str, pyperf.Run]:
+    """One worker process's document -> one ``pyperf.Run`` per measured point, by name.
+
+    Points the worker marked unsupported, or without values, are left out
+    (the caller records their outcome).
+    """
+    workload = str(doc.get("workload") or "")
+    facts: Mapping[str, Any] = doc.get("facts") or {}
+    params: Mapping[str, Any] = doc.get("params") or {}
+    common: dict[str, str | int | float] = {}
+    _put(common, "interpreter", ctx.interpreter)
+    _put(common, "workload", workload)
+    _put(common, "python_implementation", facts.get("implementation") or ctx.implementation)
+    _put(common, "python_version", facts.get("python_version"))
+    _put(common, "gil", gil_state(facts, ctx.expected_gil))
+    _put(common, "switch_interval", facts.get("switch_interval"))
+    _put(common, "cpu_count", facts.get("cpu_count") or os.cpu_count())
+    _put(common, "platform", facts.get("platform"))
+    _put(common, "hostname", ctx.hostname)
+    _put(common, "date", ctx.date)
+    for key, value in params.items():
+        _put(common, f"param_{key}" if key in _RESERVED_KEYS else key, value)
+
+    runs: dict[str, pyperf.Run] = {}
+    for point in doc.get("points") or []:
+        values = [max(float(v), _MIN_VALUE) for v in point.get("values") or []]
+        if point.get("unsupported") or not values:
+            continue
+        loops = int(point.get("loops") or 1)
+        name = benchmark_name(workload, point["key"])
+        metadata = dict(common)
+        metadata["name"] = name
+        metadata["loops"] = max(loops, 1)
+        for key, value in (point.get("params") or {}).items():
+            _put(metadata, f"param_{key}" if key in _RESERVED_KEYS else key, value)
+        # Extras are kept per value (lost updates...): the run stores their sum.
+        for key, seq in (point.get("extra") or {}).items():
+            if isinstance(seq, list) and seq and all(_is_number(v) for v in seq):
+                _put(metadata, key, sum(seq))
+            else:
+                _put(metadata, key, seq)
+        warmups = [(max(loops, 1), max(float(w), 0.0)) for w in point.get("warmups") or []]
+        runs[name] = pyperf.Run(
+            values, warmups=warmups or None, metadata=metadata, collect_metadata=False
+        )
+    return runs
+
+
+def build_suite(runs_by_name: Mapping[str, Sequence[pyperf.Run]]) -> pyperf.BenchmarkSuite | None:
+    """Group runs into benchmarks (in the given order) and a suite; None when there are none."""
+    benchmarks = [pyperf.Benchmark(list(runs)) for runs in runs_by_name.values() if runs]
+    if not benchmarks:
+        return None
+    return pyperf.BenchmarkSuite(benchmarks)
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    """Write through a temporary file in the same folder, then ``os.replace``.
+
+    A reader (or a Ctrl-C) sees the old file or the new one, never half of one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fp:
+            write(fp)
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def dump_suite(suite: pyperf.BenchmarkSuite, path: Path) -> None:
+    """Write a pyperf suite file atomically (readable by ``python -m pyperf`` as is)."""
+    _atomic_write(path, lambda fp: suite.dump(fp))
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write a JSON document atomically (sorted keys, indented, trailing newline)."""
+
+    def write(fp: Any) -> None:
+        json.dump(data, fp, sort_keys=True, indent=2)
+        fp.write("\n")
+
+    _atomic_write(path, write)
+
+
+def load_suite(path: Path) -> pyperf.BenchmarkSuite:
+    """Read a suite file written by ``dump_suite`` (or by pyperf itself)."""
+    return pyperf.BenchmarkSuite.load(str(path))
+
+
+def load_facts(path: Path) -> dict[str, Any]:
+    """Read a facts file; refuse a format version this harness does not know."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("version") != FACTS_FORMAT_VERSION:
+        raise ValueError(f"{path}: unknown facts format {data.get('version')!r}")
+    return data
+
+
+def suite_path(output: Path, interpreter: str) -> Path:
+    """``RESULTS/<id>.json``."""
+    return Path(output) / f"{interpreter}.json"
+
+
+def facts_path(output: Path, interpreter: str) -> Path:
+    """``RESULTS/<id>.facts.json``."""
+    return Path(output) / f"{interpreter}.facts.json"
+
+
+def result_ids(output: Path) -> Iterable[str]:
+    """The interpreter ids that have a facts file in ``output``, sorted."""
+    suffix = ".facts.json"
+    names = sorted(p.name for p in Path(output).glob(f"*{suffix}"))
+    return [n[: -len(suffix)] for n in names]
