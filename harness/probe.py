@@ -1,0 +1,252 @@
+"""The facts probe: run by each interpreter, it prints one JSON object describing itself.
+
+    <interpreter> harness/probe.py
+
+Stdlib only and Python 2.7 syntax: CPython 2.7, Jython 2.7, PyPy and CPython 3.x
+run this file. Every fact that an interpreter cannot give is null or a
+"not available" reason, never an exception: the probe always prints its JSON.
+"""
+
+from __future__ import print_function
+
+import json
+import platform
+import sys
+
+FORMAT_VERSION = 1
+NOT_AVAILABLE = "not available"
+
+n = 0
+
+
+def _increment():
+    global n
+    n += 1
+
+
+def implementation():
+    """'cpython', 'pypy', 'jython' (lower case), from the interpreter itself."""
+    try:
+        return sys.implementation.name
+    except AttributeError:
+        pass
+    try:
+        return platform.python_implementation().lower()
+    except Exception:
+        if sys.platform.startswith("java"):
+            return "jython"
+        return "cpython"
+
+
+def python_version():
+    """'3.13.5' from sys.version_info (Jython's sys.version is not parseable)."""
+    info = sys.version_info
+    return "%d.%d.%d" % (info[0], info[1], info[2])
+
+
+def gil_disabled_build():
+    """True for a free-threaded CPython build, False for a GIL build, None where unknown."""
+    if implementation() != "cpython":
+        return None
+    try:
+        import sysconfig
+    except ImportError:
+        return False
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def gil_enabled():
+    """Whether a GIL is on now, after imports (None: this interpreter has none at all)."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    if check is not None:
+        return bool(check())
+    if implementation() == "jython":
+        return None
+    # CPython before 3.13 and PyPy always run with a GIL.
+    return True
+
+
+def switch_interval():
+    get = getattr(sys, "getswitchinterval", None)
+    if get is None:
+        return None
+    try:
+        return get()
+    except Exception:
+        return None
+
+
+def check_interval():
+    if sys.version_info[0] >= 3:
+        return None
+    get = getattr(sys, "getcheckinterval", None)
+    if get is None:
+        return None
+    try:
+        return get()
+    except Exception:
+        return None
+
+
+def cpu_count():
+    try:
+        import multiprocessing
+
+        return multiprocessing.cpu_count()
+    except Exception:
+        pass
+    try:
+        from java.lang import Runtime  # Jython
+
+        return Runtime.getRuntime().availableProcessors()
+    except Exception:
+        return None
+
+
+def getrefcount():
+    """sys.getrefcount(a) after ``a = []; b = a`` (the notebook's example)."""
+    get = getattr(sys, "getrefcount", None)
+    if get is None:
+        return NOT_AVAILABLE
+    a = []
+    b = a
+    try:
+        count = get(a)
+    except Exception:
+        return NOT_AVAILABLE
+    del b
+    return count
+
+
+def dis_increment():
+    """The bytecode of ``n += 1`` (on a global) as "OPNAME argrepr" strings."""
+    if implementation() == "jython":
+        # Jython compiles to JVM bytecode; its dis module describes nothing real.
+        return NOT_AVAILABLE
+    try:
+        import dis
+    except Exception:
+        return NOT_AVAILABLE
+    get_instructions = getattr(dis, "get_instructions", None)
+    if get_instructions is not None:
+        try:
+            out = []
+            for ins in get_instructions(_increment):
+                text = ins.opname
+                if ins.argrepr:
+                    text += " " + ins.argrepr
+                out.append(text)
+            return out
+        except Exception:
+            return NOT_AVAILABLE
+    # Python 2.7: dis.dis prints to stdout; capture it.
+    try:
+        from StringIO import StringIO
+    except ImportError:
+        return NOT_AVAILABLE
+    saved = sys.stdout
+    buf = StringIO()
+    sys.stdout = buf
+    try:
+        dis.dis(_increment)
+    except Exception:
+        return NOT_AVAILABLE
+    finally:
+        sys.stdout = saved
+    out = []
+    for line in buf.getvalue().splitlines():
+        fields = line.split()
+        # "  24           0 LOAD_GLOBAL              0 (n)": skip the line and offset numbers.
+        while fields and (fields[0].isdigit() or fields[0] in (">>", "-->")):
+            fields.pop(0)
+        if not fields:
+            continue
+        text = fields[0]
+        rest = " ".join(fields[1:])
+        if "(" in rest and rest.endswith(")"):
+            text += " " + rest[rest.index("(") + 1:-1]
+        out.append(text)
+    return out or NOT_AVAILABLE
+
+
+def multiprocessing_status():
+    """True when multiprocessing can start processes here, else the reason it cannot."""
+    try:
+        import multiprocessing
+    except Exception as exc:
+        return "cannot import multiprocessing: %s" % (exc,)
+    try:
+        import os
+
+        if not hasattr(os, "fork") and not hasattr(multiprocessing, "get_start_method"):
+            return "no os.fork and no start method"
+        get = getattr(multiprocessing, "get_start_method", None)
+        if get is not None:
+            get(allow_none=True)
+        multiprocessing.Lock()
+    except Exception as exc:
+        return "multiprocessing does not work: %s" % (exc,)
+    return True
+
+
+def threads():
+    if implementation() == "jython":
+        return "java threads"
+    info = getattr(sys, "thread_info", None)
+    if info is not None and info.name:
+        return str(info.name)
+    try:
+        import thread  # noqa: F401 (Python 2)
+
+        return "pthread" if not sys.platform.startswith("win") else "nt"
+    except ImportError:
+        return "unknown"
+
+
+def java_version():
+    try:
+        from java.lang import System
+
+        return str(System.getProperty("java.version"))
+    except Exception:
+        return None
+
+
+def platform_name():
+    try:
+        return platform.platform()
+    except Exception:
+        return sys.platform
+
+
+def facts():
+    """Every fact, as a dict ready for json.dumps."""
+    data = {
+        "version": FORMAT_VERSION,
+        "implementation": implementation(),
+        "python_version": python_version(),
+        "executable": sys.executable,
+        "gil_disabled_build": gil_disabled_build(),
+        "switch_interval": switch_interval(),
+        "check_interval": check_interval(),
+        "cpu_count": cpu_count(),
+        "getrefcount": getrefcount(),
+        "dis_increment": dis_increment(),
+        "multiprocessing": multiprocessing_status(),
+        "threads": threads(),
+        "platform": platform_name(),
+    }
+    if data["implementation"] == "jython":
+        data["java_version"] = java_version()
+    # Last, after every import above: importing a C extension can turn the GIL back on.
+    data["gil_enabled"] = gil_enabled()
+    return data
+
+
+def main():
+    sys.stdout.write(json.dumps(facts(), sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
