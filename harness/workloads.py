@@ -41,7 +41,7 @@ def _summary(path: Path) -> str:
 
 
 def list_workloads(directory: Path | None = None) -> list[Workload]:
-    """Every workload in the MANIFEST of ``directory`` (default: ``paths.workloads_dir()``), in order."""
+    """Every workload in ``directory``/MANIFEST (default: ``paths.workloads_dir()``), in order."""
     folder = directory if directory is not None else workloads_dir()
     manifest = folder / MANIFEST
     try:
