@@ -1,0 +1,239 @@
+"""SVG charts for the report, drawn with matplotlib (agg backend, deterministic output).
+
+Every function takes plain numbers (already extracted from the pyperf suites by
+``harness.report``) and returns the SVG document as a string. The same inputs
+give the same bytes: the SVG ids are salted with the chart's name (so several
+charts inlined in one HTML page never share an id), text stays text
+(``svg.fonttype = 'none'``) and no date is written.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, cast
+
+import matplotlib
+
+matplotlib.use("agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
+
+# Colour-blind friendly (Okabe-Ito), assigned to interpreters in report order.
+PALETTE = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#000000",
+    "#F0E442",
+)
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+_RC: dict[str, Any] = {
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "axes.axisbelow": True,
+    "legend.frameon": False,
+    "path.simplify": False,
+}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One interpreter's line or bars: y values (with optional error) at x positions."""
+
+    label: str
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    err: tuple[float, ...] = ()  # symmetric error, same length as y, or empty
+    style: int = 0  # index into PALETTE / MARKERS, stable across charts
+
+
+def _style(**extra: Any) -> AbstractContextManager[None]:
+    """The house style (plus ``extra``, e.g. the SVG id salt) as a matplotlib rc context."""
+    # matplotlib's stubs type rc keys as literals; these are plain, checked-at-runtime names.
+    return cast(AbstractContextManager[None], matplotlib.rc_context(cast(Any, {**_RC, **extra})))
+
+
+def _tops(series: Sequence[Series]) -> list[float]:
+    """Every bar or point's top: y plus its error."""
+    return [y + (s.err[i] if s.err else 0.0) for s in series for i, y in enumerate(s.y)]
+
+
+def color(style: int) -> str:
+    """The colour used for interpreter number ``style`` (also used by the HTML legend)."""
+    return PALETTE[style % len(PALETTE)]
+
+
+def _finish(fig: Figure, name: str) -> str:
+    """Serialize ``fig`` to SVG text, deterministically, and close it."""
+    buf = io.StringIO()
+    with _style(**{"svg.hashsalt": f"gil-harness:{name}"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _figure(width: float = 7.0, height: float = 4.0) -> tuple[Figure, plt.Axes]:
+    with _style():
+        fig, ax = plt.subplots(figsize=(width, height))
+    return fig, ax
+
+
+def _legend(ax: plt.Axes, ncol: int = 1) -> None:
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=ncol, fontsize=9)
+
+
+def scaling_chart(
+    name: str,
+    title: str,
+    series: Sequence[Series],
+    thread_counts: Sequence[int],
+    cores: int,
+) -> str:
+    """Speedup (time at 1 thread / time at T) against T, one line per interpreter.
+
+    A dashed line shows the ideal ``min(T, cores)``; a dotted one, no speedup.
+    """
+    with _style():
+        fig, ax = _figure()
+        xs = sorted(set(thread_counts))
+        ideal = [min(t, cores) for t in xs]
+        ax.plot(xs, ideal, linestyle="--", color="#888888", linewidth=1.2,
+                label=f"ideal: min(threads, {cores} cores)")
+        ax.axhline(1.0, linestyle=":", color="#888888", linewidth=1.0)
+        for s in series:
+            ax.errorbar(
+                s.x, s.y, yerr=list(s.err) if s.err else None,
+                color=color(s.style), marker=MARKERS[s.style % len(MARKERS)],
+                linewidth=1.8, markersize=6, capsize=4, label=s.label,
+            )
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_locator(FixedLocator(xs))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+        top = max([max(ideal), *_tops(series)])
+        ax.set_ylim(0, top * 1.12)
+        ax.set_xlabel("threads (same total work, split between them)")
+        ax.set_ylabel("speedup (time at 1 thread / time at T)")
+        ax.set_title(title, loc="left", fontsize=11)
+        _legend(ax)
+        return _finish(fig, name)
+
+
+def grouped_bars(
+    name: str,
+    title: str,
+    groups: Sequence[str],
+    series: Sequence[Series],
+    ylabel: str,
+    xlabel: str,
+    log: bool = False,
+    value_format: str = "{:.3g}",
+    reference: float | None = None,
+    reference_label: str = "",
+) -> str:
+    """Bars grouped by ``groups`` (x positions are indexes into it), one colour per series.
+
+    Every bar carries its value as a label, so a zero is visible as "0", not as a
+    missing bar. ``log`` draws a log y axis (bars start at the smallest value / 3).
+    """
+    with _style():
+        width_in = max(6.0, 1.2 + 0.28 * len(groups) * max(1, len(series)))
+        fig, ax = _figure(min(width_in, 11.0), 4.0)
+        n = max(1, len(series))
+        width = 0.8 / n
+        positives = [y for s in series for y in s.y if y > 0]
+        floor = (min(positives) / 3.0) if (log and positives) else 0.0
+        for i, s in enumerate(series):
+            xs = [x - 0.4 + width * (i + 0.5) for x in s.x]
+            heights = [max(y, floor) - floor if log else y for y in s.y]
+            yerr = None
+            if s.err:
+                # On a log axis a bar cannot reach below its floor: clip the lower error.
+                low = [min(e, max(y - floor, 0.0)) if log else min(e, y)
+                       for y, e in zip(s.y, s.err, strict=True)]
+                yerr = [low, list(s.err)]
+            bars = ax.bar(xs, heights, width * 0.92, bottom=floor if log else 0.0,
+                          color=color(s.style), label=s.label, yerr=yerr,
+                          error_kw={"capsize": 3, "elinewidth": 1, "ecolor": "#333333"})
+            ax.bar_label(bars, labels=[value_format.format(y) for y in s.y],
+                         fontsize=7, padding=2)
+        if reference is not None:
+            ax.axhline(reference, linestyle="--", color="#888888", linewidth=1.0,
+                       label=reference_label or None)
+        if log:
+            ax.set_yscale("log")
+            if positives:
+                hi = max(_tops(series))
+                ax.set_ylim(floor, hi * 3.0)
+        else:
+            hi = max([0.0, *_tops(series)])
+            ax.set_ylim(0, hi * 1.18 if hi > 0 else 1.0)
+        ax.set_xticks(range(len(groups)))
+        ax.set_xticklabels(groups)
+        ax.grid(axis="x", visible=False)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, loc="left", fontsize=11)
+        _legend(ax)
+        return _finish(fig, name)
+
+
+def relative_chart(
+    name: str,
+    title: str,
+    groups: Sequence[str],
+    series: Sequence[Series],
+    baseline: str,
+    not_significant: Sequence[tuple[int, int]] = (),
+) -> str:
+    """Horizontal bars of time relative to the baseline (log scale, 1 = baseline).
+
+    ``series[i].y[j]`` is interpreter i's time on group j divided by the baseline's;
+    ``not_significant`` lists (series, group) pairs pyperf's t-test does not
+    separate from the baseline: they are drawn hatched and labelled "n.s.".
+    """
+    with _style():
+        n = max(1, len(series))
+        fig, ax = _figure(7.5, max(2.5, 0.9 + 0.32 * n * len(groups)))
+        height = 0.8 / n
+        ns = set(not_significant)
+        values = [y for s in series for y in s.y if y > 0]
+        for i, s in enumerate(series):
+            for j, (g, y) in enumerate(zip(s.x, s.y, strict=True)):
+                pos = g - 0.4 + height * (i + 0.5)
+                hatch = "///" if (i, j) in ns else None
+                ax.barh(pos, math.log2(y), height * 0.9, left=0.0, color=color(s.style),
+                        hatch=hatch, edgecolor="white" if hatch else None,
+                        label=s.label if j == 0 else None)
+                text = f"{y:.2f}x" + (" (n.s.)" if (i, j) in ns else "")
+                ax.text(math.log2(y), pos, f" {text} " if y >= 1 else f" {text} ",
+                        va="center", ha="left" if y >= 1 else "right", fontsize=7)
+        span = max([1.0] + [abs(math.log2(v)) for v in values]) * 1.35
+        ax.set_xlim(-span, span)
+        ax.axvline(0.0, color="#333333", linewidth=1.0)
+        ticks = [float(t) for t in range(-8, 9) if abs(t) <= span]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{2.0 ** v:g}x"))
+        ax.set_yticks(range(len(groups)))
+        ax.set_yticklabels(groups)
+        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel(f"time relative to {baseline} (left of 1x: faster, right: slower)")
+        ax.set_title(title, loc="left", fontsize=11)
+        _legend(ax)
+        return _finish(fig, name)

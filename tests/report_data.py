@@ -1,0 +1,151 @@
+"""Synthetic but realistic results folders for the report tests, made with pyperf's API.
+
+The shapes follow docs/architecture.md ("Results folder") and harness/suite.py:
+one ``<id>.json`` pyperf suite and one ``<id>.facts.json`` per interpreter,
+benchmark names ``workload/key``, run metadata as the runner writes it.
+Values are drawn from a seeded generator: the same call gives the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pyperf
+
+THREADS = (1, 2, 4)
+
+# id -> (implementation, version, family, gil, speedup at 2 threads, single-thread cost,
+#        lost fraction without lock, default switch interval)
+INTERPRETERS: dict[str, tuple[str, str, str, str, float, float, float, float | None]] = {
+    "2.7": ("cpython", "2.7.18", "cpython", "on", 0.6, 1.3, 0.02, None),
+    "3.13": ("cpython", "3.13.0", "cpython", "on", 0.92, 1.0, 0.0, 0.005),
+    "3.13t": ("cpython", "3.13.5", "free-threaded", "off", 1.9, 1.35, 0.4, 0.005),
+    "3.13t+gil": ("cpython", "3.13.5", "free-threaded", "on", 0.98, 1.3, 0.0, 0.005),
+    "pypy3.9": ("pypy", "3.9.16", "pypy", "on", 0.95, 0.08, 0.0, 0.005),
+    "jython2.7": ("jython", "2.7.3", "jython", "none", 1.85, 1.6, 0.3, None),
+}
+
+
+def _run(rng: random.Random, mean: float, meta: dict[str, Any], nvalues: int = 3) -> pyperf.Run:
+    values = [mean * rng.uniform(0.95, 1.05) for _ in range(nvalues)]
+    warmups = [(int(meta.get("loops", 1)), mean * 1.2)]
+    return pyperf.Run(values, warmups=warmups, metadata=meta, collect_metadata=False)
+
+
+def write_interpreter(
+    folder: Path,
+    ident: str,
+    *,
+    processes: int = 3,
+    seed: int = 1,
+    workloads: tuple[str, ...] = ("countdown", "counter_race", "counter_lock", "switch_latency"),
+    suite: bool = True,
+) -> None:
+    """Write ``<ident>.json`` (unless ``suite`` is False) and ``<ident>.facts.json``."""
+    impl, version, family, gil, sp2, cost, lost_frac, interval = INTERPRETERS[ident]
+    rng = random.Random(f"{ident}:{seed}")
+    common = {
+        "interpreter": ident,
+        "python_implementation": impl,
+        "python_version": version,
+        "gil": gil,
+        "cpu_count": 2,
+        "platform": "Linux-6.1.0-amd64-x86_64-with-glibc2.36",
+        "hostname": "bench-vm",
+        "date": "2026-11-25 15:30:00",
+    }
+    if interval is not None:
+        common["switch_interval"] = interval
+    outcomes: list[dict[str, str]] = []
+    benchmarks = []
+    for workload in workloads:
+        keys: list[tuple[str, dict[str, Any], float, dict[str, int] | None]] = []
+        if workload == "countdown":
+            for t in THREADS:
+                speed = 1.0 if t == 1 else (sp2 if t == 2 else min(sp2, 2.0) * 0.97)
+                keys.append((f"threads={t}", {"threads": t}, 0.05 * cost / speed, None))
+        elif workload in ("counter_race", "counter_lock"):
+            for t in (*THREADS, 100):
+                k = 200000 // t if t != 100 else 1
+                expected = t * k
+                frac = lost_frac if (workload == "counter_race" and t > 1 and t != 100) else 0.0
+                lost = int(expected * frac * rng.uniform(0.5, 1.0))
+                keys.append((f"threads={t},increments={k}", {"threads": t, "increments": k},
+                             0.01 * cost * (3 if workload == "counter_lock" else 1),
+                             {"lost_updates": lost, "expected_updates": expected}))
+        elif workload == "switch_latency":
+            base = {"on": 0.005, "off": 0.00008, "none": 0.0001}[gil]
+            keys.append(("interval=default", {}, base, None))
+            if impl == "jython" or version.startswith("2."):
+                outcomes.append({"benchmark": "switch_latency/interval=0.001",
+                                 "status": "unsupported",
+                                 "reason": "Jython has no GIL and no sys.setswitchinterval"})
+            else:
+                keys.append(("interval=0.001", {"interval": 0.001},
+                             0.001 if gil == "on" else base, None))
+        for key, params, mean, extra in keys:
+            name = f"{workload}/{key}"
+            runs = []
+            for _ in range(processes):
+                meta = dict(common, name=name, workload=workload, loops=4, **params)
+                if extra is not None:
+                    meta.update({k: (v if k == "expected_updates" else
+                                     int(v * rng.uniform(0.8, 1.2)))
+                                 for k, v in extra.items()})
+                    meta["expected_updates"] = extra["expected_updates"] * 3
+                runs.append(_run(rng, mean, meta))
+            benchmarks.append(pyperf.Benchmark(runs))
+            outcomes.append({"benchmark": name, "status": "ok", "reason": ""})
+    if suite and benchmarks:
+        pyperf.BenchmarkSuite(benchmarks).dump(str(folder / f"{ident}.json"), replace=True)
+    facts = {
+        "version": 1,
+        "interpreter": {
+            "id": ident, "implementation": impl, "version": version, "gil": gil,
+            "source": "container" if impl == "jython" else "pyenv", "family": family,
+            "argv": [], "env": {"PYTHON_GIL": "1"} if ident.endswith("+gil") else {},
+            "status": "ready", "hint": "", "default": True,
+            **({"container": {"engine": "podman", "image": "localhost/harness-jython:2.7"}}
+               if impl == "jython" else {}),
+        },
+        "probe": {
+            "version": 1, "implementation": impl, "python_version": version,
+            "executable": f"/opt/{ident}/bin/python",
+            "gil_disabled_build": family == "free-threaded" if impl == "cpython" else None,
+            "gil_enabled": {"on": True, "off": False, "none": None}[gil],
+            "switch_interval": interval,
+            "check_interval": 100 if version.startswith("2.") else None,
+            "cpu_count": 2,
+            "getrefcount": "not available" if impl == "jython" else 3,
+            "dis_increment": "not available" if impl == "jython" else
+            ["LOAD_GLOBAL 0 (n)", "LOAD_CONST 1 (1)", "BINARY_OP 13 (+=)", "STORE_GLOBAL 0 (n)"],
+            "multiprocessing": "no module named _multiprocessing" if impl == "jython" else True,
+            "threads": "java threads" if impl == "jython" else "pthreads",
+            "platform": "Linux-6.1.0-amd64-x86_64-with-glibc2.36",
+            **({"java_version": "17.0.13"} if impl == "jython" else {}),
+        },
+        "outcomes": outcomes,
+        "run": {
+            "profile": "default",
+            "started": "2026-11-25T15:30:00+00:00",
+            "finished": "2026-11-25T15:42:10+00:00",
+            "command": "python -m harness run -o results",
+            "commit": "57c77ce",
+        },
+    }
+    if not suite:
+        facts["outcomes"] = [{"benchmark": "countdown", "status": "failed",
+                              "reason": "worker exited with status 1: ImportError"}]
+    (folder / f"{ident}.facts.json").write_text(
+        json.dumps(facts, sort_keys=True, indent=2) + "\n", encoding="utf-8")
+
+
+def write_results(folder: Path, ids: tuple[str, ...] = tuple(INTERPRETERS), **kw: Any) -> Path:
+    """A full results folder with every interpreter of ``ids``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for ident in ids:
+        write_interpreter(folder, ident, **kw)
+    return folder
