@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
@@ -499,26 +500,26 @@ def _engine_build(
     with log.open("w") as out:
         out.write("$ " + " ".join(argv) + "\n")
         out.flush()
-        proc = subprocess.Popen(
+        with subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env=engine.environ(),
-        )  # fmt: skip
-        assert proc.stdout is not None
-        deadline = time.monotonic() + BUILD_TIMEOUT
-        try:
-            for line in proc.stdout:
-                out.write(line)
-                # podman/buildah and docker's classic builder announce steps so.
-                if line.startswith(("STEP ", "Step ")):
-                    steps.say(f"{INTERPRETER_ID}:   {line.rstrip()[:140]}")
-                if time.monotonic() > deadline:
-                    proc.kill()
-                    break
-            status = proc.wait()
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
+        ) as proc:  # fmt: skip
+            assert proc.stdout is not None
+            # A build that hangs without printing is still cut at BUILD_TIMEOUT.
+            watchdog = threading.Timer(BUILD_TIMEOUT, proc.kill)
+            watchdog.start()
+            try:
+                for line in proc.stdout:
+                    out.write(line)
+                    # podman/buildah and docker's classic builder announce steps so.
+                    if line.startswith(("STEP ", "Step ")):
+                        steps.say(f"{INTERPRETER_ID}:   {line.rstrip()[:140]}")
+                status = proc.wait()
+            except BaseException:
+                proc.kill()
+                raise
+            finally:
+                watchdog.cancel()
     if status != 0:
         tail = [x for x in log.read_text().splitlines() if x.strip()][-1:]
         raise ProvisionError(

@@ -1,0 +1,368 @@
+"""Jython in a container: engine detection, podman's settings, the run argv, the real image.
+
+The unit tests put fake ``docker`` / ``podman`` / ``runc`` scripts first on PATH
+(the one seam: which binaries exist and what they answer). The tests marked
+``container`` use the real engine and the real image, building it when it is
+missing; they skip only when no engine is usable at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness import container, paths
+from harness.errors import ProvisionError, WorkerError
+from harness.interpreters import CONTAINER_WORKLOADS, Interpreter
+
+FAKE_ENGINE = """\
+#!/bin/sh
+# A fake container engine: what it answers comes from the environment.
+case "$1" in
+  info) exit "${FAKE_INFO_RC:-1}" ;;
+  image)
+    if [ -n "$FAKE_IMAGE_ID" ]; then echo "$FAKE_IMAGE_ID"; exit 0; fi
+    echo "Error: $5: image not known" >&2; exit 125 ;;
+  version) echo 9.9.9 ;;
+  run) printf '%s\\n' "$FAKE_RUN_STDOUT"; echo "$FAKE_RUN_STDERR" >&2; exit "${FAKE_RUN_RC:-0}" ;;
+esac
+exit 0
+"""
+
+
+@pytest.fixture
+def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty PATH of fakes and a private cache; add binaries with ``_fake(bin, name)``."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))
+    for var in ("HARNESS_CONTAINER_ENGINE", "HARNESS_JYTHON_BUILD", "FAKE_IMAGE_ID"):
+        monkeypatch.delenv(var, raising=False)
+    return bin_dir
+
+
+def _fake(bin_dir: Path, name: str, text: str = FAKE_ENGINE) -> Path:
+    path = bin_dir / name
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+# --------------------------------------------------------------------------- engine detection
+
+
+def test_docker_is_used_when_its_daemon_answers(
+    fake_bin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake(fake_bin, "docker")
+    _fake(fake_bin, "podman")
+    monkeypatch.setenv("FAKE_INFO_RC", "0")
+    engine = container.find_engine()
+    assert engine.name == "docker"
+    assert engine.path == str(fake_bin / "docker")
+    assert engine.env == ()  # docker takes no containers.conf
+
+
+def test_podman_is_used_when_docker_has_no_daemon(fake_bin: Path) -> None:
+    _fake(fake_bin, "docker")  # FAKE_INFO_RC unset: `docker info` fails, as here
+    _fake(fake_bin, "podman")
+    engine = container.find_engine()
+    assert engine.name == "podman"
+    conf = container.containers_conf_path()
+    assert dict(engine.env) == {"CONTAINERS_CONF": str(conf)}
+    assert conf.is_relative_to(paths.cache_dir())
+    text = conf.read_text()
+    assert 'default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]' in text
+    assert "runtime" not in text  # no runc on PATH: the engine's own default stays
+
+
+def test_containers_conf_asks_for_runc_when_installed(fake_bin: Path) -> None:
+    _fake(fake_bin, "podman")
+    _fake(fake_bin, "runc")
+    container.find_engine()
+    text = container.containers_conf_path().read_text()
+    assert '[engine]\nruntime = "runc"' in text
+
+
+def test_engine_override_wins_and_a_bad_one_is_one_clear_error(
+    fake_bin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake(fake_bin, "docker")
+    _fake(fake_bin, "podman")
+    monkeypatch.setenv("FAKE_INFO_RC", "0")
+    monkeypatch.setenv("HARNESS_CONTAINER_ENGINE", "podman")
+    assert container.find_engine().name == "podman"
+    monkeypatch.setenv("HARNESS_CONTAINER_ENGINE", "nerdctl-absent")
+    with pytest.raises(ProvisionError, match="nerdctl-absent.*not found"):
+        container.find_engine()
+    entry = container.discover_jython()
+    assert entry.status == "missing"
+    assert "not found" in entry.notes[0]
+
+
+def test_no_engine_means_a_missing_entry_with_the_provision_command(fake_bin: Path) -> None:
+    entry = container.discover_jython()
+    assert entry.id == "jython2.7"
+    assert entry.status == "missing"
+    assert entry.hint == "python -m harness provision jython2.7"
+    assert "no container engine" in entry.notes[0]
+
+
+def test_missing_image_means_a_missing_entry(fake_bin: Path) -> None:
+    _fake(fake_bin, "podman")
+    entry = container.discover_jython()
+    assert entry.status == "missing"
+    assert entry.hint == container.PROVISION_HINT
+    assert "not built" in entry.notes[0]
+
+
+# --------------------------------------------------------------------------- the run argv
+
+
+def test_ready_entry_runs_with_no_network_and_two_read_only_mounts(
+    fake_bin: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _fake(fake_bin, "podman")
+    monkeypatch.setenv("FAKE_IMAGE_ID", "sha256:abc123")
+    entry = container.discover_jython()
+    assert entry.ready
+    assert (entry.id, entry.implementation, entry.gil, entry.source) == (
+        "jython2.7",
+        "jython",
+        "none",
+        "container",
+    )
+    script = tmp_path / "worker.py"
+    workloads = tmp_path / "workloads"
+    argv = entry.command(script, ["--workload", "countdown"], workloads)
+    assert argv[:2] == [str(fake_bin / "podman"), "run"]
+    assert "--rm" in argv and "--network=none" in argv
+    mounts = [argv[i + 1] for i, arg in enumerate(argv) if arg == "-v"]
+    assert mounts == [
+        f"{script}:/harness/worker.py:ro",
+        f"{workloads}:{CONTAINER_WORKLOADS}:ro",
+    ]
+    image_at = argv.index(container.IMAGE)
+    assert argv[image_at + 1 :] == [
+        "jython",
+        "/harness/worker.py",
+        "--workload",
+        "countdown",
+        "--workloads",
+        CONTAINER_WORKLOADS,
+    ]
+    env = entry.environ({"PATH": "/usr/bin"})
+    assert env["CONTAINERS_CONF"] == str(container.containers_conf_path())
+
+
+def test_describe_reads_versions_once_per_image(
+    fake_bin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake(fake_bin, "podman")
+    monkeypatch.setenv("FAKE_IMAGE_ID", "sha256:abc123")
+    report = {"java_version": "17.0.9", "java_vm": "VM", "jython_version": "2.7.3"}
+    report["jython_sys_version"] = "2.7.3-DEV"
+    monkeypatch.setenv("FAKE_RUN_STDOUT", "*sys-package-mgr*: noise\n" + json.dumps(report))
+    facts = container.describe(container.discover_jython())
+    assert facts["engine"] == "podman"
+    assert facts["engine_version"] == "9.9.9"
+    assert facts["image_id"] == "sha256:abc123"
+    assert (facts["java_version"], facts["jython_version"]) == ("17.0.9", "2.7.3")
+    monkeypatch.setenv("FAKE_RUN_RC", "1")  # cached: the image is not started again
+    assert container.describe(container.discover_jython())["java_version"] == "17.0.9"
+    assert container.discover_jython().version == "2.7.3"
+
+
+@pytest.mark.parametrize(
+    ("stdout", "rc", "message"),
+    [
+        ("garbage, not JSON", "0", "printed no version report: garbage"),
+        ("", "3", "exited with status 3: Exception in thread main"),
+    ],
+)
+def test_a_broken_container_is_one_clear_error(
+    fake_bin: Path, monkeypatch: pytest.MonkeyPatch, stdout: str, rc: str, message: str
+) -> None:
+    _fake(fake_bin, "podman")
+    monkeypatch.setenv("FAKE_IMAGE_ID", "sha256:abc123")
+    monkeypatch.setenv("FAKE_RUN_STDOUT", stdout)
+    monkeypatch.setenv("FAKE_RUN_STDERR", "Exception in thread main")
+    monkeypatch.setenv("FAKE_RUN_RC", rc)
+    with pytest.raises(WorkerError, match=message) as err:
+        container.describe(container.discover_jython())
+    assert "\n" not in str(err.value)
+    assert container.PROVISION_HINT in str(err.value)
+
+
+def test_describe_of_a_local_interpreter_is_empty() -> None:
+    local = Interpreter("3.13", "cpython", "3.13.0", "on", "PATH", "cpython", ("python3.13",))
+    assert container.describe(local) == {}
+
+
+def test_an_unknown_build_mode_is_refused(fake_bin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake(fake_bin, "podman")
+    monkeypatch.setenv("HARNESS_JYTHON_BUILD", "sideways")
+    lines: list[str] = []
+    with pytest.raises(ProvisionError, match="HARNESS_JYTHON_BUILD='sideways'"):
+        container.provision_image(lines.append)
+
+
+def test_a_failed_build_names_the_step(fake_bin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry path with a base image that pulls but a build that fails."""
+    failing_build = FAKE_ENGINE.replace(
+        'case "$1" in',
+        'case "$1" in\n  build) echo "STEP 1/2: FROM x"; echo "Error: boom"; exit 7 ;;',
+    )
+    _fake(fake_bin, "podman", failing_build)
+    jar = container.paths.cache_dir() / "downloads" / container.JAR_NAME
+    jar.parent.mkdir(parents=True)
+    jar.write_bytes(b"not the jar")
+    monkeypatch.setattr(container, "_pinned_sha256", lambda: container._sha256(jar))
+    monkeypatch.setenv("HARNESS_JYTHON_BUILD", "registry")
+    lines: list[str] = []
+    with pytest.raises(
+        ProvisionError, match=r"image build failed \(podman build exit 7: Error: boom"
+    ):
+        container.provision_image(lines.append)
+    assert any("STEP 1/2" in line for line in lines)
+
+
+def test_host_suite_is_the_debian_codename_or_the_override(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HARNESS_DEBIAN_SUITE", "trixie")
+    assert container.host_suite() == "trixie"
+    monkeypatch.delenv("HARNESS_DEBIAN_SUITE")
+    assert container.host_suite()  # bookworm here; the default off Debian
+
+
+# --------------------------------------------------------------------------- the real container
+
+
+def _usable_engine_reason() -> str | None:
+    """Why no engine can be used here, or None. A docker client without a daemon is no engine."""
+    override = os.environ.get("HARNESS_CONTAINER_ENGINE")
+    if override:
+        return None if shutil.which(override) else f"HARNESS_CONTAINER_ENGINE={override} absent"
+    if shutil.which("podman"):
+        return None
+    docker = shutil.which("docker")
+    if (
+        docker
+        and subprocess.run([docker, "info"], capture_output=True, check=False).returncode == 0
+    ):
+        return None
+    return "no container engine: podman is not installed and no docker daemon answers"
+
+
+@pytest.fixture(scope="module")
+def jython_entry() -> Interpreter:
+    """The ready ``jython2.7`` container entry: the image is built here when missing."""
+    reason = _usable_engine_reason()
+    if reason:
+        pytest.skip(reason)
+    entry = container.discover_jython()
+    if not entry.ready:
+        lines: list[str] = []
+        container.provision_image(lines.append)  # builds, or fails the tests: never a skip
+        entry = container.discover_jython()
+    assert entry.ready, entry.notes
+    return entry
+
+
+def _run(entry: Interpreter, script: Path, args: list[str], workloads: Path) -> str:
+    cmd = entry.command(script, args, workloads)
+    env = entry.environ({"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root")})
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.container
+def test_the_worker_runs_a_workload_in_the_container(jython_entry: Interpreter) -> None:
+    args = ["--workload", "countdown", "--threads", "1,2", "--params", '{"total": 100000}']
+    args += ["--loops", "threads=1=1;threads=2=1", "--values", "1", "--warmups", "0"]
+    doc = json.loads(_run(jython_entry, paths.WORKER_SCRIPT, args, paths.workloads_dir()))
+    assert doc["version"] == 1
+    assert doc["workload"] == "countdown"
+    assert doc["facts"]["implementation"] == "jython"
+    assert doc["facts"]["gil_enabled"] is False
+    assert [p["key"] for p in doc["points"]] == ["threads=1", "threads=2"]
+    assert all(v > 0 for p in doc["points"] for v in p["values"])
+
+
+ISOLATION_CHECK = textwrap.dedent(
+    """\
+    import json, os, socket
+    out = {}
+    try:
+        socket.create_connection(("deb.debian.org", 80), timeout=3)
+        out["network"] = "connected"
+    except Exception as exc:
+        out["network"] = "refused: %s" % (exc,)
+    out["interfaces"] = sorted(
+        line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:]
+    )
+    out["writes"] = {}
+    # The container's own files are writable (thrown away with it); the mounts are not.
+    for target in ("/workloads/written", "/harness/check.py"):
+        try:
+            open(target, "a").write("x")
+            out["writes"][target] = "written"
+        except (IOError, OSError) as exc:
+            out["writes"][target] = "refused"
+    # Bind mounts of host files or folders: the root of the mount is not "/".
+    engine_files = ("/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/run/.containerenv",
+                    "/.dockerenv")
+    binds = {}
+    for line in open("/proc/self/mountinfo"):
+        fields = line.split()
+        source = fields[fields.index("-") + 2]
+        if fields[3] != "/" and source.startswith("/dev/") and fields[4] not in engine_files:
+            binds[fields[4]] = fields[5].split(",")[0]
+    out["binds"] = binds
+    print(json.dumps(out))
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.container
+def test_the_container_has_no_network_and_sees_only_its_two_read_only_mounts(
+    jython_entry: Interpreter, tmp_path: Path
+) -> None:
+    script = tmp_path / "check.py"
+    script.write_text(ISOLATION_CHECK)
+    workloads = tmp_path / "workloads"
+    workloads.mkdir()
+    seen = json.loads(_run(jython_entry, script, [], workloads).splitlines()[-1])
+    assert seen["network"].startswith("refused"), seen
+    assert seen["interfaces"] == ["lo"]
+    assert seen["writes"] == {"/workloads/written": "refused", "/harness/check.py": "refused"}
+    assert seen["binds"] == {"/harness/check.py": "ro", "/workloads": "ro"}
+    assert not (workloads / "written").exists()
+    assert script.read_text() == ISOLATION_CHECK
+
+
+@pytest.mark.slow
+@pytest.mark.container
+def test_provisioning_again_reuses_the_image_and_describe_reports_it(
+    jython_entry: Interpreter,
+) -> None:
+    lines: list[str] = []
+    container.provision_image(lines.append)
+    assert any("reused" in line for line in lines), lines
+    facts = container.describe(jython_entry)
+    assert facts["engine"] in ("podman", "docker")
+    assert str(facts["engine_version"])
+    assert str(facts["image_id"])
+    assert str(facts["java_version"])
+    assert str(facts["jython_version"]).startswith("2.7")
