@@ -281,19 +281,20 @@ _apt_updated = False
 
 def apt_install(
     packages: Sequence[str], why: str, progress: ProgressFn | None = None
-) -> None:
+) -> list[str]:
     """Install the Debian ``packages`` that are missing (``why`` says what needs them).
 
     Checks first and installs only the missing ones, with ``apt-get install -y``
     (``apt-get update`` once first when one is not installable). Raises
     :class:`Unavailable` (a :class:`ProvisionError`) with the command to run when
     this process is not root or the system has no apt, and ProvisionError when apt fails.
+    Returns the packages it installed (empty when all were there).
     """
     global _apt_updated
     say = progress or _quiet
     missing = missing_packages(packages)
     if not missing:
-        return
+        return []
     command = "apt-get install -y " + " ".join(missing)
     if shutil.which("apt-get") is None:
         raise Unavailable(
@@ -319,6 +320,7 @@ def apt_install(
             f"apt-get reported success but {' '.join(still)} is not installed",
             hint=f"see {log}",
         )
+    return missing
 
 
 # ---------------------------------------------------------------- sources
@@ -483,7 +485,7 @@ def build_free_threaded(
         if built_binary(prefix, release.minor).exists():
             say(f"{release.id}: already built at {prefix}")
             return prefix
-        verify(tarball, release.sha256, say)
+        verify(tarball, release.sha256, _quiet)  # fetch_source said so already; be sure
         _build_deps(say)
         tmp_root = cache_dir() / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
@@ -605,8 +607,8 @@ def provision_314t(source: str | None, progress: ProgressFn) -> Path | None:
         tarball = fetch_source(CPYTHON_314, progress)
     except Unavailable as exc:
         raise Unavailable(
-            "3.14t cannot be had here: python.org is not reachable, Debian's mirror "
-            "does not serve python3.14 sources, and no 3.14t is installed",
+            f"3.14t cannot be had here: {exc.message}; Debian's mirror does not serve "
+            "python3.14 sources, and no 3.14t is installed",
             hint="pass --source-3.14 PATH_OR_URL (or $HARNESS_PY314_SOURCE), or install one "
             "with `uv python install 3.14t` or `pyenv install 3.14.0t`",
         ) from exc
@@ -620,8 +622,8 @@ def _provision_jython(progress: ProgressFn, local: bool, image: bool) -> None:
     failures: list[ProvisionError] = []
     if local:
         try:
-            apt_install(JYTHON_PACKAGES, "jython2.7 (local)", progress)
-            progress("jython2.7 (local): installed")
+            done = apt_install(JYTHON_PACKAGES, "jython2.7 (local)", progress)
+            progress("jython2.7 (local): " + ("installed" if done else "present"))
         except ProvisionError as exc:
             failures.append(exc)
     if image:
@@ -667,8 +669,8 @@ DEFAULT_TARGETS = ("pypy", "jython", "3.13t", "3.14t")
 
 def _run_target(target: str, args: argparse.Namespace, progress: ProgressFn) -> None:
     if target == "pypy":
-        apt_install(PYPY_PACKAGES, "PyPy", progress)
-        progress("pypy3: installed")
+        done = apt_install(PYPY_PACKAGES, "PyPy", progress)
+        progress("pypy3: " + ("installed" if done else "present"))
     elif target == "jython":
         _provision_jython(progress, local=True, image=True)
     elif target == "jython-local":
