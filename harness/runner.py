@@ -416,15 +416,11 @@ def _reason(exc: HarnessError) -> str:
 
 
 def _probe(interp: Interpreter) -> tuple[Any, str]:
-    """``interpreters.probe(interp)`` when that exists and works: (probe, error)."""
-    try:
-        from harness import interpreters
+    """``interpreters.probe(interp)`` when it works: (probe, ""), else (None, the error)."""
+    from harness import interpreters
 
-        probe = interpreters.probe  # type: ignore[attr-defined]
-    except (ImportError, AttributeError):
-        return None, "probe not available in this checkout"
     try:
-        return probe(interp), ""
+        return interpreters.probe(interp), ""
     except Exception as exc:  # a probe failure must not stop the measurements
         return None, str(exc)
 
@@ -557,9 +553,10 @@ def run_interpreter(
     # A suite from an earlier run would not match these facts: drop it first.
     spath.unlink(missing_ok=True)
     if not interp.ready:
-        reason = f"interpreter {interp.id!r} is not ready" + (
-            f": {interp.hint}" if interp.hint else ""
-        )
+        why = "; ".join(interp.notes)
+        reason = f"interpreter {interp.id!r} is not ready" + (f": {why}" if why else "")
+        if interp.hint:
+            reason += f"\n{interp.hint}"
         result.outcomes.append(Outcome(interp.id, "failed", reason))
         facts["outcomes"] = [o.to_json() for o in result.outcomes]
         facts["run"]["finished"] = _now().isoformat(timespec="seconds")

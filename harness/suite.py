@@ -59,6 +59,9 @@ _RESERVED_KEYS = frozenset(
     }
 )
 
+# The metadata value for a fact an interpreter does not have.
+NOT_AVAILABLE = "not available"
+
 # pyperf refuses values <= 0; a clock with a coarse tick (Jython's time.time)
 # can report 0 for a very short loop.  The smallest value we store instead.
 _MIN_VALUE = 1e-9
@@ -147,6 +150,10 @@ def _metadata_value(value: object) -> str | int | float | None:
     return json.dumps(value, sort_keys=True)
 
 
+def _or_na(value: object) -> object:
+    return NOT_AVAILABLE if value is None or value == "" else value
+
+
 def _put(metadata: dict[str, str | int | float], key: str, value: object) -> None:
     converted = _metadata_value(value)
     if converted is not None:
@@ -179,9 +186,13 @@ def runs_from_document(doc: Mapping[str, Any], ctx: RunContext) -> dict[str, pyp
     _put(common, "python_implementation", facts.get("implementation") or ctx.implementation)
     _put(common, "python_version", facts.get("python_version"))
     _put(common, "gil", gil_state(facts, ctx.expected_gil))
-    _put(common, "switch_interval", facts.get("switch_interval"))
+    # Always present, so every interpreter's runs carry the same keys
+    # (2.7 and Jython have no switch interval).
+    _put(common, "switch_interval", _or_na(facts.get("switch_interval")))
+    if facts.get("check_interval") is not None:
+        _put(common, "check_interval", facts.get("check_interval"))
     _put(common, "cpu_count", facts.get("cpu_count") or os.cpu_count())
-    _put(common, "platform", facts.get("platform"))
+    _put(common, "platform", _or_na(facts.get("platform")))
     _put(common, "hostname", ctx.hostname)
     _put(common, "date", ctx.date)
     for key, value in params.items():

@@ -1,0 +1,429 @@
+"""harness.runner: real workloads through the real worker on real interpreters (``--fast``).
+
+The interpreter list is the one seam replaced here: the tests build
+``Interpreter`` entries for binaries that exist on this machine (the running
+Python always; PyPy, CPython 2.7 and Jython when present) instead of asking
+discovery.  Files are read back with pyperf's own CLI.  No timing assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pyperf
+import pytest
+
+from harness import paths, runner, suite
+from harness.interpreters import Interpreter
+from harness.workloads import resolve_workloads
+
+FAKE_WORKLOADS = Path(__file__).resolve().parent / "fake_workloads"
+
+
+def _local(ident: str, exe: str, implementation: str, family: str, gil: str) -> Interpreter:
+    return Interpreter(
+        id=ident,
+        implementation=implementation,
+        version="",
+        gil=gil,
+        source="PATH",
+        family=family,
+        argv=(exe,),
+    )
+
+
+HOST = _local("host", sys.executable, "cpython", "cpython", "on")
+
+
+def _python27() -> str | None:
+    found = shutil.which("python2.7")
+    if found and "shims" not in Path(found).parts:  # a pyenv shim runs only the active version
+        return found
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    for candidate in sorted(pyenv.glob("2.7*/bin/python2.7")):
+        return str(candidate)
+    return None
+
+
+def _real_interpreters() -> list[Interpreter]:
+    """The running Python, plus PyPy and CPython 2.7 where this machine has them."""
+    found = [HOST]
+    pypy = shutil.which("pypy3")
+    if pypy:
+        found.append(_local("pypy3", pypy, "pypy", "pypy", "on"))
+    py27 = _python27()
+    if py27:
+        found.append(_local("2.7", py27, "cpython", "cpython", "on"))
+    return found
+
+
+def _pyperf(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pyperf", *args], capture_output=True, text=True, check=False
+    )
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Pids whose command line mentions ``text`` (a unique tmp path): leftovers of a kill."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
+
+# ---------------------------------------------------------------- pure helpers
+
+
+def test_profiles_move_the_trade_off() -> None:
+    fast, default, rigorous = (runner.PROFILES[n] for n in ("fast", "default", "rigorous"))
+    assert fast.processes <= default.processes <= rigorous.processes
+    assert fast.min_time <= default.min_time <= rigorous.min_time
+    assert default.jit_warmups > default.warmups
+    with pytest.raises(ValueError):
+        runner.Profile(processes=0, values=1, warmups=0, jit_warmups=0, min_time=1, timeout=1)
+
+
+def test_default_threads_go_to_twice_the_cpus() -> None:
+    assert runner.default_threads(2) == [1, 2, 4]
+    assert runner.default_threads(1) == [1, 2]
+    assert runner.default_threads(3) == [1, 2, 4]
+    assert runner.parse_threads("1, 2,2,8") == [1, 2, 8]
+
+
+@pytest.mark.parametrize("text", ["0", "a,1", ","])
+def test_bad_thread_counts_are_usage_errors(text: str) -> None:
+    from harness.errors import UsageError
+
+    with pytest.raises(UsageError):
+        runner.parse_threads(text)
+
+
+def test_environment_is_an_allow_list() -> None:
+    caller = {
+        "PATH": "/bin",
+        "HOME": "/root",
+        "LC_ALL": "C",
+        "PYTHONPATH": "/evil",
+        "PYTHON_GIL": "1",
+        "PYTHONHASHSEED": "7",
+        "SECRET_TOKEN": "x",
+    }
+    env = runner.base_environ(caller)
+    assert env["PATH"] == "/bin" and env["LC_ALL"] == "C"
+    assert not {"PYTHONPATH", "PYTHON_GIL", "PYTHONHASHSEED", "SECRET_TOKEN"} & set(env)
+    gil = _local("3.13t+gil", sys.executable, "cpython", "free-threaded", "on")
+    gil = Interpreter(**{**gil.__dict__, "env": (("PYTHON_GIL", "1"),)})
+    assert gil.environ(env)["PYTHON_GIL"] == "1"
+
+
+def test_fast_params_only_for_declared_keys(tmp_path: Path) -> None:
+    fast = runner.PROFILES["fast"]
+    countdown = paths.ROOT / "workloads" / "countdown.py"
+    assert runner.workload_params("countdown", countdown, fast) == {"total": 200_000}
+    assert runner.workload_params("countdown", countdown, runner.PROFILES["default"]) == {}
+    odd = tmp_path / "countdown.py"
+    odd.write_text("PARAMS = {'n': 1}\n")
+    assert runner.workload_params("countdown", odd, fast) == {}
+
+
+# ---------------------------------------------------------------- real runs
+
+
+@pytest.mark.slow
+def test_fast_run_on_real_interpreters(tmp_path: Path) -> None:
+    interps = _real_interpreters()
+    if len(interps) == 1:
+        # compare_to needs two suites: a second id for the same binary still
+        # exercises the file format.
+        interps.append(_local("host-again", sys.executable, "cpython", "cpython", "on"))
+    workloads = resolve_workloads(["countdown", "counter_lock"])
+    summary = runner.run(interps, workloads, tmp_path, threads=[1, 2], profile="fast")
+    assert summary.ok, summary.lines()
+
+    names_per_interp = {}
+    keys_per_bench: dict[str, set[frozenset[str]]] = {}
+    for interp in interps:
+        spath = suite.suite_path(tmp_path, interp.id)
+        done = _pyperf("check", str(spath))
+        assert done.returncode == 0, done.stderr
+        done = _pyperf("stats", str(spath))
+        assert done.returncode == 0, done.stderr
+        loaded = pyperf.BenchmarkSuite.load(str(spath))
+        names_per_interp[interp.id] = loaded.get_benchmark_names()
+        for bench in loaded:
+            for run in bench.get_runs():
+                meta = run.get_metadata()
+                assert meta["interpreter"] == interp.id
+                assert meta["gil"] in ("on", "off", "none")
+                keys_per_bench.setdefault(bench.get_name(), set()).add(
+                    frozenset(k for k in meta if k != "check_interval")
+                )
+                if bench.get_name().startswith("counter_lock/"):
+                    assert meta["lost_updates"] == 0  # the lock makes it correct everywhere
+                    assert meta["expected_updates"] > 0
+        facts = suite.load_facts(suite.facts_path(tmp_path, interp.id))
+        assert facts["interpreter"]["id"] == interp.id
+        assert {o["status"] for o in facts["outcomes"]} == {"ok"}
+        assert facts["run"]["finished"] and "--fast" in facts["run"]["command"]
+        assert isinstance(facts["probe"], dict) or facts.get("probe_error")
+
+    first = names_per_interp[interps[0].id]
+    assert "countdown/threads=2" in first
+    assert all(names == first for names in names_per_interp.values())
+    assert all(len(keys) == 1 for keys in keys_per_bench.values()), keys_per_bench
+
+    files = [str(suite.suite_path(tmp_path, i.id)) for i in interps]
+    done = _pyperf("compare_to", *files, "--table")
+    assert done.returncode == 0, done.stderr
+    assert "countdown/threads=2" in done.stdout or "not significant" in done.stdout
+    done = _pyperf("hist", files[0])
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("jython") is None, reason="jython is not installed")
+def test_fast_run_on_jython(tmp_path: Path) -> None:
+    jython = _local("jython2.7", shutil.which("jython") or "", "jython", "jython", "none")
+    workloads = resolve_workloads(["counter_lock", "countdown_processes"])
+    summary = runner.run([jython], workloads, tmp_path, threads=[1, 2], profile="fast")
+    assert summary.ok, summary.lines()
+    statuses = {o.benchmark: o.status for o in summary.results[0].outcomes}
+    assert statuses["countdown_processes"] == "unsupported"  # no multiprocessing on Jython
+    loaded = pyperf.BenchmarkSuite.load(str(suite.suite_path(tmp_path, "jython2.7")))
+    for bench in loaded:
+        for run in bench.get_runs():
+            assert run.get_metadata()["lost_updates"] == 0
+            assert run.get_metadata()["gil"] == "off"  # the worker saw no GIL
+
+
+@pytest.mark.slow
+def test_hang_and_crash_are_isolated(tmp_path: Path) -> None:
+    # A private copy of the fakes: its path identifies leftover processes.
+    fakes = tmp_path / "fakes"
+    shutil.copytree(FAKE_WORKLOADS, fakes)
+    workloads = resolve_workloads(["tiny", "hang", "crash", "unsupported"], fakes)
+    out = tmp_path / "out"
+    summary = runner.run(
+        [HOST], workloads, out, threads=[1, 2], profile="fast", timeout=3, workloads_dir=fakes
+    )
+    assert not summary.ok
+    outcomes = {o.benchmark: o for o in summary.results[0].outcomes}
+    assert outcomes["tiny/threads=1"].status == "ok"
+    assert outcomes["hang"].status == "timeout"
+    assert "hang: started" in outcomes["hang"].reason  # the tail of its stderr
+    assert outcomes["crash"].status == "failed"
+    assert "Traceback" in outcomes["crash"].reason or "Error" in outcomes["crash"].reason
+    assert outcomes["unsupported"].status == "unsupported"
+    assert not _processes_mentioning(str(fakes)), "a killed worker left processes behind"
+
+    # The other workload's results are kept, readable by pyperf.
+    spath = suite.suite_path(out, "host")
+    loaded = pyperf.BenchmarkSuite.load(str(spath))
+    assert loaded.get_benchmark_names() == ["tiny/threads=1", "tiny/threads=2"]
+    assert loaded.get_benchmark("tiny/threads=2").get_runs()[0].get_metadata()["calls"] > 0
+    facts = suite.load_facts(suite.facts_path(out, "host"))
+    assert {o["benchmark"]: o["status"] for o in facts["outcomes"]}["hang"] == "timeout"
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no temporaries
+
+
+@pytest.mark.slow
+def test_garbage_output_names_interpreter_and_workload(tmp_path: Path) -> None:
+    workloads = resolve_workloads(["garbage", "tiny"], FAKE_WORKLOADS)
+    summary = runner.run(
+        [HOST], workloads, tmp_path, threads=[1], profile="fast", workloads_dir=FAKE_WORKLOADS
+    )
+    outcomes = {o.benchmark: o for o in summary.results[0].outcomes}
+    assert outcomes["garbage"].status == "failed"
+    reason = outcomes["garbage"].reason
+    assert "'garbage'" in reason and "'host'" in reason and "not JSON" in reason
+    assert outcomes["tiny/threads=1"].status == "ok"
+
+
+@pytest.mark.slow
+def test_unknown_worker_version_is_a_failed_outcome(tmp_path: Path) -> None:
+    worker = tmp_path / "future_worker.py"
+    worker.write_text(
+        textwrap.dedent(
+            """\
+            import json
+            print(json.dumps({"version": 2, "workload": "tiny", "points": []}))
+            """
+        )
+    )
+    workloads = resolve_workloads(["tiny"], FAKE_WORKLOADS)
+    summary = runner.run(
+        [HOST],
+        workloads,
+        tmp_path,
+        threads=[1],
+        profile="fast",
+        workloads_dir=FAKE_WORKLOADS,
+        worker=worker,
+    )
+    (outcome,) = summary.results[0].outcomes
+    assert outcome.status == "failed"
+    assert "version 2" in outcome.reason and "'tiny'" in outcome.reason
+    assert "'host'" in outcome.reason
+    assert not suite.suite_path(tmp_path, "host").exists()
+
+
+@pytest.mark.slow
+def test_missing_interpreter_is_failed_and_others_run(tmp_path: Path) -> None:
+    missing = Interpreter(
+        id="3.14t",
+        implementation="cpython",
+        version="",
+        gil="off",
+        source="built",
+        family="free-threaded",
+        status="missing",
+        hint="python -m harness provision 3.14t",
+    )
+    workloads = resolve_workloads(["tiny"], FAKE_WORKLOADS)
+    summary = runner.run(
+        [missing, HOST],
+        workloads,
+        tmp_path,
+        threads=[1],
+        profile="fast",
+        workloads_dir=FAKE_WORKLOADS,
+    )
+    assert not summary.ok
+    ((failed_id, failed),) = summary.failed
+    assert failed_id == "3.14t" and "provision 3.14t" in failed.reason
+    assert suite.suite_path(tmp_path, "host").exists()
+    facts = suite.load_facts(suite.facts_path(tmp_path, "3.14t"))
+    assert facts["outcomes"][0]["status"] == "failed"
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        capture_output=True,
+        text=True,
+        cwd=paths.ROOT,
+        env=env,
+        check=False,
+        timeout=600,
+    )
+
+
+def _config_env(tmp_path: Path) -> dict[str, str]:
+    """A user interpreter entry for the running Python (``HARNESS_CONFIG``)."""
+    config = tmp_path / "interpreters.toml"
+    config.write_text(f'[interpreters.testhost]\npath = "{sys.executable}"\n')
+    return {**os.environ, "HARNESS_CONFIG": str(config), "HARNESS_CACHE_DIR": str(tmp_path / "c")}
+
+
+def test_unknown_workload_is_exit_2_listing_names(tmp_path: Path) -> None:
+    done = _harness("run", "--workload", "nosuch", "-o", str(tmp_path))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "nosuch" in lines[0] and "countdown" in lines[0]
+
+
+@pytest.mark.slow
+def test_unknown_interpreter_is_exit_2_listing_ids(tmp_path: Path) -> None:
+    done = _harness(
+        "run",
+        "--interpreter",
+        "cpython9.9",
+        "-w",
+        "countdown",
+        "-o",
+        str(tmp_path),
+        env=_config_env(tmp_path),
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cpython9.9" in lines[0] and "testhost" in lines[0]
+
+
+@pytest.mark.slow
+def test_cli_fast_run_writes_files_pyperf_reads(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    done = _harness(
+        "run",
+        "--interpreter",
+        "testhost",
+        "-w",
+        "countdown",
+        "-w",
+        "counter_race",
+        "--threads",
+        "1,2",
+        "--fast",
+        "-o",
+        str(out),
+        env=_config_env(tmp_path),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "[1/1 testhost] countdown (1/2)" in done.stderr
+    spath = out / "testhost.json"
+    check = _pyperf("check", str(spath))
+    assert check.returncode == 0, check.stderr
+    names = pyperf.BenchmarkSuite.load(str(spath)).get_benchmark_names()
+    assert "countdown/threads=1" in names
+    assert any(n.startswith("counter_race/") for n in names)
+    facts = json.loads((out / "testhost.facts.json").read_text())
+    assert "--interpreter testhost" in facts["run"]["command"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_completed_suites(tmp_path: Path) -> None:
+    """SIGINT while a worker hangs: the worker group dies, finished files stay readable."""
+    fakes = tmp_path / "fakes"
+    shutil.copytree(FAKE_WORKLOADS, fakes)
+    out = tmp_path / "out"
+    script = textwrap.dedent(
+        f"""\
+        import sys
+        from pathlib import Path
+        from harness import runner
+        from harness.interpreters import Interpreter
+        from harness.workloads import resolve_workloads
+        host = Interpreter(id="host", implementation="cpython", version="", gil="on",
+                           source="PATH", family="cpython", argv=({sys.executable!r},))
+        fakes = Path({str(fakes)!r})
+        try:
+            runner.run([host], resolve_workloads(["tiny", "hang"], fakes), Path({str(out)!r}),
+                       threads=[1], profile="fast", timeout=300, workloads_dir=fakes)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=paths.ROOT, stderr=subprocess.PIPE, text=True
+    )
+    facts = suite.facts_path(out, "host")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if _processes_mentioning("--workload hang"):
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)  # let the hanging worker get going
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert not _processes_mentioning(str(fakes)), "Ctrl-C left a worker running"
+    loaded = pyperf.BenchmarkSuite.load(str(suite.suite_path(out, "host")))
+    assert loaded.get_benchmark_names() == ["tiny/threads=1"]
+    assert suite.load_facts(facts)["run"]["finished"] is None  # it did not finish
