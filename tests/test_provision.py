@@ -1,0 +1,206 @@
+"""Provisioning: checksums, staged installs that never leave half a build, apt, 3.14t sources.
+
+The build tests use a tiny source tree whose ``configure`` and ``Makefile`` are
+shell: they exercise the real steps (verify, extract, configure, make, staged
+``make altinstall``, the free-threading check, the rename) in a second, not
+CPython's two-minute build. The real 3.13t build is checked where it exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from harness import provision
+from harness.__main__ import main
+from harness.errors import ProvisionError, UsageError
+from harness.provision import SourceRelease
+
+CONFIGURE = """#!/bin/sh
+for arg in "$@"; do
+  case $arg in --prefix=*) prefix=${arg#--prefix=};; esac
+done
+printf 'all:\\n\\techo compiled\\naltinstall:\\n' > Makefile
+printf '\\tmkdir -p $(DESTDIR)%s/bin\\n' "$prefix" >> Makefile
+printf '\\tcp fakepython $(DESTDIR)%s/bin/python3.13t\\n' "$prefix" >> Makefile
+"""
+
+
+def fake_source_tarball(folder: Path, gil_disabled: str = "1") -> Path:
+    """A Python-3.13.5.tar.xz whose 'python3.13t' prints ``gil_disabled`` for Py_GIL_DISABLED."""
+    files = {
+        "configure": CONFIGURE,
+        "fakepython": f"#!/bin/sh\necho {gil_disabled}\n",
+    }
+    tarball = folder / "Python-3.13.5.tar.xz"
+    with tarfile.open(tarball, "w:xz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"Python-3.13.5/{name}")
+            info.size = len(data)
+            info.mode = 0o755
+            tar.addfile(info, io.BytesIO(data))
+    return tarball
+
+
+def needs_build_tools() -> None:
+    missing = provision.missing_packages(provision.BUILD_DEPS)
+    if missing and not provision.is_root():
+        pytest.skip(f"build dependencies missing and not root: {' '.join(missing)}")
+    if shutil.which("make") is None and not provision.is_root():
+        pytest.skip("make is not installed")
+
+
+def leftovers(cache: Path) -> list[str]:
+    """What a build left in the cache besides logs, locks, downloads and state."""
+    names = [p.name for p in cache.glob("cpython-*")]
+    names += [p.name for p in (cache / "tmp").glob("*")] if (cache / "tmp").exists() else []
+    return names
+
+
+def test_checksum_mismatch_installs_nothing(isolated_cache: Path, tmp_path: Path) -> None:
+    tarball = fake_source_tarball(tmp_path)
+    release = SourceRelease("3.13.5", "0" * 64, "")
+    with pytest.raises(ProvisionError) as err:
+        provision.build_free_threaded(release, tarball)
+    assert "checksum mismatch" in str(err.value)
+    assert "\n" not in str(err.value)
+    assert not provision.built_prefix(release).exists()
+    assert leftovers(isolated_cache) == []
+
+
+def test_staged_build_is_renamed_into_place_and_idempotent(
+    isolated_cache: Path, tmp_path: Path
+) -> None:
+    needs_build_tools()
+    tarball = fake_source_tarball(tmp_path)
+    release = SourceRelease("3.13.5", provision.sha256_of(tarball), "")
+    said: list[str] = []
+    prefix = provision.build_free_threaded(release, tarball, said.append)
+    assert prefix == isolated_cache / "cpython-3.13.5t"
+    assert provision.built_binary(prefix, "3.13").is_file()
+    assert leftovers(isolated_cache) == ["cpython-3.13.5t"]
+    steps = " ".join(said)
+    for step in ("extract", "configure", "make", "install"):
+        assert step in steps
+    assert (isolated_cache / "logs" / "cpython-3.13.5t.log").read_text().count("\ncompiled\n") == 1
+    again: list[str] = []
+    assert provision.build_free_threaded(release, tarball, again.append) == prefix
+    assert again == [f"3.13t: already built at {prefix}"]
+
+
+def test_a_build_that_is_not_free_threaded_installs_nothing(
+    isolated_cache: Path, tmp_path: Path
+) -> None:
+    needs_build_tools()
+    tarball = fake_source_tarball(tmp_path, gil_disabled="None")
+    release = SourceRelease("3.13.5", provision.sha256_of(tarball), "")
+    with pytest.raises(ProvisionError) as err:
+        provision.build_free_threaded(release, tarball)
+    assert "not free-threaded" in str(err.value)
+    assert leftovers(isolated_cache) == []
+
+
+def test_a_failing_step_names_the_log(isolated_cache: Path, tmp_path: Path) -> None:
+    tarball = tmp_path / "Python-3.13.5.tar.xz"
+    tarball.write_bytes(b"not an archive")
+    release = SourceRelease("3.13.5", provision.sha256_of(tarball), "")
+    needs_build_tools()
+    with pytest.raises(ProvisionError) as err:
+        provision.build_free_threaded(release, tarball)
+    assert "extract failed" in str(err.value)
+    assert str(isolated_cache / "logs" / "cpython-3.13.5t.log") in str(err.value)
+    assert leftovers(isolated_cache) == []
+
+
+def test_pinned_313_source() -> None:
+    assert provision.CPYTHON_313.sha256 == (
+        "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640"
+    )
+    assert provision.CPYTHON_313.debian_tarball == "python3.13_3.13.5.orig.tar.xz"
+    assert provision.CPYTHON_313.id == "3.13t"
+
+
+def test_release_for_tarball() -> None:
+    assert provision.release_for_tarball("Python-3.14.0.tar.xz").sha256 == (
+        provision.CPYTHON_314.sha256
+    )
+    assert provision.release_for_tarball("Python-3.14.9.tgz").version == "3.14.9"
+    with pytest.raises(UsageError):
+        provision.release_for_tarball("cpython-main.zip")
+
+
+# ---------------------------------------------------------------- apt
+
+
+def test_apt_install_of_installed_packages_does_nothing() -> None:
+    if shutil.which("dpkg-query") is None:
+        pytest.skip("no dpkg-query: not a Debian system")
+    assert provision.apt_install(["dpkg"], "a test") == []
+
+
+def test_apt_install_without_root_says_what_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    if shutil.which("apt-get") is None:
+        pytest.skip("no apt-get: not a Debian system")
+    monkeypatch.setattr(provision, "is_root", lambda: False)
+    with pytest.raises(provision.Unavailable) as err:
+        provision.apt_install(["harness-no-such-package"], "a test")
+    assert "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y harness-no-such-package" in (
+        str(err.value)
+    )
+
+
+# ---------------------------------------------------------------- the command
+
+
+def args(*ids: str, source_314: str | None = None) -> argparse.Namespace:
+    return argparse.Namespace(ids=list(ids), source_314=source_314)
+
+
+def test_missing_314_source_file_is_one_line(
+    isolated_cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "Python-3.14.0.tar.xz"
+    with pytest.raises(ProvisionError) as err:
+        provision.provision_314t(str(missing), lambda step: None)
+    assert "does not exist" in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.slow
+def test_unobtainable_314t_fails_only_when_asked_for(
+    isolated_cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conftest import ready_by_id
+
+    if ready_by_id("3.14t") is not None:
+        pytest.skip("a 3.14t is installed here")
+    monkeypatch.delenv("HARNESS_PY314_SOURCE", raising=False)
+    monkeypatch.setattr(provision, "DOWNLOAD_TIMEOUT", 5.0)
+    # Asked for by id: exit 1, the reason on the FAILED line.
+    assert provision.cmd_provision(args("3.14t")) == 1
+    err = capsys.readouterr().err
+    failed = [line for line in err.splitlines() if "3.14t: FAILED" in line]
+    assert len(failed) == 1 and "--source-3.14" in failed[0]
+    # Discovery's row then says why.
+    assert "cannot be had here" in provision.last_failures()["3.14t"]
+    # Part of a plain `provision`: a skip, exit 0.
+    monkeypatch.setattr(provision, "DEFAULT_TARGETS", ("3.14t",))
+    assert provision.cmd_provision(args()) == 0
+    assert "3.14t: skipped" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_real_313t_provision_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
+    prefix = provision.built_prefix(provision.CPYTHON_313)
+    if not provision.built_binary(prefix, "3.13").exists():
+        pytest.skip("3.13t is not built here (python -m harness provision 3.13t, ~3 minutes)")
+    before = os.stat(prefix).st_mtime
+    assert main(["provision", "3.13t"]) == 0
+    assert "already built" in capsys.readouterr().err
+    assert os.stat(prefix).st_mtime == before
