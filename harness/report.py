@@ -1244,10 +1244,19 @@ def _cell_html(text: str) -> str:
     return "<br>".join(html.escape(line) for line in text.split("\n"))
 
 
-def _svg_inline(svg: str, label: str) -> str:
-    """The SVG element alone (no XML prolog), labelled for screen readers."""
+def _svg_inline(svg: str, label: str, prefix: str) -> str:
+    """The SVG element alone (no XML prolog), labelled for screen readers.
+
+    matplotlib numbers its element ids per figure ("patch_1"...): several charts
+    in one page would repeat them, so every id and reference gets ``prefix``.
+    """
     start = svg.find("<svg")
     body = svg[start:].strip()
+    # The RDF metadata (creator, format) is for standalone files; a page does not need it.
+    body = re.sub(r"\s*<metadata>.*?</metadata>", "", body, count=1, flags=re.S)
+    body = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', body)
+    body = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", body)
+    body = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', body)
     return body.replace("<svg", f'<svg role="img" aria-label="{html.escape(label)}"', 1)
 
 
@@ -1347,7 +1356,9 @@ def _block_html(b: Block) -> str:
         return (f'<div class="table-wrap"><table{css}>{caption}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{''.join(body)}</tbody></table></div>")
     caption = f"<figcaption>{_inline_html(b.caption)}</figcaption>" if b.caption else ""
-    return f'<figure class="chart">{_svg_inline(b.svg, b.alt)}{caption}</figure>'
+    prefix = b.filename.removesuffix(".svg")
+    return (f'<figure class="chart" id="{prefix}">{_svg_inline(b.svg, b.alt, prefix)}'
+            f"{caption}</figure>")
 
 
 def _cell_md(text: str) -> str:

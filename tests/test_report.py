@@ -1,0 +1,305 @@
+"""The report: built only from result files, byte-identical, honest about what is missing.
+
+Results folders are made with pyperf's own API (tests/report_data.py); compare.md
+is checked against pyperf's own ``compare_to`` output, run here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pyperf
+import pytest
+from report_data import write_interpreter, write_results
+
+from harness import report
+from harness.__main__ import main
+from harness.errors import UsageError
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results folder with six interpreters, rendered once into RESULTS/report."""
+    results = write_results(tmp_path_factory.mktemp("full") / "results")
+    assert main(["report", str(results)]) == 0
+    return results
+
+
+def test_default_output_holds_page_markdown_charts_and_raw_files(full: Path) -> None:
+    out = full / "report"
+    names = set(_files(out))
+    assert {"index.html", "README.md", "compare.md"} <= names
+    for ident in ("2.7", "3.13", "3.13t", "3.13t+gil", "pypy3.9", "jython2.7"):
+        assert f"{ident}.json" in names and f"{ident}.facts.json" in names
+        assert (out / f"{ident}.json").read_bytes() == (full / f"{ident}.json").read_bytes()
+    charts = sorted(n for n in names if n.endswith(".svg"))
+    assert "chart-scaling-countdown.svg" in charts
+    assert {"chart-lost-updates.svg", "chart-single-thread.svg", "chart-latency.svg"} <= set(
+        charts
+    )
+    readme = (out / "README.md").read_text()
+    for chart in charts:
+        assert f"]({chart})" in readme  # linked relatively, beside README.md
+
+
+def test_html_is_self_contained(full: Path) -> None:
+    page = (full / "report" / "index.html").read_text()
+    assert "<script" not in page
+    # Nothing is fetched: no link, no external source or reference, no @import.
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert not re.search(r"url\(\s*['\"]?(https?:|//)", page)
+    assert "<link" not in page and "@import" not in page and "<img" not in page
+    assert page.count("<svg") == len(list((full / "report").glob("chart-*.svg")))
+    for section in ("Headline", "Interpreter facts", "Thread scaling", "Correctness",
+                    "Single-thread cost", "Latency", "Method and environment"):
+        assert f">{section}" in page
+
+
+def test_rebuild_is_byte_identical(full: Path, tmp_path: Path) -> None:
+    first = _files(full / "report")
+    assert main(["report", str(full)]) == 0
+    assert _files(full / "report") == first
+    # Another output folder: nothing in the page depends on where it is written.
+    assert main(["report", str(full), "--output", str(tmp_path / "elsewhere")]) == 0
+    assert _files(tmp_path / "elsewhere") == first
+
+
+def _scale_values(path: Path, name: str, factor: float) -> None:
+    suite = pyperf.BenchmarkSuite.load(str(path))
+    benchmarks = []
+    for bench in suite.get_benchmarks():
+        if bench.get_name() == name:
+            runs = [
+                pyperf.Run([v * factor for v in run.values], warmups=run.warmups,
+                           metadata=run.get_metadata(), collect_metadata=False)
+                for run in bench.get_runs()
+            ]
+            bench = pyperf.Benchmark(runs)
+        benchmarks.append(bench)
+    pyperf.BenchmarkSuite(benchmarks).dump(str(path), replace=True)
+
+
+def test_changing_a_value_changes_table_and_chart(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
+    files = report.write_report(results, tmp_path / "before")
+    before = _files(files.output)
+    _scale_values(results / "3.13t.json", "countdown/threads=2", 2.0)
+    report.write_report(results, tmp_path / "after")
+    after = _files(tmp_path / "after")
+    assert after["chart-scaling-countdown.svg"] != before["chart-scaling-countdown.svg"]
+    assert after["index.html"] != before["index.html"]
+    # The table shows the new mean, as pyperf formats it.
+    bench = pyperf.BenchmarkSuite.load(str(results / "3.13t.json")).get_benchmark(
+        "countdown/threads=2"
+    )
+    assert bench.format_value(bench.mean()) in after["README.md"].decode()
+    assert bench.format_value(bench.mean()) not in before["README.md"].decode()
+    # A chart that the data does not touch stays the same.
+    assert after["chart-latency.svg"] == before["chart-latency.svg"]
+
+
+def test_compare_md_is_pyperf_compare_to(full: Path) -> None:
+    out = full / "report"
+    text = (out / "compare.md").read_text()
+    cmd = ["python", "-m", "pyperf", "compare_to", "--table", "3.13.json", "2.7.json",
+           "3.13t.json", "3.13t+gil.json", "pypy3.9.json", "jython2.7.json"]
+    assert " ".join(cmd) in text
+    proc = subprocess.run([sys.executable, *cmd[1:]], cwd=out, capture_output=True,
+                          text=True, check=True)
+    assert proc.stdout.strip()
+    assert proc.stdout.rstrip("\n") in text
+
+
+def test_compare_md_falls_back_to_pairs_when_pyperf_refuses(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    write_interpreter(results, "3.13", workloads=("countdown",))
+    write_interpreter(results, "3.13t", workloads=("switch_latency",))
+    write_interpreter(results, "pypy3.9", workloads=("countdown",))
+    files = report.write_report(results)
+    text = files.compare.read_text()
+    assert "failed" in text
+    assert "Benchmark suites have no benchmark in common" in text
+    pair = subprocess.run(
+        [sys.executable, "-m", "pyperf", "compare_to", "--table", "3.13.json", "pypy3.9.json"],
+        cwd=files.output, capture_output=True, text=True, check=True,
+    )
+    assert pair.stdout.rstrip("\n") in text
+
+
+def test_headline_verdicts_follow_the_rules(full: Path) -> None:
+    readme = (full / "report" / "README.md").read_text()
+    headline = readme.split("## Headline")[1].split("\n## ")[0]
+    lines = {line.split("**")[1]: line for line in headline.splitlines()
+             if line.startswith("- **")}
+    assert len(lines) == 6
+    assert "runs Python threads in parallel" in lines["3.13t"]
+    assert "runs Python threads in parallel" in lines["jython2.7"]
+    assert "take turns" in lines["3.13"]
+    assert "take turns" in lines["3.13t+gil"]
+    assert "get in each other's way" in lines["2.7"]
+    assert "baseline of the comparisons" in lines["3.13"]
+    assert "slower than 3.13" in lines["3.13t"]
+    assert "faster than 3.13" in lines["pypy3.9"]
+    assert "with a lock: 0 lost" in lines["3.13t"]
+
+
+def test_lost_updates_are_summed_over_runs(full: Path) -> None:
+    suite = pyperf.BenchmarkSuite.load(str(full / "3.13t.json"))
+    bench = suite.get_benchmark("counter_race/threads=2,increments=100000")
+    lost = sum(r.get_metadata()["lost_updates"] for r in bench.get_runs())
+    expected = sum(r.get_metadata()["expected_updates"] for r in bench.get_runs())
+    assert lost > 0
+    readme = (full / "report" / "README.md").read_text()
+    assert f"{lost:,} of {expected:,}" in readme
+
+
+def test_facts_and_environment_come_from_the_facts_files(full: Path) -> None:
+    page = (full / "report" / "index.html").read_text()
+    assert "container: podman, image localhost/harness-jython:2.7" in page
+    assert "LOAD_GLOBAL 0 (n)" in page
+    assert "python -m harness run -o results" in page
+    assert "57c77ce" in page
+    assert "2026-11-25T15:30:00+00:00" in page
+    assert f"pyperf {pyperf.__version__}" in page
+    # Unsupported points are listed with their reason, where they would have been.
+    assert "Jython has no GIL and no sys.setswitchinterval" in page
+
+
+def test_speedup_error_propagates_both_spreads() -> None:
+    def bench(values: list[float]) -> pyperf.Benchmark:
+        run = pyperf.Run(values, metadata={"name": "b"}, collect_metadata=False)
+        return pyperf.Benchmark([run])
+
+    one, two = bench([1.0, 1.1, 0.9]), bench([0.5, 0.55, 0.45])
+    sp = report.speedup(one, two)
+    assert sp.value == pytest.approx(2.0)
+    assert sp.err == pytest.approx(2.0 * math.sqrt(2 * (0.1 / 1.0) ** 2))
+    assert sp.significant
+    same = report.speedup(one, bench([1.0, 1.1, 0.9]))
+    assert not same.significant
+
+
+def test_baseline_prefers_gil_build_of_the_free_threaded_version(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "r", ids=("2.7", "3.13", "3.13t", "pypy3.9"))
+    loaded = report.load_results(results)
+    base, _why = report.choose_baseline(loaded, None)
+    assert base is not None and base.id == "3.13"
+    base, why = report.choose_baseline(loaded, "pypy3.9")
+    assert base is not None and base.id == "pypy3.9" and "--baseline" in why
+    with pytest.raises(UsageError, match="3.13t"):
+        report.choose_baseline(loaded, "3.99")
+    # No CPython with the GIL at all: the first interpreter measured, and it says so.
+    only = report.load_results(write_results(tmp_path / "o", ids=("3.13t", "pypy3.9")))
+    base, why = report.choose_baseline(only, None)
+    assert base is not None and base.id == "3.13t" and "no CPython with the GIL" in why
+
+
+def test_baseline_option_reaches_compare_md(full: Path, tmp_path: Path) -> None:
+    assert main(["report", str(full), "-o", str(tmp_path), "--baseline", "pypy3.9"]) == 0
+    assert "compare_to --table pypy3.9.json 2.7.json" in (tmp_path / "compare.md").read_text()
+
+
+def test_unknown_baseline_is_one_line_and_exit_2(full: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(full), "-o", str(tmp_path), "--baseline", "nope"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "nope" in err and "3.13t" in err
+
+
+@pytest.mark.parametrize("make", ["empty", "absent"])
+def test_empty_or_absent_folder_is_one_clear_error(tmp_path: Path, make: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "results"
+    if make == "empty":
+        folder.mkdir()
+    assert main(["report", str(folder)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert str(folder) in err and "python -m harness run" in err
+    assert not (folder / "report").exists()
+
+
+def test_failed_interpreter_is_reported_not_fatal(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
+    write_interpreter(results, "pypy3.9", suite=False)
+    files = report.write_report(results)
+    page = files.html.read_text()
+    assert "pypy3.9" in page
+    assert "no measurements" in page
+    assert "worker exited with status 1: ImportError" in page
+    assert "pypy3.9.json" not in files.compare.read_text()
+
+
+def test_unreadable_suite_is_reported(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
+    (results / "2.7.json").write_text("{not json", encoding="utf-8")
+    files = report.write_report(results)
+    readme = files.markdown.read_text()
+    assert "2.7" in readme and "unreadable" in readme
+
+
+def test_one_interpreter_only(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "r", ids=("3.13t",))
+    files = report.write_report(results)
+    assert "Nothing to compare" in files.compare.read_text()
+    readme = files.markdown.read_text()
+    assert "Only 3.13t was measured" in readme
+    assert "chart-scaling-countdown.svg" in {p.name for p in files.charts}
+    assert "runs Python threads in parallel" in readme
+
+
+def test_jython_without_optional_workloads(tmp_path: Path) -> None:
+    results = tmp_path / "r"
+    results.mkdir()
+    write_interpreter(results, "3.13", workloads=("countdown", "switch_latency"))
+    write_interpreter(results, "jython2.7", workloads=("countdown",))
+    files = report.write_report(results)
+    readme = files.markdown.read_text()
+    # No counter results at all: said in words, and no empty chart.
+    assert "No `counter_race` results" in readme
+    assert "chart-lost-updates.svg" not in {p.name for p in files.charts}
+    # Jython has no latency benchmark: listed as not measured.
+    assert "**jython2.7**: not measured (no benchmark of this workload)" in readme
+
+
+def test_facts_only_folder_still_renders(tmp_path: Path) -> None:
+    results = tmp_path / "r"
+    results.mkdir()
+    write_interpreter(results, "3.13", suite=False)
+    files = report.write_report(results)
+    text = files.markdown.read_text()
+    assert "no measurements" in text
+    assert files.charts == ()
+    assert "Nothing to compare" in files.compare.read_text()
+
+
+def test_stale_charts_are_removed(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
+    out = tmp_path / "out"
+    report.write_report(results, out)
+    assert (out / "chart-latency.svg").exists()
+    for name in ("3.13", "3.13t"):
+        suite = pyperf.BenchmarkSuite.load(str(results / f"{name}.json"))
+        kept = [b for b in suite.get_benchmarks() if not b.get_name().startswith("switch")]
+        pyperf.BenchmarkSuite(kept).dump(str(results / f"{name}.json"), replace=True)
+    report.write_report(results, out)
+    assert not (out / "chart-latency.svg").exists()
+
+
+def test_unknown_facts_version_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
+    facts = json.loads((results / "3.13t.facts.json").read_text())
+    facts["version"] = 99
+    (results / "3.13t.facts.json").write_text(json.dumps(facts))
+    files = report.write_report(results)
+    assert "unknown facts format version 99" in files.markdown.read_text()

@@ -1,0 +1,100 @@
+"""index.html in a real headless browser: no console error, every chart drawn.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (apt); selenium is given the
+driver's path, so selenium-manager never tries to download one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from report_data import write_interpreter, write_results
+
+from harness import report
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+        reason="needs /usr/bin/chromium and /usr/bin/chromedriver "
+        "(apt-get install chromium chromium-driver)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A headless Chromium with a fresh profile and browser console logging."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # An explicit driver path: selenium-manager must not look for (or download) one.
+    env = dict(os.environ, SE_AVOID_STATS="true")
+    service = Service(str(CHROMEDRIVER), env=env)
+    driver = webdriver.Chrome(service=service, options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _check_page(driver: object, page: Path) -> list[dict[str, object]]:
+    """Load ``page``; return the drawn-chart facts; assert no SEVERE console entry."""
+    driver.get(page.as_uri())  # type: ignore[attr-defined]
+    charts = driver.execute_script(  # type: ignore[attr-defined]
+        """
+        return Array.from(document.querySelectorAll('svg')).map(function (svg) {
+          var box = svg.getBoundingClientRect();
+          return {id: svg.parentElement.id, width: box.width, height: box.height,
+                  paths: svg.querySelectorAll('path').length,
+                  drawn: Array.from(svg.querySelectorAll('path')).filter(function (p) {
+                    var b = p.getBBox(); return b.width > 0 || b.height > 0; }).length,
+                  texts: svg.querySelectorAll('text').length};
+        });
+        """
+    )
+    logs = driver.get_log("browser")  # type: ignore[attr-defined]
+    severe = [entry for entry in logs if entry.get("level") == "SEVERE"]
+    assert severe == [], severe
+    return list(charts)
+
+
+def test_full_report_charts_render(browser: object, tmp_path: Path) -> None:
+    results = write_results(tmp_path / "results")
+    files = report.write_report(results)
+    charts = _check_page(browser, files.html)
+    assert {c["id"] for c in charts} == {p.stem for p in files.charts}
+    for chart in charts:
+        assert chart["width"] > 100 and chart["height"] > 100, chart
+        assert chart["paths"] > 0 and chart["drawn"] > 0, chart
+        assert chart["texts"] > 0, chart  # axis labels and legends are text
+    title = browser.title  # type: ignore[attr-defined]
+    assert "Python threads" in title
+
+
+def test_partial_report_renders_without_errors(browser: object, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    write_interpreter(results, "3.13t", workloads=("countdown",))
+    write_interpreter(results, "pypy3.9", suite=False)
+    files = report.write_report(results)
+    charts = _check_page(browser, files.html)
+    assert len(charts) == len(files.charts) >= 1
+    for chart in charts:
+        assert chart["width"] > 100 and chart["drawn"] > 0, chart
