@@ -13,7 +13,7 @@ called; on Jython the work is Java code, with no GIL to release.
 
 import threading
 
-PARAMS = {"total": 16 * 1024 * 1024, "chunk": 1024 * 1024, "algorithm": "sha256"}
+PARAMS = {"total": 64 * 1024 * 1024, "chunk": 1024 * 1024, "algorithm": "sha256"}
 
 _buffers = {}
 

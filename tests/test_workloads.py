@@ -1,0 +1,122 @@
+"""Reading ``workloads/MANIFEST``: names, groups, summaries, and resolving what a user asks for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import HarnessError, UsageError
+from harness.workloads import Workload, list_workloads, resolve_workloads
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKLOADS = ROOT / "workloads"
+FAKES = Path(__file__).resolve().parent / "fake_workloads"
+
+EXPECTED = [
+    ("countdown", "cpu"),
+    ("countdown_processes", "cpu"),
+    ("counter_race", "correctness"),
+    ("counter_lock", "correctness"),
+    ("io_wait", "io"),
+    ("c_release", "c"),
+    ("switch_latency", "latency"),
+]
+
+
+def _write(folder: Path, manifest: str, *names: str) -> Path:
+    """A workloads folder with ``manifest`` and a one-line module per name."""
+    (folder / "MANIFEST").write_text(manifest)
+    for name in names:
+        (folder / f"{name}.py").write_text(f'"""The {name} workload.\n\nMore text."""\n')
+    return folder
+
+
+def test_the_checkout_lists_every_workload_in_order() -> None:
+    """The real MANIFEST: the seven workloads of the notebook, with their groups."""
+    found = list_workloads(WORKLOADS)
+    assert [(w.name, w.group) for w in found] == EXPECTED
+    for workload in found:
+        assert workload.path == WORKLOADS / f"{workload.name}.py"
+        assert workload.summary and "\n" not in workload.summary
+
+
+def test_default_folder_is_the_checkouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without an argument, the folder is ``paths.workloads_dir()`` (``$HARNESS_WORKLOADS``)."""
+    monkeypatch.setenv("HARNESS_WORKLOADS", str(FAKES))
+    assert [w.name for w in list_workloads()][:2] == ["tiny", "hang"]
+    monkeypatch.delenv("HARNESS_WORKLOADS")
+    assert [w.name for w in list_workloads()] == [name for name, _ in EXPECTED]
+
+
+def test_summary_is_the_first_docstring_line(tmp_path: Path) -> None:
+    """Comments and blank lines are skipped; the summary is the docstring's first line."""
+    folder = _write(tmp_path, "# comment\n\nalpha  cpu   # trailing comment\n", "alpha")
+    assert list_workloads(folder) == [
+        Workload("alpha", "cpu", "The alpha workload.", folder / "alpha.py")
+    ]
+
+
+def test_module_without_docstring_has_empty_summary(tmp_path: Path) -> None:
+    """No docstring is not an error here (the worker does not need one)."""
+    (tmp_path / "MANIFEST").write_text("bare cpu\n")
+    (tmp_path / "bare.py").write_text("PARAMS = {}\n")
+    assert list_workloads(tmp_path)[0].summary == ""
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ("alpha\n", "expected 'name group'"),
+        ("alpha cpu extra\n", "expected 'name group'"),
+        ("alpha cpu\nalpha io\n", "listed twice"),
+        ("alpha cpu\nghost io\n", "has no file"),
+    ],
+)
+def test_bad_manifest_lines_are_errors(tmp_path: Path, manifest: str, message: str) -> None:
+    """A malformed MANIFEST names the file and line."""
+    folder = _write(tmp_path, manifest, "alpha")
+    with pytest.raises(HarnessError, match=message) as info:
+        list_workloads(folder)
+    assert "MANIFEST:" in str(info.value)
+
+
+def test_missing_manifest_says_what_to_set(tmp_path: Path) -> None:
+    """No MANIFEST: an error whose hint names HARNESS_WORKLOADS."""
+    with pytest.raises(HarnessError, match="HARNESS_WORKLOADS"):
+        list_workloads(tmp_path)
+
+
+def test_resolve_nothing_means_everything() -> None:
+    """No names (None or empty) selects every workload."""
+    everything = list_workloads(WORKLOADS)
+    assert resolve_workloads(None, WORKLOADS) == everything
+    assert resolve_workloads([], WORKLOADS) == everything
+
+
+def test_resolve_names_and_groups_in_manifest_order() -> None:
+    """Names and group names mix; the result is in MANIFEST order, without duplicates."""
+    chosen = resolve_workloads(["switch_latency", "correctness", "counter_race"], WORKLOADS)
+    assert [w.name for w in chosen] == ["counter_race", "counter_lock", "switch_latency"]
+    assert [w.name for w in resolve_workloads(["cpu"], WORKLOADS)] == [
+        "countdown",
+        "countdown_processes",
+    ]
+
+
+def test_resolve_unknown_name_lists_valid_ones() -> None:
+    """An unknown name is a UsageError (exit 2) naming the valid workloads and groups."""
+    with pytest.raises(UsageError) as info:
+        resolve_workloads(["countdown", "nope"], WORKLOADS)
+    text = str(info.value)
+    assert "'nope'" in text
+    for name, group in EXPECTED:
+        assert name in text and group in text
+    assert info.value.exit_code == 2
+
+
+def test_fake_workloads_manifest_reads() -> None:
+    """The fakes the runner's tests reuse are a valid workloads folder too."""
+    names = [w.name for w in list_workloads(FAKES)]
+    assert names == ["tiny", "hang", "crash", "garbage", "unsupported"]
+    assert all(w.group == "fake" for w in list_workloads(FAKES))
