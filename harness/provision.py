@@ -486,6 +486,11 @@ def build_free_threaded(
             say(f"{release.id}: already built at {prefix}")
             return prefix
         verify(tarball, release.sha256, _quiet)  # fetch_source said so already; be sure
+        if prefix.exists():
+            # Only the harness writes here, and a complete install has its binary:
+            # this is debris (a copy interrupted by hand); make room for the rename.
+            say(f"removing incomplete {prefix}")
+            shutil.rmtree(prefix)
         _build_deps(say)
         tmp_root = cache_dir() / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
@@ -545,7 +550,10 @@ def provision_free_threaded(release: SourceRelease, progress: ProgressFn) -> Pat
     if built_binary(prefix, release.minor).exists():
         progress(f"{release.id}: already built at {prefix}")
         return prefix
-    tarball = fetch_source(release, progress)
+    # First: `apt-get source` and tar's xz support come with the build dependencies.
+    _build_deps(progress)
+    with _locked(f"source-{release.version}"):
+        tarball = fetch_source(release, progress)
     return build_free_threaded(release, tarball, progress)
 
 
@@ -721,6 +729,8 @@ def cmd_provision(args: argparse.Namespace) -> int:
                 continue
             if target not in targets:
                 targets.append(target)
+        if getattr(args, "source_314", None) and "3.14t" not in targets:
+            progress("--source-3.14 is ignored: 3.14t was not asked for")
     else:
         targets = list(DEFAULT_TARGETS)
 
