@@ -300,21 +300,21 @@ def add_extra(point_doc, extra):
 def calibrate_point(run, point, params, min_time, own):
     """Loops (a power of 2) so that one value lasts >= min_time; pyperf-style doubling.
 
-    Returns (loops, timings): timings are seconds per loop of each attempt,
-    the last one at the chosen loops.
+    Returns (loops, timings, extra): timings are seconds per loop of each
+    attempt, the last one at the chosen loops; extra is the last attempt's.
     """
     if own:
-        value, _ = time_value(run, point, params, 1, own)
-        return 1, [value]
+        value, extra = time_value(run, point, params, 1, own)
+        return 1, [value], extra
     loops = 1
     timings = []
     while True:
         start = timer()
-        per_loop, _ = time_value(run, point, params, loops, own)
+        per_loop, extra = time_value(run, point, params, loops, own)
         elapsed = timer() - start
         timings.append(per_loop)
         if elapsed >= min_time or loops >= 2 ** 30:
-            return loops, timings
+            return loops, timings, extra
         # Jump towards the target instead of doubling one step at a time,
         # staying on powers of 2 (at most x16 per step: the first call is often slow).
         factor = 2
@@ -389,7 +389,10 @@ def run_workload(args, module):
             log("%s: unsupported: %s" % (key, reason))
             continue
         if args.calibrate:
-            loops, timings = calibrate_point(module.run, point, params, args.min_time, own)
+            loops, timings, extra = calibrate_point(
+                module.run, point, params, args.min_time, own
+            )
+            add_extra(point_doc, extra)
             point_doc["loops"] = loops
             point_doc["warmups"] = timings[:-1]
             point_doc["values"] = timings[-1:]
@@ -402,7 +405,8 @@ def run_workload(args, module):
             value, extra = time_value(module.run, point, params, loops, own)
             point_doc["values"].append(value)
             add_extra(point_doc, extra)
-        log("%s: loops=%d values=%s" % (key, loops, ", ".join("%.6g" % v for v in point_doc["values"])))
+        shown = ", ".join("%.6g" % v for v in point_doc["values"])
+        log("%s: loops=%d values=%s" % (key, loops, shown))
     doc["facts"] = facts()
     return doc
 
