@@ -39,7 +39,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -273,6 +273,27 @@ def discover_jython() -> Interpreter:
         container=ref,
         notes=(f"{engine.name} image {IMAGE} ({image_id[:19]})",),
     )
+
+
+def stop_container(argv: Sequence[str], env: Mapping[str, str]) -> None:
+    """Remove the container that ``argv`` (from ``Interpreter.command()``) started, if any.
+
+    Killing the engine's client (a worker's timeout) leaves the container
+    running under the engine's monitor, a JVM burning a core: the runner calls
+    this after such a kill. It finds the container by its ``--name``.
+    """
+    argv = list(argv)
+    if "--name" not in argv or argv.index("--name") + 1 >= len(argv):
+        return
+    name = argv[argv.index("--name") + 1]
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        subprocess.run(
+            [argv[0], "rm", "-f", name],
+            capture_output=True,
+            env=dict(env),
+            timeout=60,
+            check=False,
+        )
 
 
 # --------------------------------------------------------------------------- describe

@@ -366,3 +366,44 @@ def test_provisioning_again_reuses_the_image_and_describe_reports_it(
     assert str(facts["image_id"])
     assert str(facts["java_version"])
     assert str(facts["jython_version"]).startswith("2.7")
+
+
+FAKE_WORKLOADS = Path(__file__).parent / "fake_workloads"
+ONE_VALUE = ["--threads", "1", "--loops", "threads=1=1", "--values", "1", "--warmups", "0"]
+
+
+def _containers_running(engine: str, env: dict[str, str], needle: str) -> list[str]:
+    done = subprocess.run(
+        [engine, "ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Command}}"],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    return [line for line in done.stdout.splitlines() if needle in line]
+
+
+@pytest.mark.slow
+@pytest.mark.container
+def test_a_worker_killed_on_timeout_leaves_no_container(jython_entry: Interpreter) -> None:
+    from harness import runner
+
+    assert jython_entry.container is not None
+    with pytest.raises(runner.WorkerTimeout, match="timed out"):
+        runner.run_worker(jython_entry, "hang", ONE_VALUE, timeout=20, workloads_dir=FAKE_WORKLOADS)
+    env = jython_entry.environ(dict(os.environ))
+    assert _containers_running(jython_entry.container.engine, env, "--workload hang") == []
+
+
+@pytest.mark.slow
+@pytest.mark.container
+@pytest.mark.parametrize(("workload", "message"), [("crash", "exited with status 1"),
+                                                   ("garbage", "not JSON")])  # fmt: skip
+def test_a_failing_container_worker_is_one_worker_error(
+    jython_entry: Interpreter, workload: str, message: str
+) -> None:
+    from harness import runner
+
+    with pytest.raises(WorkerError, match=message) as err:
+        runner.run_worker(
+            jython_entry, workload, ONE_VALUE, timeout=120, workloads_dir=FAKE_WORKLOADS
+        )
+    assert "jython2.7" in err.value.message
+    assert "\n" not in err.value.message
