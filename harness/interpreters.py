@@ -43,6 +43,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,9 @@ class Interpreter:
         ref = self.container
         inside = f"{CONTAINER_SCRIPTS}/{script.name}"
         cmd = [ref.engine, "run", "--rm", "--network=none", "-i"]
+        # Named, so that a worker killed on timeout can have its container removed
+        # too (harness.container.stop_container): the engine's client dies, the container not.
+        cmd += ["--name", f"gil-harness-{uuid.uuid4().hex[:12]}"]
         cmd += ["-v", f"{script.resolve()}:{inside}:ro"]
         for key, value in self.env:
             cmd += ["-e", f"{key}={value}"]

@@ -189,6 +189,14 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
         proc.kill()
 
 
+def _stop_container(interp: Interpreter, argv: Sequence[str], env: Mapping[str, str]) -> None:
+    """A killed engine client leaves its container running: remove it too."""
+    if interp.container is not None:
+        from harness import container
+
+        container.stop_container(argv, env)
+
+
 def run_worker(
     interp: Interpreter,
     workload: str,
@@ -225,6 +233,7 @@ def run_worker(
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
+        _stop_container(interp, argv, child_env)
         _, stderr = proc.communicate()
         raise WorkerTimeout(
             f"{where} timed out after {timeout:g} s and was killed",
@@ -232,6 +241,7 @@ def run_worker(
         ) from None
     except BaseException:  # Ctrl-C: no orphan left burning a core
         _kill_group(proc)
+        _stop_container(interp, argv, child_env)
         proc.communicate()
         raise
     finally:
