@@ -721,8 +721,9 @@ def cmd_provision(args: argparse.Namespace) -> int:
             if target is None:
                 entry = known[ident]
                 if not entry.ready:
+                    why = "; ".join(entry.notes) or "the harness cannot provide it"
                     raise ProvisionError(
-                        f"{ident} is missing and the harness cannot provide it",
+                        f"{ident} is missing: {why}",
                         hint=entry.hint or "see `python -m harness interpreters`",
                     )
                 progress(f"{ident}: present ({entry.source}), nothing to do")
@@ -742,7 +743,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
         try:
             _run_target(target, args, progress)
         except Unavailable as exc:
-            _record_failure(target, str(exc))
+            _record_failure(target, exc.message)
             if explicit:
                 progress(f"{target}: FAILED: {exc}")
                 failed.append(target)
@@ -751,7 +752,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
                 skipped.append(target)
             continue
         except ProvisionError as exc:
-            _record_failure(target, str(exc))
+            _record_failure(target, exc.message)
             progress(f"{target}: FAILED: {exc}")
             failed.append(target)
             continue
