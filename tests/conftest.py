@@ -19,7 +19,11 @@ from harness.interpreters import Interpreter, Sources
 
 @functools.lru_cache(maxsize=1)
 def real_interpreters() -> tuple[Interpreter, ...]:
-    """Every entry discovery finds on this machine (discovered once per session)."""
+    """Every entry discovery finds on this machine (discovered once per session).
+
+    Computed at first use with the environment of that moment: do not call it
+    from a test that has changed ``HARNESS_CACHE_DIR`` (``isolated_cache``).
+    """
     from harness import interpreters
 
     return tuple(interpreters.discover())
