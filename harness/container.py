@@ -515,6 +515,10 @@ def _engine_build(
     log = paths.cache_dir() / "logs" / "jython-image-build.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     argv = [engine.path, "build", "--force-rm", "-t", IMAGE, "-f", str(context / containerfile)]
+    if engine.name == "podman":
+        # Without intermediate images a failed build leaves nothing behind (docker's
+        # BuildKit keeps its cache out of the image list anyway).
+        argv.append("--layers=false")
     for key, value in build_args.items():
         argv += ["--build-arg", f"{key}={value}"]
     argv.append(str(context))
