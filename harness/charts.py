@@ -22,6 +22,7 @@ matplotlib.use("agg")
 
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
 
 # Colour-blind friendly (Okabe-Ito), assigned to interpreters in report order.
@@ -93,8 +94,8 @@ def _figure(width: float = 7.0, height: float = 4.0) -> tuple[Figure, plt.Axes]:
     return fig, ax
 
 
-def _legend(ax: plt.Axes, ncol: int = 1) -> None:
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=ncol, fontsize=9)
+def _legend(ax: plt.Axes) -> None:
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
 
 
 def scaling_chart(
@@ -103,6 +104,9 @@ def scaling_chart(
     series: Sequence[Series],
     thread_counts: Sequence[int],
     cores: int,
+    ideal_label: str = "",
+    xlabel: str = "threads (same total work, split between them)",
+    ylabel: str = "",
 ) -> str:
     """Speedup (time at 1 thread / time at T) against T, one line per interpreter.
 
@@ -113,7 +117,7 @@ def scaling_chart(
         xs = sorted(set(thread_counts))
         ideal = [min(t, cores) for t in xs]
         ax.plot(xs, ideal, linestyle="--", color="#888888", linewidth=1.2,
-                label=f"ideal: min(threads, {cores} cores)")
+                label=ideal_label or f"ideal: min(T, {cores} cores)")
         ax.axhline(1.0, linestyle=":", color="#888888", linewidth=1.0)
         for s in series:
             ax.errorbar(
@@ -127,8 +131,8 @@ def scaling_chart(
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
         top = max([max(ideal), *_tops(series)])
         ax.set_ylim(0, top * 1.12)
-        ax.set_xlabel("threads (same total work, split between them)")
-        ax.set_ylabel("speedup (time at 1 thread / time at T)")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel or "speedup (time at 1 / time at T)")
         ax.set_title(title, loc="left", fontsize=11)
         _legend(ax)
         return _finish(fig, name)
@@ -218,22 +222,27 @@ def relative_chart(
                 pos = g - 0.4 + height * (i + 0.5)
                 hatch = "///" if (i, j) in ns else None
                 ax.barh(pos, math.log2(y), height * 0.9, left=0.0, color=color(s.style),
-                        hatch=hatch, edgecolor="white" if hatch else None,
-                        label=s.label if j == 0 else None)
+                        hatch=hatch, edgecolor="white" if hatch else None)
                 text = f"{y:.2f}x" + (" (n.s.)" if (i, j) in ns else "")
                 ax.text(math.log2(y), pos, f" {text} " if y >= 1 else f" {text} ",
                         va="center", ha="left" if y >= 1 else "right", fontsize=7)
         span = max([1.0] + [abs(math.log2(v)) for v in values]) * 1.35
         ax.set_xlim(-span, span)
         ax.axvline(0.0, color="#333333", linewidth=1.0)
-        ticks = [float(t) for t in range(-8, 9) if abs(t) <= span]
+        # Powers of two, at most about nine labels whatever the range.
+        step = max(1, math.ceil(2 * span / 9))
+        ticks = [float(t) for t in range(-64, 65, step) if abs(t) <= span]
         ax.xaxis.set_major_locator(FixedLocator(ticks))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{2.0 ** v:g}x"))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{2.0 ** v:.3g}x"))
         ax.set_yticks(range(len(groups)))
         ax.set_yticklabels(groups)
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(f"time relative to {baseline} (left of 1x: faster, right: slower)")
         ax.set_title(title, loc="left", fontsize=11)
-        _legend(ax)
+        handles = [Patch(facecolor=color(s.style), label=s.label) for s in series]
+        if ns:
+            handles.append(Patch(facecolor="#999999", hatch="///", edgecolor="white",
+                                 label="not significant (n.s.)"))
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
         return _finish(fig, name)

@@ -70,6 +70,9 @@ WORKLOADS: dict[str, tuple[str, str]] = {
 PARALLEL_FRACTION = 0.6  # at least 60% of the ideal gain: "in parallel"
 FLAT_BAND = 0.1  # within +-10% of 1x (or not significant): "take turns"
 
+# Run profiles that only check that everything runs (facts.json "run"."profile").
+SMOKE_PROFILES = ("fast",)
+
 _FAMILY_ORDER = {"cpython": 0, "free-threaded": 1, "pypy": 2, "jython": 3}
 
 
@@ -168,6 +171,10 @@ class InterpreterResults:
             return "on"
         if enabled is False:
             return "off"
+        # "none" (no GIL at all: Jython) is a property of the implementation, which
+        # the spec knows; a worker that reads "no sys._is_gil_enabled" may say "off".
+        if self.spec.get("gil") == "none":
+            return "none"
         meta = self.common_metadata().get("gil")
         if meta in ("on", "off", "none"):
             return str(meta)
@@ -618,13 +625,22 @@ def _missing_lines(ctx: Context, workload: str) -> list[str]:
 def _headline(ctx: Context) -> Section:
     sec = Section(
         "headline", "Headline",
-        "One verdict per interpreter, derived by fixed rules from the tables below "
-        f"(parallel: at least {PARALLEL_FRACTION:.0%} of the ideal gain; taking turns: "
-        f"within {FLAT_BAND:.0%} of 1x or not significant).",
+        "One verdict per interpreter, derived by fixed rules from the tables below: "
+        f"in parallel when T threads reach at least {PARALLEL_FRACTION:.0%} of the ideal "
+        f"gain, taking turns within {FLAT_BAND:.0%} of 1x, no verdict when pyperf's t-test "
+        "cannot tell T threads from one.",
     )
     series = next((s for s in ctx.series if s.workload == HEADLINE_WORKLOAD), None)
     if series is None:
         series = next((s for s in ctx.series if s.kind == "strong"), None)
+    smoke = sorted({str(r.run_info.get("profile")) for r in ctx.results
+                    if r.run_info.get("profile") in SMOKE_PROFILES})
+    if smoke:
+        sec.blocks.append(Para(
+            f"**Smoke test**: these results were made with the `{', '.join(smoke)}` profile "
+            "(one process, few values, small workloads): spreads are wide and a verdict can "
+            "be wrong. Run the default or `--rigorous` profile for numbers to quote.",
+            css="warning"))
     items = []
     for r in ctx.results:
         items.append(_verdict(ctx, r, series))
@@ -653,10 +669,12 @@ def _verdict(ctx: Context, r: InterpreterResults, series: ScalingSeries | None) 
             sp = speedup(one, many)
             ideal = min(t, ctx.cores)
             what = f"{t} {series.scale_param} of `{series.workload}`"
-            numbers = f"{sp.value:.2f}x the speed of 1 (ideal {ideal}x)"
+            numbers = f"{sp.value:.2f}x ± {sp.err:.2f} the speed of 1 (ideal {ideal}x)"
             gain_needed = 1.0 + PARALLEL_FRACTION * (ideal - 1.0)
-            if not sp.significant or abs(sp.value - 1.0) <= FLAT_BAND:
+            if abs(sp.value - 1.0) <= FLAT_BAND:
                 verdict = "threads take turns: no speedup for CPU-bound Python"
+            elif not sp.significant:
+                verdict = "no clear verdict: the measurements spread too widely"
             elif sp.value >= gain_needed:
                 verdict = "runs Python threads in parallel"
             elif sp.value > 1.0:
@@ -745,7 +763,7 @@ def _facts(ctx: Context) -> Section:
 
 def _fmt_fact(value: Any) -> str:
     if value is None:
-        return "not reported"
+        return "n/a"
     if value is True:
         return "yes"
     if value is False:
@@ -808,7 +826,8 @@ def _scaling(ctx: Context) -> tuple[Section, list[Chart]]:
                     sp = speedup(one, bench, float(t) if weak else 1.0)
                     xs.append(float(t))
                     ys.append(sp.value)
-                    es.append(sp.err)
+                    # At T=1 the speedup is 1 by definition: its spread is in the others'.
+                    es.append(sp.err if t != 1 else 0.0)
                     if t != 1:
                         mark = "" if sp.significant else " (n.s.)"
                         cell += f"\n{sp.value:.2f}x ± {sp.err:.2f}{mark}"
@@ -828,6 +847,10 @@ def _scaling(ctx: Context) -> tuple[Section, list[Chart]]:
             svg = charts.scaling_chart(
                 f"scaling-{slug}", title, lines, counts,
                 cores=max(counts) if weak else ctx.cores,
+                ideal_label="ideal: T (waiting needs no core)" if weak else "",
+                xlabel=f"{s.scale_param} (fixed work each)" if weak else
+                f"{s.scale_param} (same total work, split between them)",
+                ylabel="throughput against 1 (T x time at 1 / time at T)" if weak else "",
             )
             alt = f"Speedup of {s.workload} against the number of {s.scale_param}"
             caption = (
@@ -840,7 +863,7 @@ def _scaling(ctx: Context) -> tuple[Section, list[Chart]]:
             sec.blocks.append(Para(
                 f"No chart: no interpreter has `{s.workload}` at 1 and at more "
                 f"{s.scale_param}.", css="missing"))
-        headers = ["interpreter"] + [f"{t} {s.scale_param}" for t in counts]
+        headers = ["interpreter"] + [_count(t, s.scale_param) for t in counts]
         sec.blocks.append(Table(headers, rows, caption="time per run (mean ± stdev), "
                                 "then speedup against 1"))
         missing = _missing_lines(ctx, s.workload)
@@ -943,7 +966,7 @@ def _correctness(ctx: Context) -> Section:
         else:
             sec.blocks.append(Para("**Updates were lost under a lock**: see the table.",
                                    css="missing"))
-        sec.blocks.append(Table(["interpreter"] + [f"{t} threads" for t in counts], rows,
+        sec.blocks.append(Table(["interpreter"] + [_count(t, "threads") for t in counts], rows,
                                 caption="lost of expected increments, all runs together"))
         missing = _missing_lines(ctx, workload)
         if missing:
@@ -1016,7 +1039,8 @@ def _single_thread(ctx: Context) -> Section:
     sec.blocks.append(Chart("chart-single-thread.svg", svg,
                             f"Single-thread time of each interpreter relative to {base.id}"))
     sec.blocks.append(Table(["benchmark", f"{base.id} (baseline)"] + [r.id for r in others],
-                            rows, caption="mean ± stdev per run; ratio against the baseline"))
+                            rows, caption="mean ± stdev per run; ratio against the baseline",
+                            css="wide"))
     return sec
 
 
@@ -1100,16 +1124,19 @@ def _method(ctx: Context) -> Section:
             f" (runs recorded pyperf {distinct(x.get('pyperf_version') for x in runs)})"
             if any(x.get("pyperf_version") for x in runs) else ""),
         f"CPU: {cpu_model}; {ctx.cores} CPUs as seen by the interpreters",
-        f"OS: {distinct([r.probe.get('platform') for r in ctx.results] + [m.get('platform') for m in meta])}",  # noqa: E501
+        f"OS: {distinct(_os_names(ctx))}",
         f"host: {distinct([m.get('hostname') for m in meta] + [x.get('hostname') for x in runs])}",
         f"date: {distinct(_run_dates(ctx, runs))}",
         f"profile: {distinct(x.get('profile') for x in runs)}",
-        f"harness commit: {distinct([x.get('commit') for x in runs] + [x.get('harness_commit') for x in runs])}",  # noqa: E501
+        "harness: " + distinct(
+            f"{x.get('harness_version') or '?'}, commit "
+            f"{x.get('git_commit') or x.get('commit') or 'not recorded'}" for x in runs
+        ),
     ]
     sec.blocks.append(Bullets(bullets))
-    commands = sorted({str(x.get("command")) for x in runs if x.get("command")})
+    commands = merge_commands([str(x["command"]) for x in runs if x.get("command")])
     if commands:
-        sec.blocks.append(Para("The command that made these results:"))
+        sec.blocks.append(Para("The command that makes these results again:"))
         sec.blocks.append(Bullets([f"`{c}`" for c in commands]))
     sec.blocks.append(Para(
         "Each point is measured in several fresh processes (pyperf runs); each process "
@@ -1157,11 +1184,12 @@ def _method(ctx: Context) -> Section:
 
 
 def _run_dates(ctx: Context, runs: list[dict[str, Any]]) -> list[str]:
+    """The run's span, first start to last finish (from the facts files), else pyperf dates."""
+    starts = sorted(str(x["started"]) for x in runs if x.get("started"))
+    ends = sorted(str(x["finished"]) for x in runs if x.get("finished"))
     dates = []
-    for x in runs:
-        start, end = x.get("started"), x.get("finished")
-        if start:
-            dates.append(f"{start} to {end}" if end else str(start))
+    if starts:
+        dates.append(f"{starts[0]} to {ends[-1]}" if ends else starts[0])
     if not dates:
         for r in ctx.measured:
             date = r.common_metadata().get("date")
@@ -1170,11 +1198,50 @@ def _run_dates(ctx: Context, runs: list[dict[str, Any]]) -> list[str]:
     return dates
 
 
+def _os_names(ctx: Context) -> list[str]:
+    """Platforms the interpreters reported; the JVM's only when it is all there is."""
+    native = [str(r.probe["platform"]) for r in ctx.results
+              if r.probe.get("platform") and r.implementation != "jython"]
+    return native or [str(r.probe["platform"]) for r in ctx.results if r.probe.get("platform")]
+
+
+def merge_commands(commands: Sequence[str]) -> list[str]:
+    """One command per interpreter -> one command, when only ``--interpreter ID`` differs.
+
+    The runner records the command of each interpreter's run; to reproduce the
+    whole comparison, the same command with every ``--interpreter`` does it.
+    """
+    distinct = sorted(set(commands))
+    if len(distinct) < 2:
+        return distinct
+    pattern = re.compile(r"\s(?:--interpreter|-i)[ =](\S+)")
+    rests = {pattern.sub("", c) for c in distinct}
+    if len(rests) != 1:
+        return distinct
+    ids: list[str] = []
+    for c in distinct:
+        ids += [i for i in pattern.findall(c) if i not in ids]
+    first = distinct[0]
+    match = pattern.search(first)
+    if match is None:
+        return distinct
+    flags = "".join(f" --interpreter {i}" for i in ids)
+    rest = pattern.sub("", first)
+    return [rest[: match.start()] + flags + rest[match.start():]]
+
+
 def _span(values: set[int]) -> str:
     if not values:
         return "-"
     lo, hi = min(values), max(values)
     return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def _count(n: int, plural: str) -> str:
+    """"1 thread", "2 threads", "1 process"..."""
+    if n == 1:
+        return f"1 {plural[:-2] if plural.endswith('sses') else plural.rstrip('s')}"
+    return f"{n} {plural}"
 
 
 def _slug(text: str) -> str:
@@ -1282,6 +1349,8 @@ ul.headline { list-style: none; padding: 0; }
 ul.headline li { background: var(--soft); border-left: 4px solid var(--accent);
                  padding: .6rem .9rem; margin: .5rem 0; border-radius: 0 6px 6px 0; }
 ul.missing, p.missing { color: var(--warn); font-size: .93rem; }
+p.warning { background: #fff6e5; border: 1px solid #f0c36d; border-radius: 6px;
+            padding: .6rem .9rem; }
 figure.chart { margin: 1rem 0 1.2rem; }
 figure.chart svg { display: block; max-width: 100%; height: auto; }
 figcaption { color: var(--muted); font-size: .9rem; margin-top: .3rem; }
