@@ -435,6 +435,16 @@ def _probe(interp: Interpreter) -> tuple[Any, str]:
         return None, str(exc)
 
 
+def _describe_container(interp: Interpreter) -> dict[str, Any]:
+    """Engine and version, image id, Java and Jython versions inside (or the error)."""
+    from harness import container
+
+    try:
+        return container.describe(interp)
+    except HarnessError as exc:  # recorded; the measurements say the rest
+        return {"error": str(exc)}
+
+
 def _git_commit() -> str | None:
     try:
         out = subprocess.run(
@@ -579,6 +589,8 @@ def run_interpreter(
     facts["probe"] = probe
     if probe_error:
         facts["probe_error"] = probe_error
+    if interp.container is not None:
+        facts["container"] = _describe_container(interp)
     suite_mod.write_json(fpath, facts)
 
     ctx = suite_mod.RunContext(
