@@ -303,3 +303,37 @@ def test_unknown_facts_version_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     (results / "3.13t.facts.json").write_text(json.dumps(facts))
     files = report.write_report(results)
     assert "unknown facts format version 99" in files.markdown.read_text()
+
+
+@pytest.mark.slow
+def test_report_of_a_real_fast_run(tmp_path: Path) -> None:
+    """The runner's real output (fast profile) renders with data in every section."""
+    from conftest import ready_interpreters
+
+    ready = {i.id: i for i in ready_interpreters() if i.container is None}
+    wanted = [i for i in ("3.13", "3.13t") if i in ready]
+    if len(wanted) < 2:
+        wanted = [i for i in ready if i[0].isdigit()][-2:]
+    if not wanted:
+        pytest.skip("no ready local CPython interpreter on this machine")
+    results = tmp_path / "results"
+    argv = ["run", "--fast", "--threads", "1,2", "-o", str(results)]
+    for ident in wanted:
+        argv += ["-i", ident]
+    for workload in ("countdown", "counter_race", "counter_lock", "switch_latency"):
+        argv += ["-w", workload]
+    assert main(argv) == 0
+    assert main(["report", str(results)]) == 0
+    out = results / "report"
+    readme = (out / "README.md").read_text()
+    headline = readme.split("## Headline")[1].split("\n## ")[0]
+    for ident in wanted:
+        assert f"- **{ident}**" in headline
+    assert "**Smoke test**" in headline
+    assert {"chart-scaling-countdown.svg", "chart-lost-updates.svg",
+            "chart-latency.svg"} <= {p.name for p in out.glob("*.svg")}
+    if len(wanted) == 2:
+        cmd = [sys.executable, "-m", "pyperf", "compare_to", "--table",
+               *(f"{i}.json" for i in wanted)]
+        proc = subprocess.run(cmd, cwd=out, capture_output=True, text=True, check=True)
+        assert proc.stdout.rstrip("\n") in (out / "compare.md").read_text()
