@@ -68,7 +68,9 @@ WORKLOADS: dict[str, tuple[str, str]] = {
 
 # Headline rules: speedup at T threads (T <= cores) against 1 thread.
 PARALLEL_FRACTION = 0.6  # at least 60% of the ideal gain: "in parallel"
-FLAT_BAND = 0.1  # within +-10% of 1x (or not significant): "take turns"
+FLAT_BAND = 0.1  # within +-10% of 1x: "take turns"
+# pyperf's own check ("the benchmark result may be unstable"): stdev above 10% of the mean.
+UNSTABLE = 0.1
 
 # Run profiles that only check that everything runs (facts.json "run"."profile").
 SMOKE_PROFILES = ("fast",)
@@ -372,6 +374,12 @@ def significant(bench1: pyperf.Benchmark, bench2: pyperf.Benchmark) -> bool:
         return True
 
 
+def relative_spread(bench: pyperf.Benchmark) -> float:
+    """stdev / mean: pyperf calls a benchmark unstable above ``UNSTABLE`` (10%)."""
+    mean, stdev = _mean_stdev(bench)
+    return stdev / mean if mean else 0.0
+
+
 def fmt_bench(bench: pyperf.Benchmark) -> str:
     """``mean ± stdev`` in pyperf's own unit formatting."""
     mean, stdev = _mean_stdev(bench)
@@ -625,10 +633,11 @@ def _missing_lines(ctx: Context, workload: str) -> list[str]:
 def _headline(ctx: Context) -> Section:
     sec = Section(
         "headline", "Headline",
-        "One verdict per interpreter, derived by fixed rules from the tables below: "
-        f"in parallel when T threads reach at least {PARALLEL_FRACTION:.0%} of the ideal "
-        f"gain, taking turns within {FLAT_BAND:.0%} of 1x, no verdict when pyperf's t-test "
-        "cannot tell T threads from one.",
+        "One verdict per interpreter, derived by fixed rules from the tables below, for "
+        "as many threads as cores: in parallel when they reach at least "
+        f"{PARALLEL_FRACTION:.0%} of the ideal gain; taking turns within {FLAT_BAND:.0%} "
+        "of 1x (or when pyperf's t-test cannot tell them from one thread); no verdict "
+        f"when the test cannot tell them apart and the error is above ±{FLAT_BAND:g}.",
     )
     series = next((s for s in ctx.series if s.workload == HEADLINE_WORKLOAD), None)
     if series is None:
@@ -657,10 +666,12 @@ def _target_scale(series: ScalingSeries, cores: int) -> int | None:
 
 
 def _verdict(ctx: Context, r: InterpreterResults, series: ScalingSeries | None) -> str:
+    """One headline item: "**id** (what it is): verdict." then, on a second line, the figures."""
     head = f"**{r.id}** ({r.description})"
     if r.suite is None:
-        return f"{head}: no measurements. {'; '.join(r.problems)}."
-    parts: list[str] = []
+        return f"{head}: no measurements.\n{'; '.join(r.problems)}."
+    verdicts: list[str] = []
+    figures: list[str] = []
     if series is not None:
         t = _target_scale(series, ctx.cores)
         one = r.benchmark(series.names.get(1, ""))
@@ -668,24 +679,27 @@ def _verdict(ctx: Context, r: InterpreterResults, series: ScalingSeries | None) 
         if t and one is not None and many is not None:
             sp = speedup(one, many)
             ideal = min(t, ctx.cores)
-            what = f"{t} {series.scale_param} of `{series.workload}`"
-            numbers = f"{sp.value:.2f}x ± {sp.err:.2f} the speed of 1 (ideal {ideal}x)"
             gain_needed = 1.0 + PARALLEL_FRACTION * (ideal - 1.0)
-            if abs(sp.value - 1.0) <= FLAT_BAND:
-                verdict = "threads take turns: no speedup for CPU-bound Python"
-            elif not sp.significant:
-                verdict = "no clear verdict: the measurements spread too widely"
+            if not sp.significant and sp.err > FLAT_BAND:
+                verdicts.append("no clear verdict on threads: the measurements spread too widely")
+            elif abs(sp.value - 1.0) <= FLAT_BAND or not sp.significant:
+                verdicts.append("threads take turns: no speedup for CPU-bound Python")
             elif sp.value >= gain_needed:
-                verdict = "runs Python threads in parallel"
+                verdicts.append("runs Python threads in parallel")
             elif sp.value > 1.0:
-                verdict = "partly parallel"
+                verdicts.append("runs Python threads partly in parallel")
             else:
-                verdict = "threads get in each other's way: slower than one thread"
+                verdicts.append("threads get in each other's way: slower than one thread")
+            text = (f"{_count(t, series.scale_param)} of `{series.workload}`: "
+                    f"{sp.value:.2f}x ± {sp.err:.2f} the speed of one (ideal {ideal}x)")
             if not sp.significant:
-                numbers += ", not significant"
-            parts.append(f"{verdict}: {what} run at {numbers}")
+                text += ", not significant"
+            spread = max(relative_spread(one), relative_spread(many))
+            if spread > UNSTABLE:
+                text += f", unstable (stdev up to {spread:.0%} of the mean)"
+            figures.append(text)
         else:
-            parts.append(f"no `{series.workload}` scaling data")
+            figures.append(f"no `{series.workload}` scaling data")
     race = _counter_totals(r, RACE_WORKLOAD, ctx)
     if race:
         lost = sum(v[0] for v in race.values())
@@ -694,16 +708,19 @@ def _verdict(ctx: Context, r: InterpreterResults, series: ScalingSeries | None) 
             race.items(), key=lambda kv: (kv[1][0] / kv[1][1] if kv[1][1] else 0.0, kv[0])
         )
         if lost:
-            parts.append(
-                f"the unlocked `n += 1` lost updates: {worst_lost:,} of {worst_exp:,} "
-                f"({_pct(worst_lost, worst_exp)}) at {worst_t} threads"
+            verdicts.append("loses updates without a lock")
+            figures.append(
+                f"unlocked `n += 1`: {_pct(worst_lost, worst_exp)} of updates lost at "
+                f"{_count(worst_t, 'threads')} ({worst_lost:,} of {worst_exp:,})"
             )
         else:
-            parts.append(f"the unlocked `n += 1` lost none of {expected:,} updates in this run")
+            figures.append(f"unlocked `n += 1`: none of {expected:,} updates lost in this run")
     lock = _counter_totals(r, LOCK_WORKLOAD, ctx)
     if lock:
         lost = sum(v[0] for v in lock.values())
-        parts.append("with a lock: 0 lost" if lost == 0 else f"WITH A LOCK {lost:,} LOST")
+        if lost:
+            verdicts.append("LOSES UPDATES EVEN UNDER A LOCK")
+        figures.append("with a lock: 0 lost" if lost == 0 else f"with a lock: {lost:,} lost")
     if ctx.baseline is not None and r is not ctx.baseline and series is not None:
         name = series.names.get(1)
         mine = r.benchmark(name) if name else None
@@ -711,12 +728,18 @@ def _verdict(ctx: Context, r: InterpreterResults, series: ScalingSeries | None) 
         if mine is not None and base is not None:
             ratio = mine.mean() / base.mean()
             if significant(base, mine):
-                parts.append(f"one thread: {fmt_ratio(ratio)} than {ctx.baseline.id}")
+                figures.append(f"one thread: {fmt_ratio(ratio)} than {ctx.baseline.id}")
             else:
-                parts.append(f"one thread: no significant difference from {ctx.baseline.id}")
+                figures.append(f"one thread: no significant difference from {ctx.baseline.id}")
     if r is ctx.baseline:
-        parts.append("baseline of the comparisons")
-    return f"{head}: " + "; ".join(parts) + "."
+        figures.append("the baseline of the comparisons")
+    verdict = "; ".join(verdicts) if verdicts else "no verdict: no thread data"
+    return f"{head}: {verdict}.\n" + _sentence("; ".join(figures))
+
+
+def _sentence(text: str) -> str:
+    """Capitalize the first letter (not the rest: ids and code stay as they are); add a stop."""
+    return (text[:1].upper() + text[1:] + ".") if text else ""
 
 
 def _pct(part: float, whole: float) -> str:
@@ -1152,6 +1175,7 @@ def _method(ctx: Context) -> Section:
     for r in ctx.measured:
         assert r.suite is not None
         nruns, nvalues, nwarm, loops = set(), set(), set(), set()
+        unstable = sum(relative_spread(b) > UNSTABLE for b in r.suite.get_benchmarks())
         for bench in r.suite.get_benchmarks():
             measured_runs = [run for run in bench.get_runs() if run.values]
             nruns.add(len(measured_runs))
@@ -1160,12 +1184,14 @@ def _method(ctx: Context) -> Section:
                 nwarm.add(len(run.warmups) if run.warmups else 0)
                 loops.add(run.get_loops())
         rows.append([r.id, _span(nruns), _span(nvalues), _span(nwarm), _span(loops),
-                     str(len(r.suite))])
+                     str(len(r.suite)), str(unstable)])
     if rows:
         sec.blocks.append(Table(
             ["interpreter", "processes", "values / process", "warmups / process",
-             "loops / value", "benchmarks"], rows,
-            caption="per benchmark (ranges over benchmarks)"))
+             "loops / value", "benchmarks", "unstable"], rows,
+            caption="per benchmark (ranges over benchmarks); unstable: stdev above "
+            f"{UNSTABLE:.0%} of the mean, which pyperf warns about: rerun on a quiet "
+            "machine, with more processes (`--rigorous`)"))
     problems = []
     for r in ctx.results:
         for o in sorted(r.outcomes, key=lambda o: str(o.get("benchmark"))):
@@ -1307,6 +1333,13 @@ def _inline_html(text: str) -> str:
     return "".join(out)
 
 
+def _item_html(text: str) -> str:
+    """A list item; lines after the first are its details (smaller, below)."""
+    first, _, rest = text.partition("\n")
+    detail = f'<span class="detail">{_inline_html(rest)}</span>' if rest else ""
+    return f"<li>{_inline_html(first)}{detail}</li>"
+
+
 def _cell_html(text: str) -> str:
     return "<br>".join(html.escape(line) for line in text.split("\n"))
 
@@ -1348,6 +1381,8 @@ code { font-family: ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-s
 ul.headline { list-style: none; padding: 0; }
 ul.headline li { background: var(--soft); border-left: 4px solid var(--accent);
                  padding: .6rem .9rem; margin: .5rem 0; border-radius: 0 6px 6px 0; }
+ul.headline li .detail { display: block; color: var(--muted); font-size: .92rem;
+                         margin-top: .2rem; }
 ul.missing, p.missing { color: var(--warn); font-size: .93rem; }
 p.warning { background: #fff6e5; border: 1px solid #f0c36d; border-radius: 6px;
             padding: .6rem .9rem; }
@@ -1409,7 +1444,7 @@ def _block_html(b: Block) -> str:
         return f"<p{css}>{_inline_html(b.text)}</p>"
     if isinstance(b, Bullets):
         css = f' class="{b.css}"' if b.css else ""
-        return f"<ul{css}>" + "".join(f"<li>{_inline_html(i)}</li>" for i in b.items) + "</ul>"
+        return f"<ul{css}>" + "".join(_item_html(i) for i in b.items) + "</ul>"
     if isinstance(b, Table):
         head = "".join(f"<th>{_cell_html(h)}</th>" for h in b.headers)
         body = []
@@ -1446,7 +1481,7 @@ def render_markdown(doc: Document) -> str:
             if isinstance(b, Para):
                 out += [f"**{b.text}**" if b.css == "subhead" else b.text, ""]
             elif isinstance(b, Bullets):
-                out += [f"- {i}" for i in b.items] + [""]
+                out += ["- " + i.replace("\n", "<br>\n  ") for i in b.items] + [""]
             elif isinstance(b, Table):
                 out.append("| " + " | ".join(_cell_md(h) for h in b.headers) + " |")
                 out.append("|" + "|".join(

@@ -139,8 +139,9 @@ def test_compare_md_falls_back_to_pairs_when_pyperf_refuses(tmp_path: Path) -> N
 def test_headline_verdicts_follow_the_rules(full: Path) -> None:
     readme = (full / "report" / "README.md").read_text()
     headline = readme.split("## Headline")[1].split("\n## ")[0]
-    lines = {line.split("**")[1]: line for line in headline.splitlines()
-             if line.startswith("- **")}
+    # One item per interpreter: the verdict, then (after <br>) the figures behind it.
+    items = [item.replace("<br>\n  ", " ") for item in headline.split("\n- ")[1:]]
+    lines = {item.split("**")[1]: item for item in items}
     assert len(lines) == 6
     assert "runs Python threads in parallel" in lines["3.13t"]
     assert "runs Python threads in parallel" in lines["jython2.7"]
@@ -151,6 +152,8 @@ def test_headline_verdicts_follow_the_rules(full: Path) -> None:
     assert "slower than 3.13" in lines["3.13t"]
     assert "faster than 3.13" in lines["pypy3.9"]
     assert "with a lock: 0 lost" in lines["3.13t"]
+    assert "loses updates without a lock" in lines["3.13t"]
+    assert "loses updates" not in lines["3.13"]
 
 
 def test_lost_updates_are_summed_over_runs(full: Path) -> None:
