@@ -989,8 +989,16 @@ def _correctness(ctx: Context) -> Section:
         else:
             sec.blocks.append(Para("**Updates were lost under a lock**: see the table.",
                                    css="missing"))
+        notebook = sorted({
+            p.scale for p in ctx.points.values()
+            if p.workload == workload and dict(p.params).get("increments") == "1"
+        })
+        caption = "lost of expected increments, all runs together"
+        if notebook:
+            caption += (f"; {_count(notebook[0], 'threads')}: the notebook's case, one "
+                        "increment per thread")
         sec.blocks.append(Table(["interpreter"] + [_count(t, "threads") for t in counts], rows,
-                                caption="lost of expected increments, all runs together"))
+                                caption=caption))
         missing = _missing_lines(ctx, workload)
         if missing:
             sec.blocks.append(Bullets(missing, css="missing"))

@@ -29,8 +29,9 @@ INTERPRETERS: dict[str, tuple[str, str, str, str, float, float, float, float | N
 }
 
 
-def _run(rng: random.Random, mean: float, meta: dict[str, Any], nvalues: int = 3) -> pyperf.Run:
-    values = [mean * rng.uniform(0.95, 1.05) for _ in range(nvalues)]
+def _run(rng: random.Random, mean: float, meta: dict[str, Any], nvalues: int = 3,
+         noise: float = 0.05) -> pyperf.Run:
+    values = [mean * rng.uniform(1.0 - noise, 1.0 + noise) for _ in range(nvalues)]
     warmups = [(int(meta.get("loops", 1)), mean * 1.2)]
     return pyperf.Run(values, warmups=warmups, metadata=meta, collect_metadata=False)
 
@@ -43,8 +44,12 @@ def write_interpreter(
     seed: int = 1,
     workloads: tuple[str, ...] = ("countdown", "counter_race", "counter_lock", "switch_latency"),
     suite: bool = True,
+    noise: float = 0.05,
 ) -> None:
-    """Write ``<ident>.json`` (unless ``suite`` is False) and ``<ident>.facts.json``."""
+    """Write ``<ident>.json`` (unless ``suite`` is False) and ``<ident>.facts.json``.
+
+    ``noise``: each value is the mean times a uniform factor in [1 - noise, 1 + noise].
+    """
     impl, version, family, gil, sp2, cost, lost_frac, interval = INTERPRETERS[ident]
     rng = random.Random(f"{ident}:{seed}")
     common = {
@@ -96,7 +101,7 @@ def write_interpreter(
                                      int(v * rng.uniform(0.8, 1.2)))
                                  for k, v in extra.items()})
                     meta["expected_updates"] = extra["expected_updates"] * 3
-                runs.append(_run(rng, mean, meta))
+                runs.append(_run(rng, mean, meta, noise=noise))
             benchmarks.append(pyperf.Benchmark(runs))
             outcomes.append({"benchmark": name, "status": "ok", "reason": ""})
     if suite and benchmarks:

@@ -156,6 +156,29 @@ def test_headline_verdicts_follow_the_rules(full: Path) -> None:
     assert "loses updates" not in lines["3.13"]
 
 
+def test_wide_spread_gives_no_verdict(tmp_path: Path) -> None:
+    results = tmp_path / "r"
+    results.mkdir()
+    write_interpreter(results, "3.13", processes=2)
+    write_interpreter(results, "3.13t", processes=2, noise=0.9)
+    readme = report.write_report(results).markdown.read_text()
+    headline = readme.split("## Headline")[1].split("\n## ")[0]
+    item = headline.split("- **3.13t**")[1].split("\n- ")[0]
+    assert "no clear verdict" in item and "not significant" in item and "unstable" in item
+
+
+def test_one_command_reproduces_the_run() -> None:
+    cmds = [f"python -m harness run --interpreter {i} --workload countdown --output r"
+            for i in ("3.13t", "3.13")]
+    assert report.merge_commands(cmds) == [
+        "python -m harness run --interpreter 3.13 --interpreter 3.13t --workload countdown "
+        "--output r"
+    ]
+    other = ["python -m harness run -i 3.13 --fast", "python -m harness run -i 3.13t"]
+    assert report.merge_commands(other) == sorted(other)
+    assert report.merge_commands(["x", "x"]) == ["x"]
+
+
 def test_lost_updates_are_summed_over_runs(full: Path) -> None:
     suite = pyperf.BenchmarkSuite.load(str(full / "3.13t.json"))
     bench = suite.get_benchmark("counter_race/threads=2,increments=100000")
@@ -164,6 +187,7 @@ def test_lost_updates_are_summed_over_runs(full: Path) -> None:
     assert lost > 0
     readme = (full / "report" / "README.md").read_text()
     assert f"{lost:,} of {expected:,}" in readme
+    assert "100 threads: the notebook's case" in readme
 
 
 def test_facts_and_environment_come_from_the_facts_files(full: Path) -> None:
