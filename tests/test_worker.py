@@ -2,7 +2,7 @@
 
 Each test runs ``harness/worker.py`` as a child process of a real interpreter
 (CPython 2.7 and 3.x, free-threaded CPython with and without ``PYTHON_GIL=1``,
-PyPy, Jython) with small parameters, and checks what holds on any machine:
+PyPy, Jython, also Jython in a container) with small parameters, and checks what holds on any machine:
 the document's shape and point keys, no lost update under a lock, lost
 updates within bounds without one, unsupported cases recorded with a reason.
 No timing is asserted: this VM is too noisy for that.
@@ -92,14 +92,11 @@ def _fallback_interpreters() -> list[Interpreter]:
 
 @lru_cache(maxsize=1)
 def interpreters() -> tuple[Interpreter, ...]:
-    """The ready local interpreters: discovery's, when it works, else the known places.
-
-    Container entries are left out: the runner's tests cover them.
-    """
+    """The ready interpreters: discovery's, when it works, else the known local places."""
     try:
         from harness.interpreters import discover
 
-        entries = [e for e in discover() if e.ready and e.container is None]
+        entries = [e for e in discover() if e.ready]
     except Exception:  # discovery not written yet, or broken: not this module's subject
         entries = []
     return tuple(entries or _fallback_interpreters())
@@ -109,7 +106,11 @@ def _ids() -> list[Any]:
     found = interpreters()
     if not found:
         return [pytest.param(None, marks=pytest.mark.skip(reason="no interpreter found"))]
-    return [pytest.param(i, id=i.id) for i in found]
+    # Container entries (Jython in podman) run the same worker through the engine.
+    return [
+        pytest.param(i, id=i.id, marks=[pytest.mark.container] if i.container else [])
+        for i in found
+    ]
 
 
 def worker(
@@ -124,7 +125,8 @@ def worker(
     if interp is None:
         interp = Interpreter("host", "cpython", "", "on", "test", "cpython", argv=(sys.executable,))
     argv = interp.command(paths.WORKER_SCRIPT, ["--workload", workload, *args], workloads)
-    env = interp.environ({k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")})
+    allowed = ("PATH", "HOME", "LANG", "XDG_RUNTIME_DIR")
+    env = interp.environ({k: v for k, v in os.environ.items() if k in allowed})
     return subprocess.run(
         argv, capture_output=True, text=True, timeout=timeout, env=env, check=False
     )
