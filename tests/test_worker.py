@@ -2,9 +2,10 @@
 
 Each test runs ``harness/worker.py`` as a child process of a real interpreter
 (CPython 2.7 and 3.x, free-threaded CPython with and without ``PYTHON_GIL=1``,
-PyPy, Jython, also Jython in a container) with small parameters, and checks what holds on any machine:
-the document's shape and point keys, no lost update under a lock, lost
-updates within bounds without one, unsupported cases recorded with a reason.
+PyPy, Jython, Jython in a container) with small parameters, and checks what
+holds on any machine: the document's shape and point keys, no lost update
+under a lock, lost updates within bounds without one, unsupported cases
+recorded with a reason.
 No timing is asserted: this VM is too noisy for that.
 """
 
