@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,20 @@ def test_the_checkout_lists_every_workload_in_order() -> None:
     for workload in found:
         assert workload.path == WORKLOADS / f"{workload.name}.py"
         assert workload.summary and "\n" not in workload.summary
+
+
+def test_params_are_literals() -> None:
+    """Each workload's PARAMS is a dict literal: the runner reads it without importing."""
+    for workload in list_workloads(WORKLOADS):
+        tree = ast.parse(workload.path.read_text(encoding="utf-8"))
+        assigned = [
+            node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "PARAMS" for t in node.targets)
+        ]
+        assert len(assigned) == 1, workload.name
+        assert isinstance(ast.literal_eval(assigned[0]), dict), workload.name
 
 
 def test_default_folder_is_the_checkouts(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,7 +5,10 @@ The notebook's "move the hot code to C": ``hashlib.sha256`` (or
 hashlib releases the GIL while it hashes inputs larger than 2047 bytes, and
 zlib releases it while it compresses, so even with a GIL two threads on two
 cores take about half the time of one. On PyPy the same C libraries are
-called; on Jython the work is Java code, with no GIL to release.
+called; on Jython the work is Java code, with no GIL to release. A CPython
+built without OpenSSL falls back on its builtin ``_sha256`` module; 2.7's holds
+the GIL (seen here on pyenv's 2.7.18: no speed-up with two threads), so the
+result there says as much about the build as about the interpreter.
 
 ``chunk`` bytes per call (1 MB: far above hashlib's 2047-byte threshold);
 ``total`` bytes per run, split as evenly as whole chunks allow.
@@ -13,7 +16,8 @@ called; on Jython the work is Java code, with no GIL to release.
 
 import threading
 
-PARAMS = {"total": 64 * 1024 * 1024, "chunk": 1024 * 1024, "algorithm": "sha256"}
+# Plain literals (64 MiB, 1 MiB): the host reads PARAMS with ast.literal_eval.
+PARAMS = {"total": 67108864, "chunk": 1048576, "algorithm": "sha256"}
 
 _buffers = {}
 
