@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import dataclasses
 import datetime
 import json
 import os
@@ -381,26 +382,32 @@ def run_workload(
                 result.runs[name] = []
         if not loops:
             return result
-        measure = [
-            "--loops",
-            ";".join(f"{k}={n}" for k, n in loops.items()),
-            "--values",
-            str(values),
-            "--warmups",
-            str(warmups),
-        ]
+        recalibrate = has_jit(interp) and calibration.get("measures") != "own"
         for index in range(profile.processes):
             if on_process:
                 on_process(f"run {index + 1}/{profile.processes}")
+            measure = [
+                "--loops",
+                ";".join(f"{k}={n}" for k, n in loops.items()),
+                "--values",
+                str(values),
+                "--warmups",
+                str(warmups),
+            ]
+            # pyperf's per-run date: when this process started (stats shows the span).
+            date = _now().strftime("%Y-%m-%d %H:%M:%S")
             doc = call(measure)
-            runs = suite_mod.runs_from_document(doc, ctx)
-            for name in result.runs:
+            runs = suite_mod.runs_from_document(doc, dataclasses.replace(ctx, date=date))
+            for key in loops:
+                name = suite_mod.benchmark_name(workload, key)
                 if name not in runs:
                     raise WorkerError(
                         f"worker for {workload!r} under {interp.id!r} returned no values for "
                         f"{name!r}"
                     )
                 result.runs[name].append(runs[name])
+                if recalibrate:
+                    loops[key] = _recalibrated(loops[key], runs[name], profile.min_time)
         result.outcomes.extend(Outcome(name, "ok") for name in result.runs)
     except WorkerTimeout as exc:
         result.runs.clear()
@@ -416,6 +423,19 @@ def run_workload(
     finally:
         result.seconds = time.monotonic() - started
     return result
+
+
+def _recalibrated(loops: int, run: pyperf.Run, min_time: float) -> int:
+    """Loops for the next process of a JIT interpreter, from this process's warm values.
+
+    The calibration process times a cold JIT (Jython's first call can be 6x
+    its steady state), so it stops at too few loops; like pyperf's
+    recalibration, double them until a warm value lasts ``min_time``.
+    """
+    per_loop = sorted(run.values)[len(run.values) // 2]
+    while loops * per_loop < min_time and loops < 2**30:
+        loops *= 2
+    return loops
 
 
 def _reason(exc: HarnessError) -> str:
