@@ -316,11 +316,12 @@ def _declared_params(path: Path | None) -> set[str] | None:
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "PARAMS" for t in node.targets
         ):
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError:
+            # Only the keys matter: values may be expressions (16 * 1024 * 1024).
+            if not isinstance(node.value, ast.Dict):
                 return None
-            return set(value) if isinstance(value, dict) else None
+            keys = [k.value if isinstance(k, ast.Constant) else None for k in node.value.keys]
+            names = {k for k in keys if isinstance(k, str)}
+            return names if len(names) == len(keys) else None
     return None
 
 

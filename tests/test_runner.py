@@ -139,6 +139,8 @@ def test_fast_params_only_for_declared_keys(tmp_path: Path) -> None:
     odd = tmp_path / "countdown.py"
     odd.write_text("PARAMS = {'n': 1}\n")
     assert runner.workload_params("countdown", odd, fast) == {}
+    odd.write_text("PARAMS = {'total': 16 * 1024 * 1024, 'chunk': 2}\n")
+    assert runner.workload_params("countdown", odd, fast) == {"total": 200_000}
 
 
 # ---------------------------------------------------------------- real runs
