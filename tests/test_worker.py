@@ -159,12 +159,15 @@ def test_quick_params_cover_every_workload() -> None:
 
 def test_sources_compile_as_python27() -> None:
     """Worker, probe, workloads and fakes compile as Python 2.7 (Jython runs them)."""
-    python27 = PY27 if PY27.is_file() else None
+    candidates = [
+        i.argv[0]
+        for i in interpreters()
+        if i.id == "2.7" and i.container is None and i.argv
+    ]
+    candidates += [str(PY27) if PY27.is_file() else None, shutil.which("python2.7")]
+    python27 = next((c for c in candidates if c), None)
     if python27 is None:
-        which = shutil.which("python2.7")
-        python27 = Path(which) if which else None
-    if python27 is None:
-        pytest.skip("no CPython 2.7 found (pyenv 2.7.18 or python2.7 on PATH)")
+        pytest.skip("no CPython 2.7 found (discovery's 2.7, pyenv 2.7.18 or python2.7 on PATH)")
     files = [paths.WORKER_SCRIPT, paths.PROBE_SCRIPT, *WORKLOADS.glob("*.py"), *FAKES.glob("*.py")]
     files = [f for f in files if f.is_file()]
     # compile() rather than py_compile: nothing is written beside the sources.
