@@ -159,7 +159,7 @@ def test_quick_params_cover_every_workload() -> None:
 
 def test_sources_compile_as_python27() -> None:
     """Worker, probe, workloads and fakes compile as Python 2.7 (Jython runs them)."""
-    candidates = [
+    candidates: list[str | None] = [
         i.argv[0]
         for i in interpreters()
         if i.id == "2.7" and i.container is None and i.argv
