@@ -34,6 +34,11 @@ EXIT_OK = 0
 EXIT_WORKLOAD_FAILED = 1
 EXIT_USAGE = 2
 
+try:
+    range = xrange  # noqa: F821  (Python 2: no list of ``loops`` ints in the timing loop)
+except NameError:
+    pass
+
 
 def _java_nanotime_timer():
     """Jython has no perf_counter and a millisecond time.time: use System.nanoTime."""
