@@ -429,10 +429,23 @@ def _apt_install(packages: Sequence[str], why: str, steps: _Steps) -> None:
 
 def _ensure_engine(steps: _Steps) -> Engine:
     try:
-        return find_engine()
+        engine = find_engine()
     except ProvisionError:
         if os.environ.get("HARNESS_CONTAINER_ENGINE"):
             raise
+    else:
+        # Podman without runc falls back to crun, which fails on this kind of
+        # machine (cgroups in hybrid mode): install runc beside a podman that came alone.
+        if engine.name == "podman" and shutil.which("runc") is None:
+            from harness.provision import Unavailable
+
+            try:
+                with steps.step("install runc (apt): podman's crun fails here"):
+                    _apt_install(["runc"], "podman's runtime", steps)
+            except Unavailable as exc:
+                steps.say(f"{INTERPRETER_ID}: runc not installed: {exc}")
+            return find_engine()
+        return engine
     with steps.step(f"install {' '.join(ENGINE_PACKAGES)} (apt)"):
         _apt_install(ENGINE_PACKAGES, "the Jython container image", steps)
     return find_engine()
