@@ -72,9 +72,11 @@ class Profile:
         return self.warmups, self.values
 
 
-# Chosen on this 2-core VM so that the default comparison (8 interpreters x 7
-# workloads x threads 1,2,4) stays under 10 minutes: see the runner's report
-# in the commit log for the measured wall times and RSDs.
+# Chosen on a 2-core VM so that the default comparison (8 interpreters x 7
+# workloads x threads 1,2,4, Jython in a container) stays under 10 minutes:
+# measured 274 s for "default" and 35 s for "fast" (load average ~2.5 from
+# other jobs).  One process per workload per run, so Jython's JVM start is
+# paid 4-5 times per workload, not once per point.
 PROFILES: dict[str, Profile] = {
     "fast": Profile(
         processes=1,
@@ -383,10 +385,16 @@ def run_workload(
                 result.runs[name] = []
         if not loops:
             return result
+        # A JIT is cold in the calibration process (Jython's first call can be
+        # 6x its steady state), so its loops come out too low: like pyperf, one
+        # more process recalibrates them from warm values and is stored as a
+        # calibration run (no values), not measured.
         recalibrate = has_jit(interp) and calibration.get("measures") != "own"
-        for index in range(profile.processes):
+        total = profile.processes + (1 if recalibrate else 0)
+        for index in range(total):
+            calibrating = recalibrate and index == 0
             if on_process:
-                on_process(f"run {index + 1}/{profile.processes}")
+                on_process("recalibrate" if calibrating else f"run {index + 1}/{total}")
             measure = [
                 "--loops",
                 ";".join(f"{k}={n}" for k, n in loops.items()),
@@ -406,9 +414,11 @@ def run_workload(
                         f"worker for {workload!r} under {interp.id!r} returned no values for "
                         f"{name!r}"
                     )
-                result.runs[name].append(runs[name])
-                if recalibrate:
+                if calibrating:
                     loops[key] = _recalibrated(loops[key], runs[name], profile.min_time)
+                    result.runs[name].append(_as_recalibration(runs[name], loops[key]))
+                else:
+                    result.runs[name].append(runs[name])
         result.outcomes.extend(Outcome(name, "ok") for name in result.runs)
     except WorkerTimeout as exc:
         result.runs.clear()
@@ -427,16 +437,22 @@ def run_workload(
 
 
 def _recalibrated(loops: int, run: pyperf.Run, min_time: float) -> int:
-    """Loops for the next process of a JIT interpreter, from this process's warm values.
+    """Loops for a JIT interpreter's measuring processes, from one process's warm values.
 
-    The calibration process times a cold JIT (Jython's first call can be 6x
-    its steady state), so it stops at too few loops; like pyperf's
-    recalibration, double them until a warm value lasts ``min_time``.
+    Doubles the calibrated loops until the median warm value lasts ``min_time``.
     """
     per_loop = sorted(run.values)[len(run.values) // 2]
     while loops * per_loop < min_time and loops < 2**30:
         loops *= 2
     return loops
+
+
+def _as_recalibration(run: pyperf.Run, loops: int) -> pyperf.Run:
+    """A measured run turned into pyperf's loop recalibration run (warmups only)."""
+    old = run.get_metadata()["loops"]
+    warmups = [*run.warmups, *((old, v) for v in run.values)]
+    metadata = {**run.get_metadata(), "recalibrate_loops": loops}
+    return pyperf.Run([], warmups=warmups, metadata=metadata, collect_metadata=False)
 
 
 def _reason(exc: HarnessError) -> str:
