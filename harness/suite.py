@@ -127,7 +127,13 @@ def _shorten(text: str, limit: int = 120) -> str:
 
 
 def gil_state(facts: Mapping[str, Any], expected: str) -> str:
-    """The GIL state at run time: the worker's observation, else what the entry expects."""
+    """The GIL state at run time: the worker's observation, else what the entry expects.
+
+    An interpreter that has no GIL at all (Jython: "none") stays "none": the
+    worker's ``gil_enabled: false`` there does not mean a GIL was turned off.
+    """
+    if expected == "none":
+        return "none"
     enabled = facts.get("gil_enabled")
     if enabled is True:
         return "on"

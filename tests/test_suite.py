@@ -131,6 +131,8 @@ def test_gil_state_prefers_what_the_worker_saw() -> None:
     assert suite.gil_state({"gil_enabled": True}, "off") == "on"
     assert suite.gil_state({"gil_enabled": False}, "on") == "off"
     assert suite.gil_state({"gil_enabled": None}, "none") == "none"
+    # Jython has no GIL at all: its worker says gil_enabled false, the state is "none".
+    assert suite.gil_state({"gil_enabled": False}, "none") == "none"
     assert suite.gil_state({}, "") == "unknown"
 
 
