@@ -1164,6 +1164,16 @@ def _method(ctx: Context) -> Section:
             f"{x.get('git_commit') or x.get('commit') or 'not recorded'}" for x in runs
         ),
     ]
+    loads = [
+        f"{r.id} {'/'.join(str(v) for v in r.run_info['loadavg_start'])}"
+        + (f" -> {'/'.join(str(v) for v in r.run_info['loadavg_end'])}"
+           if r.run_info.get("loadavg_end") else "")
+        for r in ctx.results if r.run_info and r.run_info.get("loadavg_start")
+    ]
+    if loads:
+        # A busy machine is the usual reason for a wide spread: say how busy it was.
+        bullets.append("load average (1/5/15 min) at the start -> end of each interpreter's "
+                       "run: " + "; ".join(loads))
     sec.blocks.append(Bullets(bullets))
     commands = merge_commands([str(x["command"]) for x in runs if x.get("command")])
     if commands:

@@ -22,6 +22,7 @@ import dataclasses
 import datetime
 import json
 import os
+import platform
 import shlex
 import signal
 import subprocess
@@ -482,6 +483,25 @@ def _describe_container(interp: Interpreter) -> dict[str, Any]:
         return {"error": str(exc)}
 
 
+def _cpu_model() -> str | None:
+    """The CPU's model name (Linux), for the report's environment section."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _loadavg() -> list[float] | None:
+    """The 1/5/15-minute load averages: a busy machine explains a wide spread."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
 def _git_commit() -> str | None:
     try:
         out = subprocess.run(
@@ -604,6 +624,10 @@ def run_interpreter(
             "finished": None,
             "harness_version": harness.__version__,
             "git_commit": _git_commit(),
+            "pyperf_version": pyperf.__version__,
+            "cpu_model": _cpu_model(),
+            "host_os": platform.platform(),
+            "loadavg_start": _loadavg(),
             "command": _reproduce(interp, names, threads, profile_name, timeout, output),
         },
     }
@@ -668,6 +692,7 @@ def run_interpreter(
             if wres.status in ("failed", "timeout", "unsupported"):
                 detail = wres.outcomes[0].reason.splitlines()[0] if wres.outcomes else ""
             progress.done(wres.status, wres.seconds, detail)
+    facts["run"]["loadavg_end"] = _loadavg()
     facts["run"]["finished"] = _now().isoformat(timespec="seconds")
     suite_mod.write_json(fpath, facts)
     return result
