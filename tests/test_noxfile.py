@@ -47,7 +47,8 @@ def test_nox_list_shows_sessions_with_their_docstrings() -> None:
     assert "bench(pypy3) [pypy]" in out
     assert "bench(jython2.7) [jython]" in out
     # Tags select a family, as a CI job would.
-    tagged = [line for line in _nox("-l", "-t", "free-threaded").stdout.splitlines() if "* " in line]
+    listing = _nox("-l", "-t", "free-threaded").stdout.splitlines()
+    tagged = [line for line in listing if "* " in line]
     assert any("bench(3.13t)" in line for line in tagged)
     assert not any("bench(pypy3)" in line for line in tagged)
 

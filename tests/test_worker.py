@@ -157,31 +157,6 @@ def test_quick_params_cover_every_workload() -> None:
     assert names == set(QUICK_PARAMS) == set(EXPECTED_KEYS)
 
 
-def test_sources_compile_as_python27() -> None:
-    """Worker, probe, workloads and fakes compile as Python 2.7 (Jython runs them)."""
-    candidates: list[str | None] = [
-        i.argv[0]
-        for i in interpreters()
-        if i.id == "2.7" and i.container is None and i.argv
-    ]
-    candidates += [str(PY27) if PY27.is_file() else None, shutil.which("python2.7")]
-    python27 = next((c for c in candidates if c), None)
-    if python27 is None:
-        pytest.skip("no CPython 2.7 found (discovery's 2.7, pyenv 2.7.18 or python2.7 on PATH)")
-    files = [paths.WORKER_SCRIPT, paths.PROBE_SCRIPT, *WORKLOADS.glob("*.py"), *FAKES.glob("*.py")]
-    files = [f for f in files if f.is_file()]
-    # compile() rather than py_compile: nothing is written beside the sources.
-    check = (
-        "import sys\n"
-        "for p in sys.argv[1:]:\n"
-        "    compile(open(p).read(), p, 'exec')\n"
-    )
-    result = subprocess.run(
-        [str(python27), "-c", check, *map(str, files)], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("interp", _ids())
 @pytest.mark.parametrize("workload", sorted(QUICK_PARAMS))
