@@ -379,6 +379,7 @@ def run_workload(args, module):
                 loops = args.loop_counts[key]
         plan.append((key, point, reason, loops))
 
+    measured = []
     for key, point, reason, loops in plan:
         point_doc = {
             "key": key,
@@ -403,13 +404,22 @@ def run_workload(args, module):
             point_doc["values"] = timings[-1:]
             log("%s: calibrated loops=%d (%.6g s per loop)" % (key, loops, timings[-1]))
             continue
-        for _ in range(args.warmups):
+        measured.append((key, point, loops, point_doc))
+
+    # Points are interleaved (round robin), not measured one after the other:
+    # whatever drifts inside one process (3.11's specializing interpreter was
+    # seen speeding up by 15% over a second, a JIT, caches, another job) then
+    # spreads over every point instead of favouring the points measured last.
+    for _ in range(args.warmups):
+        for key, point, loops, point_doc in measured:
             value, _extra = time_value(module.run, point, params, loops, own)
             point_doc["warmups"].append(value)
-        for _ in range(args.values):
+    for _ in range(args.values):
+        for key, point, loops, point_doc in measured:
             value, extra = time_value(module.run, point, params, loops, own)
             point_doc["values"].append(value)
             add_extra(point_doc, extra)
+    for key, point, loops, point_doc in measured:
         shown = ", ".join("%.6g" % v for v in point_doc["values"])
         log("%s: loops=%d values=%s" % (key, loops, shown))
     doc["facts"] = facts()
