@@ -213,7 +213,7 @@ def test_fast_run_on_jython(tmp_path: Path) -> None:
     for bench in loaded:
         for run in bench.get_runs():
             assert run.get_metadata()["lost_updates"] == 0
-                assert run.get_metadata()["gil"] == "none"  # Jython has no GIL at all
+            assert run.get_metadata()["gil"] == "none"  # Jython has no GIL at all
 
 
 @pytest.mark.slow
