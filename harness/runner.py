@@ -110,7 +110,7 @@ PROFILES: dict[str, Profile] = {
 }
 
 # --fast: smaller totals for the workloads we know, so one loop is short
-# everywhere (CPython 2.7 counts down 2 M in ~0.1 s; Jython starts slowly).
+# everywhere (the defaults count down 8 M: ~0.25 s on 3.x; Jython starts slowly).
 # Only keys the workload's PARAMS has are passed (the worker refuses others).
 FAST_PARAMS: dict[str, dict[str, Any]] = {
     "countdown": {"total": 200_000},
