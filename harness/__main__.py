@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("results", metavar="RESULTS_DIR")
     p.add_argument("--output", "-o", metavar="DIR", help="default: RESULTS_DIR/report")
     p.add_argument("--baseline", metavar="ID", help="interpreter to compare against")
+    p.add_argument(
+        "--readme",
+        metavar="FILE",
+        help="also put the headline table and scaling chart in FILE's latest-report block",
+    )
     return parser
 
 

@@ -21,6 +21,7 @@ import argparse
 import html
 import json
 import math
+import os
 import re
 import shutil
 import statistics
@@ -650,10 +651,21 @@ def _headline(ctx: Context) -> Section:
             "(one process, few values, small workloads): spreads are wide and a verdict can "
             "be wrong. Run the default or `--rigorous` profile for numbers to quote.",
             css="warning"))
-    items = []
+    items, rows = [], []
     for r in ctx.results:
-        items.append(_verdict(ctx, r, series))
+        item, row = _verdict(ctx, r, series)
+        items.append(item)
+        rows.append(row)
     sec.blocks.append(Bullets(items, css="headline"))
+    scale = _target_scale(series, ctx.cores) if series is not None else None
+    scale_head = (f"{_count(scale, series.scale_param)} of `{series.workload}` vs 1"
+                  if series is not None and scale else "threads vs 1")
+    base = ctx.baseline.id if ctx.baseline is not None else "baseline"
+    sec.blocks.append(Table(
+        ["interpreter", "GIL", scale_head, "lost updates, no lock (worst)", "with a lock",
+         f"one thread vs {base}"],
+        rows, caption="speed relative to one thread (ideal: the number of cores), mean ± "
+        "stdev; n.s.: not significant by pyperf's t-test", numeric_from=2, css="headline"))
     return sec
 
 
@@ -665,11 +677,14 @@ def _target_scale(series: ScalingSeries, cores: int) -> int | None:
     return min(others) if others else None
 
 
-def _verdict(ctx: Context, r: InterpreterResults, series: ScalingSeries | None) -> str:
-    """One headline item: "**id** (what it is): verdict." then, on a second line, the figures."""
+def _verdict(
+    ctx: Context, r: InterpreterResults, series: ScalingSeries | None
+) -> tuple[str, list[str]]:
+    """One headline item ("**id** (what it is): verdict." then the figures) and its table row."""
     head = f"**{r.id}** ({r.description})"
+    row = [r.id, r.gil_text, "-", "-", "-", "-"]
     if r.suite is None:
-        return f"{head}: no measurements.\n{'; '.join(r.problems)}."
+        return f"{head}: no measurements.\n{'; '.join(r.problems)}.", row
     verdicts: list[str] = []
     figures: list[str] = []
     if series is not None:
@@ -692,6 +707,7 @@ def _verdict(ctx: Context, r: InterpreterResults, series: ScalingSeries | None) 
                 verdicts.append("threads get in each other's way: slower than one thread")
             text = (f"{_count(t, series.scale_param)} of `{series.workload}`: "
                     f"{sp.value:.2f}x ± {sp.err:.2f} the speed of one (ideal {ideal}x)")
+            row[2] = f"{sp.value:.2f}x ± {sp.err:.2f}" + ("" if sp.significant else " (n.s.)")
             if not sp.significant:
                 text += ", not significant"
             spread = max(relative_spread(one), relative_spread(many))
@@ -707,6 +723,7 @@ def _verdict(ctx: Context, r: InterpreterResults, series: ScalingSeries | None) 
         worst_t, (worst_lost, worst_exp) = max(
             race.items(), key=lambda kv: (kv[1][0] / kv[1][1] if kv[1][1] else 0.0, kv[0])
         )
+        row[3] = f"{_pct(worst_lost, worst_exp)} at {_count(worst_t, 'threads')}" if lost else "0"
         if lost:
             verdicts.append("loses updates without a lock")
             figures.append(
@@ -721,20 +738,24 @@ def _verdict(ctx: Context, r: InterpreterResults, series: ScalingSeries | None) 
         if lost:
             verdicts.append("LOSES UPDATES EVEN UNDER A LOCK")
         figures.append("with a lock: 0 lost" if lost == 0 else f"with a lock: {lost:,} lost")
+        row[4] = f"{lost:,}"
     if ctx.baseline is not None and r is not ctx.baseline and series is not None:
         name = series.names.get(1)
         mine = r.benchmark(name) if name else None
         base = ctx.baseline.benchmark(name) if name else None
         if mine is not None and base is not None:
             ratio = mine.mean() / base.mean()
+            row[5] = fmt_ratio(ratio)
             if significant(base, mine):
                 figures.append(f"one thread: {fmt_ratio(ratio)} than {ctx.baseline.id}")
             else:
+                row[5] += " (n.s.)"
                 figures.append(f"one thread: no significant difference from {ctx.baseline.id}")
     if r is ctx.baseline:
         figures.append("the baseline of the comparisons")
+        row[5] = "baseline"
     verdict = "; ".join(verdicts) if verdicts else "no verdict: no thread data"
-    return f"{head}: {verdict}.\n" + _sentence("; ".join(figures))
+    return f"{head}: {verdict}.\n" + _sentence("; ".join(figures)), row
 
 
 def _sentence(text: str) -> str:
@@ -1501,11 +1522,7 @@ def render_markdown(doc: Document) -> str:
             elif isinstance(b, Bullets):
                 out += ["- " + i.replace("\n", "<br>\n  ") for i in b.items] + [""]
             elif isinstance(b, Table):
-                out.append("| " + " | ".join(_cell_md(h) for h in b.headers) + " |")
-                out.append("|" + "|".join(
-                    "---:" if i >= b.numeric_from else "---" for i in range(len(b.headers))
-                ) + "|")
-                out += ["| " + " | ".join(_cell_md(c) for c in row) + " |" for row in b.rows]
+                out += _table_md(b)
                 out.append("")
                 if b.caption:
                     out += [f"_{b.caption}_", ""]
@@ -1517,6 +1534,56 @@ def render_markdown(doc: Document) -> str:
             "Made by `python -m harness report` from the pyperf files in this folder; "
             "[compare.md](compare.md) is pyperf's own comparison.", ""]
     return "\n".join(out)
+
+
+def _table_md(b: Table) -> list[str]:
+    lines = ["| " + " | ".join(_cell_md(h) for h in b.headers) + " |"]
+    lines.append("|" + "|".join(
+        "---:" if i >= b.numeric_from else "---" for i in range(len(b.headers))
+    ) + "|")
+    lines += ["| " + " | ".join(_cell_md(c) for c in row) + " |" for row in b.rows]
+    return lines
+
+
+README_START = "<!-- latest-report:start -->"
+README_END = "<!-- latest-report:end -->"
+
+
+def readme_block(doc: Document, report_dir: str) -> str:
+    """The project README's summary of a published report: headline table and scaling chart.
+
+    ``report_dir`` is the report folder relative to the README. Everything comes
+    from ``doc`` (built from the result files), as the report itself does.
+    """
+    out = ["## Latest published report", "",
+           f"[{report_dir}]({report_dir}/README.md) ({doc.subtitle}; "
+           f"[HTML page]({report_dir}/index.html), [pyperf's comparison]"
+           f"({report_dir}/compare.md)). The headline, from its suite files:", ""]
+    headline = next((s for s in doc.sections if s.anchor == "headline"), None)
+    table = next((b for b in headline.blocks if isinstance(b, Table)), None) if headline else None
+    if table is not None:
+        out += _table_md(table) + ["", f"_{table.caption}_", ""]
+    chart = next((c for c in doc.charts() if c.filename.startswith("chart-scaling-")), None)
+    if chart is not None:
+        out += [f"![{chart.alt}]({report_dir}/{chart.filename})", ""]
+    return "\n".join(out)
+
+
+def update_readme(readme: Path, doc: Document, report_dir: Path) -> None:
+    """Replace the block between the README's latest-report markers with ``readme_block``."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise ReportError(
+            f"{readme} has no {README_START} ... {README_END} block",
+            "add both markers where the summary should go",
+        )
+    rel = os.path.relpath(report_dir.resolve(), readme.resolve().parent)
+    block = readme_block(doc, Path(rel).as_posix())
+    new = text[: start + len(README_START)] + "\n" + block + "\n" + text[end:]
+    tmp = readme.with_name(readme.name + ".tmp")
+    tmp.write_text(new, encoding="utf-8")
+    os.replace(tmp, readme)
 
 
 def _md_anchor(title: str) -> str:
@@ -1608,7 +1675,10 @@ class ReportFiles:
 
 
 def write_report(
-    results_dir: Path, output_dir: Path | None = None, baseline: str | None = None
+    results_dir: Path,
+    output_dir: Path | None = None,
+    baseline: str | None = None,
+    readme: Path | None = None,
 ) -> ReportFiles:
     """Render the report of ``results_dir`` into ``output_dir`` (default ``RESULTS/report``)."""
     results_dir = Path(results_dir)
@@ -1642,6 +1712,8 @@ def write_report(
     others = [r for r in results if r.suite is not None and r is not base]
     compare_path = out / "compare.md"
     compare_path.write_text(render_compare(out, base, others), encoding="utf-8")
+    if readme is not None:
+        update_readme(Path(readme), doc, out)
     return ReportFiles(out, html_path, md_path, compare_path, tuple(chart_paths),
                        base.id if base else None)
 
@@ -1649,8 +1721,9 @@ def write_report(
 def cmd_report(args: argparse.Namespace) -> int:
     """``python -m harness report RESULTS_DIR [--output DIR] [--baseline ID]``."""
     start = time.monotonic()
+    readme = getattr(args, "readme", None)
     files = write_report(Path(args.results), Path(args.output) if args.output else None,
-                         args.baseline)
+                         args.baseline, Path(readme) if readme else None)
     elapsed = time.monotonic() - start
     print(f"report: {files.html} ({len(files.charts)} charts, baseline "
           f"{files.baseline or 'none'}, {elapsed:.1f} s)")

@@ -364,3 +364,48 @@ def test_report_of_a_real_fast_run(tmp_path: Path) -> None:
                *(f"{i}.json" for i in wanted)]
         proc = subprocess.run(cmd, cwd=out, capture_output=True, text=True, check=True)
         assert proc.stdout.rstrip("\n") in (out / "compare.md").read_text()
+
+
+def test_headline_table_comes_from_the_suites(full: Path) -> None:
+    readme = (full / "report" / "README.md").read_text()
+    header = "| interpreter | GIL | 2 threads of `countdown` vs 1 |"
+    assert header in readme
+    # The headline table's rows: "| id | GIL ... |" (other tables have other second columns).
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in readme.splitlines()
+            if line.startswith(("| 3.13t | GIL", "| 3.13 | GIL"))}
+    results = {r.id: r for r in report.load_results(full)}
+    one = results["3.13t"].benchmark("countdown/threads=1")
+    two = results["3.13t"].benchmark("countdown/threads=2")
+    assert one is not None and two is not None
+    expected = report.speedup(one, two)
+    assert f"{expected.value:.2f}x ± {expected.err:.2f}" in rows["3.13t"]
+    assert "baseline" in rows["3.13"]
+
+
+def test_readme_block_is_replaced_between_markers(full: Path, tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        f"# Project\n\nintro\n\n{report.README_START}\nold text\n{report.README_END}\n\nrest\n"
+    )
+    out = tmp_path / "reports" / "2026-01-01-test"
+    assert main(["report", str(full), "--output", str(out), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "old text" not in text
+    assert text.startswith("# Project\n\nintro\n\n") and text.endswith("\n\nrest\n")
+    assert "[reports/2026-01-01-test](reports/2026-01-01-test/README.md)" in text
+    assert "| 3.13t | GIL off |" in text
+    assert "![Speedup of countdown" in text and "(reports/2026-01-01-test/chart-scaling-" in text
+    # Rendering again from the same files gives the same README.
+    assert main(["report", str(full), "--output", str(out), "--readme", str(readme)]) == 0
+    assert readme.read_text() == text
+
+
+def test_readme_without_markers_is_one_clear_error(
+    full: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# no markers\n")
+    assert main(["report", str(full), "-o", str(tmp_path / "r"), "--readme", str(readme)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "latest-report:start" in err[0]
+    assert readme.read_text() == "# no markers\n"
