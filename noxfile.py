@@ -91,6 +91,10 @@ def _compare_args(posargs: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(prog="nox -s compare --", add_help=True)
     parser.add_argument("--no-provision", action="store_true", help="use only what is ready")
     parser.add_argument("--name", help="report folder name under reports/")
+    parser.add_argument(
+        "--publish", action="store_true",
+        help="also put the headline table and chart in README.md's latest-report block",
+    )
     return parser.parse_known_args(posargs)
 
 
@@ -112,7 +116,10 @@ def compare(session: nox.Session) -> None:
         session.run("python", "-m", "harness", "run", "--output", str(results), *run_args)
     except nox.command.CommandFailed as exc:
         failed = exc
-    session.run("python", "-m", "harness", "report", str(results), "--output", str(report))
+    readme = ["--readme", str(ROOT / "README.md")] if opts.publish else []
+    session.run(
+        "python", "-m", "harness", "report", str(results), "--output", str(report), *readme
+    )
     session.log(f"report: {report / 'index.html'} (README.md beside it)")
     if failed is not None:
         session.error("some points failed; the report's last section says which and why")
