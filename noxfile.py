@@ -107,8 +107,10 @@ def compare(session: nox.Session) -> None:
         session.run("python", "-m", "harness", "provision")
     session.run("python", "-m", "harness", "interpreters")
     name = opts.name or f"{datetime.date.today().isoformat()}-{_machine_name()}"
-    results = ROOT / "results" / name
-    report = ROOT / "reports" / name
+    # Relative to the checkout (nox runs sessions there): the command recorded in
+    # the results, which the report shows as the way to reproduce them, stays portable.
+    results = Path("results") / name
+    report = Path("reports") / name
     # A failed workload or interpreter is recorded and the run goes on: render
     # what there is, then fail the session if anything failed.
     failed: nox.command.CommandFailed | None = None
@@ -120,11 +122,11 @@ def compare(session: nox.Session) -> None:
         if exc.return_code != 1:
             raise
         failed = exc
-    readme = ["--readme", str(ROOT / "README.md")] if opts.publish else []
+    readme = ["--readme", "README.md"] if opts.publish else []
     session.run(
         "python", "-m", "harness", "report", str(results), "--output", str(report), *readme
     )
-    session.log(f"report: {report / 'index.html'} (README.md beside it)")
+    session.log(f"report: {(ROOT / report / 'index.html')} (README.md beside it)")
     if failed is not None:
         session.error("some points failed; the report's last section says which and why")
 
@@ -156,7 +158,7 @@ def bench(session: nox.Session, interpreter: str) -> None:
     args = [a for a in session.posargs if a != "--no-provision"]
     session.run(
         "python", "-m", "harness", "run", "--interpreter", interpreter,
-        "--output", str(ROOT / "results" / "ci"), *args,
+        "--output", str(Path("results") / "ci"), *args,
     )
 
 
@@ -164,7 +166,7 @@ def bench(session: nox.Session, interpreter: str) -> None:
 def report(session: nox.Session) -> None:
     """Render a report from existing result files: RESULTS_DIR [--output DIR]."""
     _install(session)
-    args = session.posargs or [str(ROOT / "results" / "ci"), "--output", str(ROOT / "report")]
+    args = session.posargs or [str(Path("results") / "ci"), "--output", "report"]
     session.run("python", "-m", "harness", "report", *args)
 
 

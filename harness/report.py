@@ -286,6 +286,13 @@ def _load_one(folder: Path, ident: str) -> InterpreterResults:
     )
 
 
+def is_unavailable(r: InterpreterResults) -> bool:
+    """A default interpreter the run recorded as not ready here: nothing measured, by design."""
+    return r.suite is None and bool(r.outcomes) and all(
+        o.get("status") == "missing" for o in r.outcomes
+    )
+
+
 def _outcomes(facts: dict[str, Any]) -> list[dict[str, Any]]:
     value = facts.get("outcomes")
     return [o for o in value if isinstance(o, dict)] if isinstance(value, list) else []
@@ -605,6 +612,9 @@ class Context:
     points: dict[str, Point]
     series: list[ScalingSeries]
     cores: int
+    # Default interpreters this machine could not provide (outcome "missing"):
+    # named once, in the intro and the method section, not in every table.
+    unavailable: list[InterpreterResults] = field(default_factory=list)
 
 
 def _missing_lines(ctx: Context, workload: str) -> list[str]:
@@ -1231,7 +1241,10 @@ def _method(ctx: Context) -> Section:
             caption="per benchmark (ranges over benchmarks); unstable: stdev above "
             f"{UNSTABLE:.0%} of the mean, which pyperf warns about: rerun on a quiet "
             "machine, with more processes (`--rigorous`)"))
-    problems = []
+    problems = [
+        [r.id, "(all)", "not available", _short(str(o.get("reason") or ""), 300)]
+        for r in ctx.unavailable for o in r.outcomes
+    ]
     for r in ctx.results:
         for o in sorted(r.outcomes, key=lambda o: str(o.get("benchmark"))):
             if o.get("status") != "ok":
@@ -1317,11 +1330,13 @@ def build_document(
     results: list[InterpreterResults], baseline: str | None = None
 ) -> tuple[Document, InterpreterResults | None]:
     """The report's content, from loaded results; also returns the chosen baseline."""
+    unavailable = [r for r in results if is_unavailable(r)]
+    results = [r for r in results if not is_unavailable(r)]
     measured = [r for r in results if r.suite is not None]
     base, reason = choose_baseline(results, baseline)
     points = all_points(results)
     ctx = Context(results, measured, base, reason, points, scaling_series(points),
-                  _cores(results))
+                  _cores(results), unavailable)
     scaling, _ = _scaling(ctx)
     sections = [
         _headline(ctx), _facts(ctx), scaling, _correctness(ctx), _single_thread(ctx),
@@ -1348,6 +1363,12 @@ def build_document(
     missing = [f"**{r.id}**: {'; '.join(r.problems)}" for r in results if r.suite is None]
     if missing:
         intro.append("Missing from the measurements: " + " ".join(missing))
+    if unavailable:
+        intro.append(
+            "Not available on this machine, so not in this report: "
+            + ", ".join(f"**{r.id}**" for r in unavailable)
+            + " (why, and how to provide them: see Method and environment)."
+        )
     doc = Document("Python threads across interpreters", subtitle, intro, sections)
     return doc, base
 
@@ -1685,6 +1706,12 @@ def write_report(
     results = load_results(results_dir)
     out = Path(output_dir) if output_dir else results_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
+    if all(is_unavailable(r) for r in results):
+        raise ReportError(
+            f"nothing was measured in {results_dir}: only interpreters that are not "
+            f"available here ({', '.join(r.id for r in results)})",
+            "provision them (python -m harness provision) or run others",
+        )
     doc, base = build_document(results, baseline)
     # Copy the raw files first: compare_to reads the copies, by relative name.
     for r in results:

@@ -269,7 +269,7 @@ class Outcome:
     """What happened to one benchmark (``workload/key``) or a whole workload (``workload``)."""
 
     benchmark: str
-    status: str  # "ok" | "unsupported" | "failed" | "timeout"
+    status: str  # "ok" | "unsupported" | "failed" | "timeout" | "missing" (not ready here)
     reason: str = ""
 
     def to_json(self) -> dict[str, str]:
@@ -850,4 +850,38 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress.line(f"done in {summary.seconds:.0f} s; results in {output}")
     for line in summary.lines():
         progress.line(line)
+    if not args.interpreter:
+        absent = record_unavailable(output, profile_name)
+        if absent:
+            progress.line("not available here (recorded for the report):")
+            for interp in absent:
+                why = interp.notes[-1] if interp.notes else interp.hint
+                progress.line(f"  {interp.id}: {why.splitlines()[0] if why else 'missing'}")
     return 0 if summary.ok else 1
+
+
+def record_unavailable(output: Path, profile_name: str) -> list[Interpreter]:
+    """Write a facts file for each default interpreter that is not ready here.
+
+    The default comparison runs what is ready; a reader of the report should
+    still learn that, say, 3.14t was meant to be there and why it is not. Its
+    outcome is "missing", which is neither a failure of the run nor a result.
+    """
+    from harness import interpreters
+
+    absent = [i for i in interpreters.discover() if i.default and not i.ready]
+    now = _now().isoformat(timespec="seconds")
+    for interp in absent:
+        # The remedy first: the report shortens long reasons.
+        why = "; ".join(interp.notes) or "not provisioned"
+        reason = f"to provide it: {interp.hint}; why: {why}" if interp.hint else why
+        facts = {
+            "version": suite_mod.FACTS_FORMAT_VERSION,
+            "interpreter": interp.to_json(),
+            "probe": None,
+            "outcomes": [Outcome("*", "missing", reason).to_json()],
+            "run": {"profile": profile_name, "started": now, "finished": now,
+                    "harness_version": harness.__version__},
+        }
+        suite_mod.write_json(suite_mod.facts_path(output, interp.id), facts)
+    return absent

@@ -409,3 +409,40 @@ def test_readme_without_markers_is_one_clear_error(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "latest-report:start" in err[0]
     assert readme.read_text() == "# no markers\n"
+
+
+def _unavailable(folder: Path, ident: str) -> None:
+    facts = {
+        "version": 1,
+        "interpreter": {"id": ident, "implementation": "cpython", "gil": "off",
+                        "family": "free-threaded", "status": "missing"},
+        "probe": None,
+        "outcomes": [{"benchmark": "*", "status": "missing",
+                      "reason": f"to provide it: python -m harness provision {ident}"}],
+        "run": {"profile": "default"},
+    }
+    (folder / f"{ident}.facts.json").write_text(json.dumps(facts))
+
+
+def test_unavailable_interpreters_are_named_once_not_in_every_table(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
+    _unavailable(results, "3.14t")
+    assert main(["report", str(results)]) == 0
+    readme = (results / "report" / "README.md").read_text()
+    assert "Not available on this machine, so not in this report: **3.14t**" in readme
+    assert "| 3.14t | (all) | not available | to provide it: python -m harness provision" in readme
+    # Nowhere else: no empty column in the facts, no row in the headline table.
+    assert [line for line in readme.splitlines() if "3.14t" in line] == [
+        line for line in readme.splitlines() if "Not available on this machine" in line
+        or line.startswith("| 3.14t | (all)")
+    ]
+    assert "2 interpreters (2 measured)" in readme
+
+
+def test_only_unavailable_interpreters_is_one_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _unavailable(tmp_path, "3.14t")
+    assert main(["report", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nothing was measured" in err[0] and "3.14t" in err[0]

@@ -432,3 +432,31 @@ def test_ctrl_c_keeps_completed_suites(tmp_path: Path) -> None:
     loaded = pyperf.BenchmarkSuite.load(str(suite.suite_path(out, "host")))
     assert loaded.get_benchmark_names() == ["tiny/threads=1"]
     assert suite.load_facts(facts)["run"]["finished"] is None  # it did not finish
+
+
+def test_default_interpreters_not_ready_are_recorded_as_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A default entry that is not ready gets a facts file saying why, and fails nothing."""
+    from harness import interpreters
+
+    absent = Interpreter(
+        id="3.14t", implementation="cpython", version="", gil="off", source="built",
+        family="free-threaded", status="missing", hint="python -m harness provision 3.14t",
+        notes=("no source for CPython 3.14.0",),
+    )
+    optional = Interpreter(
+        id="3.8", implementation="cpython", version="3.8.18", gil="on", source="pyenv",
+        family="cpython", status="missing", default=False,
+    )
+    # Discovery is the one seam faked here.
+    monkeypatch.setattr(interpreters, "discover", lambda *a, **k: [absent, optional])
+    recorded = runner.record_unavailable(tmp_path, "fast")
+    assert [i.id for i in recorded] == ["3.14t"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["3.14t.facts.json"]
+    facts = json.loads((tmp_path / "3.14t.facts.json").read_text())
+    assert facts["version"] == suite.FACTS_FORMAT_VERSION
+    [outcome] = facts["outcomes"]
+    assert outcome["status"] == "missing"
+    assert outcome["reason"].startswith("to provide it: python -m harness provision 3.14t")
+    assert "no source for CPython 3.14.0" in outcome["reason"]
