@@ -212,6 +212,27 @@ def java_version():
         return None
 
 
+def build_optimizations():
+    """CPython's build options that change speed: "PGO", "LTO", "PGO+LTO" or "none".
+
+    Single-thread comparisons between CPythons compare builds as well as
+    versions (pyenv builds without PGO unless told to). None off CPython.
+    """
+    if implementation() != "cpython":
+        return None
+    try:
+        import sysconfig
+    except ImportError:
+        return None
+    args = sysconfig.get_config_var("CONFIG_ARGS") or ""
+    found = []
+    if "--enable-optimizations" in args:
+        found.append("PGO")
+    if "--with-lto" in args:
+        found.append("LTO")
+    return "+".join(found) or "none"
+
+
 def platform_name():
     try:
         return platform.platform()
@@ -235,6 +256,7 @@ def facts():
         "multiprocessing": multiprocessing_status(),
         "threads": threads(),
         "platform": platform_name(),
+        "build_optimizations": build_optimizations(),
     }
     if data["implementation"] == "jython":
         data["java_version"] = java_version()

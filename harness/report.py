@@ -798,6 +798,9 @@ def _facts(ctx: Context) -> Section:
     row("implementation", lambda r: r.description)
     row("executable", probe("executable"))
     row("free-threaded build", probe("gil_disabled_build"))
+    if any(r.probe.get("build_optimizations") for r in ctx.results):
+        # Single-thread comparisons between CPythons compare their builds too.
+        row("build optimizations (PGO, LTO)", probe("build_optimizations"))
     row("GIL at run time", lambda r: r.gil_text)
     row("switch interval", lambda r: _fmt_seconds(r.probe.get("switch_interval")))
     row("check interval", probe("check_interval"))

@@ -62,6 +62,12 @@ def test_probe_facts_match_what_is_known(ready_interpreter: Interpreter) -> None
         assert "STORE_GLOBAL n" in facts["dis_increment"]
         assert facts["threads"] == "pthread"
         assert facts["multiprocessing"] is True
+        assert facts["build_optimizations"] in ("none", "PGO", "LTO", "PGO+LTO")
+        if interp.source == "built":
+            # The harness builds 3.13t without PGO (2 minutes, not 20): the probe must say so.
+            assert facts["build_optimizations"] == "none"
+    else:
+        assert facts["build_optimizations"] is None
         if facts["python_version"].startswith("2."):
             assert isinstance(facts["check_interval"], int)
             assert facts["switch_interval"] is None
