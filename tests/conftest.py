@@ -8,6 +8,7 @@ discovery finds ready on this machine (ids as test ids).
 from __future__ import annotations
 
 import functools
+import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,22 @@ def ready_by_id(ident: str) -> Interpreter | None:
         if interp.id == ident:
             return interp
     return None
+
+
+def provisioned_machine() -> bool:
+    """True in CI (``CI=true``): ``.ci/run`` provisioned this machine before the tests."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def skip_unless_provisioned(reason: str) -> None:
+    """Skip because something is not installed here; in CI, where it must be, fail instead.
+
+    A skip must not hide what CI should cover: CI provisions 3.13t, PyPy,
+    Jython and its container, so their absence there is a provisioning bug.
+    """
+    if provisioned_machine():
+        pytest.fail(f"{reason}: CI provisions it, so its absence is a failure")
+    pytest.skip(reason)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import skip_unless_provisioned
 
 from harness import container, paths
 from harness.errors import ProvisionError, WorkerError
@@ -267,7 +268,7 @@ def jython_entry() -> Interpreter:
     """The ready ``jython2.7`` container entry: the image is built here when missing."""
     reason = _usable_engine_reason()
     if reason:
-        pytest.skip(reason)
+        skip_unless_provisioned(reason)
     entry = container.discover_jython()
     if not entry.ready:
         lines: list[str] = []

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FakePython, ready_by_id
+from conftest import FakePython, provisioned_machine, ready_by_id, skip_unless_provisioned
 
 from harness import interpreters
 from harness.__main__ import main
@@ -325,7 +325,7 @@ def test_real_machine_table_and_json() -> None:
 def test_real_free_threaded_build_has_its_gil_twin() -> None:
     ft = ready_by_id("3.13t")
     if ft is None:
-        pytest.skip("3.13t is not built here (python -m harness provision 3.13t)")
+        skip_unless_provisioned("3.13t is not built here (python -m harness provision 3.13t)")
     twin = ready_by_id("3.13t+gil")
     assert twin is not None and twin.argv == ft.argv
     assert twin.env == (("PYTHON_GIL", "1"),)
@@ -333,3 +333,22 @@ def test_real_free_threaded_build_has_its_gil_twin() -> None:
     gil_313 = ready_by_id("3.13")
     if gil_313 is not None:
         assert Path(gil_313.argv[0]).resolve() != Path(ft.argv[0]).resolve()
+
+
+@pytest.mark.slow
+def test_provisioned_machine_has_every_promised_interpreter() -> None:
+    """After `.ci/run`'s provisioning: a CPython with the GIL, 3.13t, 3.13t+gil, PyPy, Jython.
+
+    Parametrized tests only cover what discovery finds; this one makes a failed
+    provision (which would otherwise just shrink those lists) fail CI.
+    """
+    if not provisioned_machine():
+        pytest.skip("only a provisioned machine (CI=true, after .ci/run's provision) promises them")
+    entries = {i.id: i for i in interpreters.discover()}
+    ready = {ident for ident, i in entries.items() if i.ready}
+    assert any(i.family == "cpython" and i.gil == "on" and i.ready for i in entries.values())
+    assert {"3.13t", "3.13t+gil", "jython2.7"} <= ready, sorted(ready)
+    assert any(ident.startswith("pypy3") for ident in ready), sorted(ready)
+    assert entries["3.13t"].gil == "off" and entries["3.13t+gil"].gil == "on"
+    # Where an engine exists (this kind of machine: podman), Jython runs in its container.
+    assert entries["jython2.7"].source == "container", entries["jython2.7"]

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ready_by_id
+from conftest import ready_by_id, skip_unless_provisioned
 
 from harness import interpreters, paths
 from harness.errors import WorkerError
@@ -80,7 +80,7 @@ def test_probe_facts_match_what_is_known(ready_interpreter: Interpreter) -> None
 def test_callers_python_gil_does_not_leak(monkeypatch: pytest.MonkeyPatch) -> None:
     ft = ready_by_id("3.13t")
     if ft is None:
-        pytest.skip("3.13t is not built here (python -m harness provision 3.13t)")
+        skip_unless_provisioned("3.13t is not built here (python -m harness provision 3.13t)")
     monkeypatch.setenv("PYTHON_GIL", "1")
     assert interpreters.probe(ft)["gil_enabled"] is False
 

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import skip_unless_provisioned
 
 from harness import provision
 from harness.__main__ import main
@@ -211,7 +212,7 @@ def test_unobtainable_314t_fails_only_when_asked_for(
 def test_real_313t_provision_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
     prefix = provision.built_prefix(provision.CPYTHON_313)
     if not provision.built_binary(prefix, "3.13").exists():
-        pytest.skip("3.13t is not built here (python -m harness provision 3.13t, ~3 minutes)")
+        skip_unless_provisioned("3.13t is not built here (python -m harness provision 3.13t)")
     before = os.stat(prefix).st_mtime
     assert main(["provision", "3.13t"]) == 0
     assert "already built" in capsys.readouterr().err
