@@ -11,8 +11,6 @@ import argparse
 import datetime
 import os
 import platform
-import shutil
-import subprocess
 from pathlib import Path
 
 import nox
@@ -52,24 +50,21 @@ def _install(session: nox.Session, *extras: str) -> None:
     session.install("-e", spec)
 
 
+# The harness's own apt step (checks first, root and Debian only); elsewhere a
+# warning that says what to install, and the browser test skips with its reason.
+_APT_INSTALL = """
+import sys
+from harness.provision import Unavailable, apt_install
+try:
+    apt_install(sys.argv[1:], "the browser test", print)
+except Unavailable as exc:
+    print(f"warning: {exc}")
+"""
+
+
 def _apt_install(session: nox.Session, packages: list[str]) -> None:
-    """Install missing Debian packages when we are root on Debian; otherwise say what to run."""
-    missing = [
-        p
-        for p in packages
-        if subprocess.run(
-            ["dpkg-query", "-W", "-f=${Status}", p], capture_output=True, text=True
-        ).stdout.strip()
-        != "install ok installed"
-    ] if shutil.which("dpkg-query") else packages
-    if not missing:
-        return
-    if not shutil.which("apt-get") or os.geteuid() != 0:
-        session.warn(f"missing {' '.join(missing)}: run 'apt-get install -y {' '.join(missing)}'")
-        return
-    env = {"DEBIAN_FRONTEND": "noninteractive"}
-    session.run("apt-get", "update", "-q", external=True, env=env)
-    session.run("apt-get", "install", "-y", "-q", *missing, external=True, env=env)
+    """Install the Debian packages that are missing, through the installed harness."""
+    session.run("python", "-c", _APT_INSTALL, *packages)
 
 
 def _machine_name() -> str:

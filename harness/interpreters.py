@@ -514,17 +514,13 @@ def _free_threaded_missing(minor: str, failures: Mapping[str, str]) -> list[Inte
 
 
 def _container_jython(sources: Sources) -> Interpreter | None:
-    """The container entry from ``harness.container`` (None while that module is absent)."""
+    """The container entry from ``harness.container`` (None when ``sources`` leaves it out)."""
     if not sources.container:
         return None
-    try:
-        from harness import container
+    from harness import container  # imported here: container imports this module
 
-        discover_jython = container.discover_jython
-    except (ImportError, AttributeError):
-        return None
     try:
-        return discover_jython()
+        return container.discover_jython()
     except HarnessError as exc:
         return _missing("jython2.7-container", "jython", "none", "jython",
                         exc.hint or "python -m harness provision jython2.7",

@@ -66,26 +66,25 @@ def gil_enabled():
     return True
 
 
-def switch_interval():
-    get = getattr(sys, "getswitchinterval", None)
+def _sys_value(name):
+    """``sys.<name>()``, or None where it is missing or fails (Jython's stubs)."""
+    get = getattr(sys, name, None)
     if get is None:
         return None
     try:
         return get()
     except Exception:
         return None
+
+
+def switch_interval():
+    return _sys_value("getswitchinterval")
 
 
 def check_interval():
     if sys.version_info[0] >= 3:
         return None
-    get = getattr(sys, "getcheckinterval", None)
-    if get is None:
-        return None
-    try:
-        return get()
-    except Exception:
-        return None
+    return _sys_value("getcheckinterval")
 
 
 def cpu_count():

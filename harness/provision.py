@@ -635,18 +635,13 @@ def _provision_jython(progress: ProgressFn, local: bool, image: bool) -> None:
         except ProvisionError as exc:
             failures.append(exc)
     if image:
-        try:
-            from harness import container
+        from harness import container  # imported here: container imports this module
 
-            provision_image = container.provision_image
-        except (ImportError, AttributeError):
-            progress("jython2.7 (container): harness.container is not available yet; skipped")
-        else:
-            try:
-                provision_image(progress)
-                progress("jython2.7 (container): image ready")
-            except ProvisionError as exc:
-                failures.append(exc)
+        try:
+            container.provision_image(progress)
+            progress("jython2.7 (container): image ready")
+        except ProvisionError as exc:
+            failures.append(exc)
     if failures:
         first = failures[0]
         if len(failures) > 1:

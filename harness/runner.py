@@ -673,7 +673,7 @@ def run_interpreter(
             threads,
             profile,
             workloads_dir=workloads_dir,
-            workload_path=getattr(workload, "path", None),
+            workload_path=workload.path,
             timeout=timeout,
             worker=worker,
             ctx=ctx,
@@ -798,13 +798,7 @@ def run(
 def _resolve_interpreters(ids: Sequence[str] | None) -> list[Interpreter]:
     from harness import interpreters
 
-    resolve = getattr(interpreters, "resolve", None)
-    if resolve is None:
-        raise HarnessError(
-            "interpreter discovery is not available in this checkout",
-            "update the checkout (harness/interpreters.py has no resolve())",
-        )
-    return list(resolve(list(ids) if ids else None))
+    return interpreters.resolve(list(ids) if ids else None)
 
 
 def _resolve_workloads(names: Sequence[str] | None) -> list[Any]:
