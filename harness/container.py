@@ -45,7 +45,7 @@ from pathlib import Path
 
 from harness import paths
 from harness.errors import ProvisionError, WorkerError
-from harness.interpreters import MISSING, READY, ContainerRef, Interpreter
+from harness.spec import MISSING, READY, ContainerRef, Interpreter
 
 INTERPRETER_ID = "jython2.7"
 IMAGE = "localhost/harness-jython:2.7"

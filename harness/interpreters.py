@@ -43,118 +43,28 @@ import shlex
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness import paths
 from harness.errors import HarnessError, InterpreterNotFound, UsageError, WorkerError
-
-READY = "ready"
-MISSING = "missing"
-
-# Where a container sees the worker/probe scripts and the workloads folder.
-CONTAINER_SCRIPTS = "/harness"
-CONTAINER_WORKLOADS = "/workloads"
-
-
-@dataclass(frozen=True)
-class ContainerRef:
-    """A container image that runs an interpreter: the engine binary, the image, its command."""
-
-    engine: str  # path or name of "podman" / "docker"
-    image: str  # e.g. "localhost/harness-jython:2.7"
-    interpreter: tuple[str, ...] = ("jython",)  # the command inside the image
-    # e.g. (("CONTAINERS_CONF", "/.../containers.conf"),)
-    engine_env: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Interpreter:
-    """One interpreter the harness can run (or would run, once provisioned)."""
-
-    id: str
-    implementation: str
-    version: str
-    gil: str  # expected at run time: "on" | "off" | "none" | "unknown"
-    source: str  # "PATH" | "pyenv" | "built" | "apt" | "container" | "user"
-    family: str  # "cpython" | "free-threaded" | "pypy" | "jython"
-    argv: tuple[str, ...] = ()
-    env: tuple[tuple[str, str], ...] = ()
-    status: str = READY
-    hint: str = ""
-    container: ContainerRef | None = None
-    default: bool = True
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def ready(self) -> bool:
-        """True when the interpreter can run a script now."""
-        return self.status == READY
-
-    def command(
-        self, script: Path, args: Sequence[str], workloads: Path | None = None
-    ) -> list[str]:
-        """The argv that runs ``script`` with ``args`` under this interpreter.
-
-        ``workloads`` (a folder) is passed as ``--workloads DIR`` last; for a
-        container it is mounted read-only and the path inside is passed instead.
-        """
-        if self.container is None:
-            cmd = [*self.argv, str(script), *args]
-            if workloads is not None:
-                cmd += ["--workloads", str(workloads)]
-            return cmd
-        ref = self.container
-        inside = f"{CONTAINER_SCRIPTS}/{script.name}"
-        cmd = [ref.engine, "run", "--rm", "--network=none", "-i"]
-        # Named, so that a worker killed on timeout can have its container removed
-        # too (harness.container.stop_container): the engine's client dies, the container not.
-        cmd += ["--name", f"gil-harness-{uuid.uuid4().hex[:12]}"]
-        cmd += ["-v", f"{script.resolve()}:{inside}:ro"]
-        for key, value in self.env:
-            cmd += ["-e", f"{key}={value}"]
-        if workloads is not None:
-            cmd += ["-v", f"{workloads.resolve()}:{CONTAINER_WORKLOADS}:ro"]
-        cmd += [ref.image, *ref.interpreter, inside, *args]
-        if workloads is not None:
-            cmd += ["--workloads", CONTAINER_WORKLOADS]
-        return cmd
-
-    def environ(self, base: Mapping[str, str]) -> dict[str, str]:
-        """The child process's environment: ``base`` (an allow-list) plus what this entry needs."""
-        env = dict(base)
-        if self.container is None:
-            env.update(self.env)
-        else:
-            env.update(self.container.engine_env)
-        return env
-
-    def to_json(self) -> dict[str, object]:
-        """A JSON-ready description (for ``interpreters --json`` and the facts files)."""
-        data: dict[str, object] = {
-            "id": self.id,
-            "implementation": self.implementation,
-            "version": self.version,
-            "gil": self.gil,
-            "source": self.source,
-            "family": self.family,
-            "argv": list(self.argv),
-            "env": dict(self.env),
-            "status": self.status,
-            "hint": self.hint,
-            "default": self.default,
-            "notes": list(self.notes),
-        }
-        if self.container is not None:
-            data["container"] = {
-                "engine": os.path.basename(self.container.engine),
-                "image": self.container.image,
-            }
-        return data
-
+from harness.spec import (
+    GIL_VALUES,
+    MISSING,
+    READY,
+    SOURCE_APT,
+    SOURCE_BUILT,
+    SOURCE_CONTAINER,
+    SOURCE_PATH,
+    SOURCE_PYENV,
+    SOURCE_USER,
+    SOURCE_UV,
+    ContainerRef,
+    Interpreter,
+    base_environ,
+)
 
 # ---------------------------------------------------------------- errors and constants
 
@@ -162,14 +72,6 @@ class Interpreter:
 class ConfigError(HarnessError):
     """A user configuration file that cannot be read (TOML syntax, wrong types)."""
 
-
-SOURCE_PATH = "PATH"
-SOURCE_PYENV = "pyenv"
-SOURCE_BUILT = "built"
-SOURCE_APT = "apt"
-SOURCE_UV = "uv"
-SOURCE_CONTAINER = "container"
-SOURCE_USER = "user"
 
 # Ids that `python -m harness provision` can make ready even when discovery saw nothing.
 PROVISIONABLE_IDS = (
@@ -184,7 +86,6 @@ PROVISIONABLE_IDS = (
 )
 # The free-threaded builds the harness always lists (missing until provisioned).
 FREE_THREADED_MINORS = ("3.13", "3.14")
-GIL_VALUES = ("on", "off", "none", "unknown")
 USER_KEYS = {
     "path", "command", "image", "implementation", "version", "gil", "family", "env",
     "default", "interpreter", "engine",
@@ -794,10 +695,6 @@ def resolve(
 # ---------------------------------------------------------------- the probe
 
 
-_PROBE_ENV_ALLOW = ("PATH", "HOME", "LANG", "TMPDIR", "JAVA_HOME", "USER", "LOGNAME",
-                    "XDG_RUNTIME_DIR", "CONTAINERS_CONF")
-
-
 def probe(interp: Interpreter, timeout: float = 60.0) -> dict[str, Any]:
     """Run ``harness/probe.py`` under ``interp`` and return its facts.
 
@@ -807,8 +704,7 @@ def probe(interp: Interpreter, timeout: float = 60.0) -> dict[str, Any]:
     """
     if not interp.ready:
         raise InterpreterNotFound(f"interpreter {interp.id} is missing", hint=interp.hint or None)
-    base = {k: v for k, v in os.environ.items()
-            if k in _PROBE_ENV_ALLOW or k.startswith("LC_")}
+    base = base_environ()
     cmd = interp.command(paths.PROBE_SCRIPT, [])
     try:
         done = subprocess.run(

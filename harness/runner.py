@@ -39,7 +39,7 @@ import harness
 from harness import paths
 from harness import suite as suite_mod
 from harness.errors import HarnessError, UsageError, WorkerError
-from harness.interpreters import Interpreter
+from harness.spec import Interpreter
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.interpreters import Interpreter, Sources
+from harness.interpreters import Sources
+from harness.spec import Interpreter
 
 
 @functools.lru_cache(maxsize=1)

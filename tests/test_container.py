@@ -20,7 +20,7 @@ from conftest import skip_unless_provisioned
 
 from harness import container, paths
 from harness.errors import ProvisionError, WorkerError
-from harness.interpreters import CONTAINER_WORKLOADS, Interpreter
+from harness.spec import CONTAINER_SCRIPTS, CONTAINER_WORKLOADS, Interpreter
 
 FAKE_ENGINE = """\
 #!/bin/sh
@@ -146,8 +146,9 @@ def test_ready_entry_runs_with_no_network_and_two_read_only_mounts(
     assert argv[:2] == [str(fake_bin / "podman"), "run"]
     assert "--rm" in argv and "--network=none" in argv
     mounts = [argv[i + 1] for i, arg in enumerate(argv) if arg == "-v"]
+    # The scripts' folder, not the single file: the worker imports the probe beside it.
     assert mounts == [
-        f"{script}:/harness/worker.py:ro",
+        f"{tmp_path}:{CONTAINER_SCRIPTS}:ro",
         f"{workloads}:{CONTAINER_WORKLOADS}:ro",
     ]
     image_at = argv.index(container.IMAGE)

@@ -19,14 +19,8 @@ from conftest import FakePython, provisioned_machine, ready_by_id, skip_unless_p
 from harness import interpreters
 from harness.__main__ import main
 from harness.errors import InterpreterNotFound, UsageError
-from harness.interpreters import (
-    MISSING,
-    ConfigError,
-    Interpreter,
-    Sources,
-    discover,
-    resolve,
-)
+from harness.interpreters import ConfigError, Sources, discover, resolve
+from harness.spec import MISSING, Interpreter
 
 
 def by_id(entries: list[Interpreter]) -> dict[str, Interpreter]:

@@ -16,8 +16,8 @@ import pytest
 from conftest import ready_by_id, skip_unless_provisioned
 
 from harness import interpreters, paths
-from harness.errors import WorkerError
-from harness.interpreters import Interpreter
+from harness.errors import InterpreterNotFound, WorkerError
+from harness.spec import Interpreter
 
 COMMON_KEYS = {
     "version", "implementation", "python_version", "executable", "gil_disabled_build",
@@ -106,7 +106,7 @@ def test_failing_interpreter_is_a_worker_error() -> None:
 
 def test_missing_interpreter_is_not_probed() -> None:
     missing = dataclasses.replace(_local(()), status="missing", hint="provision it")
-    with pytest.raises(interpreters.InterpreterNotFound):
+    with pytest.raises(InterpreterNotFound):
         interpreters.probe(missing)
 
 

@@ -22,7 +22,7 @@ import pyperf
 import pytest
 
 from harness import paths, runner, suite
-from harness.interpreters import Interpreter
+from harness.spec import Interpreter
 from harness.workloads import resolve_workloads
 
 FAKE_WORKLOADS = Path(__file__).resolve().parent / "fake_workloads"
@@ -403,7 +403,7 @@ def test_ctrl_c_keeps_completed_suites(tmp_path: Path) -> None:
         import sys
         from pathlib import Path
         from harness import runner
-        from harness.interpreters import Interpreter
+        from harness.spec import Interpreter
         from harness.workloads import resolve_workloads
         host = Interpreter(id="host", implementation="cpython", version="", gil="on",
                            source="PATH", family="cpython", argv=({sys.executable!r},))

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from harness import paths
-from harness.interpreters import Interpreter
+from harness.spec import Interpreter
 from harness.workloads import list_workloads
 
 ROOT = Path(__file__).resolve().parent.parent
