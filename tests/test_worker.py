@@ -37,6 +37,7 @@ THREADS = [1, 2]
 QUICK_PARAMS: dict[str, dict[str, Any]] = {
     "countdown": {"total": 20000},
     "countdown_processes": {"total": 20000},
+    "subinterpreters": {"total": 20000},
     "counter_race": {"total": 2000, "notebook_threads": 5},
     "counter_lock": {"total": 2000, "notebook_threads": 5},
     "io_wait": {"waits": 1, "wait": 0.001},
@@ -47,6 +48,7 @@ QUICK_PARAMS: dict[str, dict[str, Any]] = {
 EXPECTED_KEYS: dict[str, list[str]] = {
     "countdown": ["threads=1", "threads=2"],
     "countdown_processes": ["processes=1", "processes=2"],
+    "subinterpreters": ["interpreters=1", "interpreters=2", "start=2"],
     "counter_race": [
         "threads=1,increments=2000", "threads=2,increments=1000", "threads=5,increments=1"
     ],
@@ -168,9 +170,13 @@ def test_workload_document(interp: Interpreter, workload: str) -> None:
     assert doc["mode"] == "measure"
     assert doc["facts"]["implementation"] == interp.implementation
     if doc["unsupported"] is not None:
-        # Only one case is expected: no multiprocessing on Jython.
-        assert (workload, interp.implementation) == ("countdown_processes", "jython")
-        assert "multiprocessing" in doc["unsupported"]
+        # Two cases are expected: no multiprocessing on Jython; no sub-interpreters
+        # before CPython 3.12 (tests/test_subinterpreters.py checks which).
+        if workload == "subinterpreters":
+            assert "no sub-interpreters" in doc["unsupported"]
+        else:
+            assert (workload, interp.implementation) == ("countdown_processes", "jython")
+            assert "multiprocessing" in doc["unsupported"]
         assert doc["points"] == []
         return
     assert [p["key"] for p in doc["points"]] == EXPECTED_KEYS[workload]

@@ -17,6 +17,7 @@ FAKES = Path(__file__).resolve().parent / "fake_workloads"
 EXPECTED = [
     ("countdown", "cpu"),
     ("countdown_processes", "cpu"),
+    ("subinterpreters", "cpu"),
     ("counter_race", "correctness"),
     ("counter_lock", "correctness"),
     ("io_wait", "io"),
@@ -116,6 +117,7 @@ def test_resolve_names_and_groups_in_manifest_order() -> None:
     assert [w.name for w in resolve_workloads(["cpu"], WORKLOADS)] == [
         "countdown",
         "countdown_processes",
+        "subinterpreters",
     ]
 
 
