@@ -30,7 +30,8 @@ def _write(folder: Path, manifest: str, *names: str) -> Path:
     """A workloads folder with ``manifest`` and a one-line module per name."""
     (folder / "MANIFEST").write_text(manifest)
     for name in names:
-        (folder / f"{name}.py").write_text(f'"""The {name} workload.\n\nMore text."""\n')
+        (folder / f"{name}.py").write_text(
+            f'"""The {name} workload.\n\nMore text."""\nKIND = "strong"\n')
     return folder
 
 
@@ -69,15 +70,41 @@ def test_summary_is_the_first_docstring_line(tmp_path: Path) -> None:
     """Comments and blank lines are skipped; the summary is the docstring's first line."""
     folder = _write(tmp_path, "# comment\n\nalpha  cpu   # trailing comment\n", "alpha")
     assert list_workloads(folder) == [
-        Workload("alpha", "cpu", "The alpha workload.", folder / "alpha.py")
+        Workload("alpha", "cpu", "The alpha workload.", folder / "alpha.py", "strong",
+                 "The alpha workload.", {})
     ]
 
 
 def test_module_without_docstring_has_empty_summary(tmp_path: Path) -> None:
     """No docstring is not an error here (the worker does not need one)."""
     (tmp_path / "MANIFEST").write_text("bare cpu\n")
-    (tmp_path / "bare.py").write_text("PARAMS = {}\n")
+    (tmp_path / "bare.py").write_text('PARAMS = {}\nKIND = "weak"\n')
     assert list_workloads(tmp_path)[0].summary == ""
+
+
+def test_metadata_lives_beside_the_workload() -> None:
+    """KIND, DESCRIPTION and FAST_PARAMS are read from each module with ast."""
+    found = {w.name: w for w in list_workloads(WORKLOADS)}
+    assert found["countdown"].kind == "strong"
+    assert found["io_wait"].kind == "weak"
+    assert found["switch_latency"].kind == "latency"
+    assert found["countdown"].fast_params == {"total": 200000}
+    assert "countdown" in found["countdown_processes"].description
+    for workload in found.values():
+        tree = ast.parse(workload.path.read_text(encoding="utf-8"))
+        params = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+                      and any(isinstance(x, ast.Name) and x.id == "PARAMS" for x in n.targets))
+        assert set(workload.fast_params) <= set(params), workload.name
+
+
+@pytest.mark.parametrize("source", ['"""No kind."""\n', '"""Odd."""\nKIND = "fast"\n'])
+def test_workload_without_a_known_kind_is_an_error(tmp_path: Path, source: str) -> None:
+    """No KIND (or an unknown one) is an error naming the file, not silent strong scaling."""
+    (tmp_path / "MANIFEST").write_text("alpha cpu\n")
+    (tmp_path / "alpha.py").write_text(source)
+    with pytest.raises(HarnessError, match="alpha.py") as info:
+        list_workloads(tmp_path)
+    assert "KIND" in info.value.hint
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,12 @@ import threading
 # that starts a few ms late weighs on a short run): more work per run, not more
 # loops, is what makes those points stable.
 PARAMS = {"total": 8000000}
+# What the report does with it: "strong" (a fixed total split over T: ideal
+# min(T, cores)), "weak" (fixed work per thread: ideal T), "latency" (own measure).
+KIND = "strong"
+DESCRIPTION = "a pure-Python loop counting down a fixed total, split over T threads"
+# --fast: a smoke-test size (only keys of PARAMS).
+FAST_PARAMS = {"total": 200000}
 
 
 def countdown(n):

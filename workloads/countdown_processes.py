@@ -18,6 +18,12 @@ children then import this module by name, which the worker makes possible.
 # that starts a few ms late weighs on a short run): more work per run, not more
 # loops, is what makes those points stable.
 PARAMS = {"total": 8000000, "start_method": ""}
+# What the report does with it: "strong" (a fixed total split over T: ideal
+# min(T, cores)), "weak" (fixed work per thread: ideal T), "latency" (own measure).
+KIND = "strong"
+DESCRIPTION = "the same countdown over T processes (multiprocessing), the usual way around the GIL"
+# --fast: a smoke-test size (only keys of PARAMS).
+FAST_PARAMS = {"total": 200000}
 
 
 def countdown(n):

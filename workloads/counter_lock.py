@@ -14,6 +14,12 @@ except NameError:
     pass
 
 PARAMS = {"total": 200000, "notebook_threads": 100}
+# What the report does with it: "strong" (a fixed total split over T: ideal
+# min(T, cores)), "weak" (fixed work per thread: ideal T), "latency" (own measure).
+KIND = "strong"
+DESCRIPTION = "the same counter, each `n += 1` under a `threading.Lock`"
+# --fast: a smoke-test size (only keys of PARAMS).
+FAST_PARAMS = {"total": 20000}
 
 counter = 0
 lock = threading.Lock()

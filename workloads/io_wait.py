@@ -14,6 +14,12 @@ import threading
 import time
 
 PARAMS = {"waits": 5, "wait": 0.01}
+# What the report does with it: "strong" (a fixed total split over T: ideal
+# min(T, cores)), "weak" (fixed work per thread: ideal T), "latency" (own measure).
+KIND = "weak"
+DESCRIPTION = "T threads each waiting in `time.sleep`: blocking calls release the GIL"
+# --fast: a smoke-test size (only keys of PARAMS).
+FAST_PARAMS = {"waits": 2}
 
 
 def wait_loop(waits, wait):

@@ -1,6 +1,7 @@
 """A workload whose run() raises: the worker must exit non-zero with the traceback on stderr."""
 
 PARAMS = {}
+KIND = "strong"
 
 
 def points(thread_counts, params):

@@ -9,6 +9,7 @@ import os
 import sys
 
 PARAMS = {}
+KIND = "strong"
 
 
 def points(thread_counts, params):

@@ -7,6 +7,7 @@ import sys
 import time
 
 PARAMS = {}
+KIND = "strong"
 
 
 def points(thread_counts, params):

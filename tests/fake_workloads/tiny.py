@@ -5,6 +5,7 @@ per-value extras can be checked.
 """
 
 PARAMS = {"spin": 10}
+KIND = "strong"
 
 
 def points(thread_counts, params):

@@ -1,6 +1,7 @@
 """A workload that no interpreter supports: the worker prints a document with ``unsupported`` set."""
 
 PARAMS = {}
+KIND = "strong"
 
 
 def points(thread_counts, params):
