@@ -54,6 +54,17 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also put the headline table and scaling chart in FILE's latest-report block",
     )
+
+    p = sub.add_parser("diff", help="what changed between two runs; optionally a regression gate")
+    p.add_argument("old", metavar="OLD", help="results folder or published report folder")
+    p.add_argument("new", metavar="NEW", help="results folder or published report folder")
+    p.add_argument("--output", "-o", metavar="DIR", help="write diff.md and diff.html here")
+    p.add_argument("--fail-on-regression", action="store_true",
+                   help="exit 1 on a significant change beyond --threshold in the bad direction")
+    p.add_argument("--threshold", type=float, metavar="PCT", help="percent (default 5)")
+
+    p = sub.add_parser("publish", help="rewrite reports/index.html and reports/README.md")
+    p.add_argument("reports", nargs="?", default="reports", metavar="REPORTS_DIR")
     return parser
 
 
@@ -77,6 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from harness.report import cmd_report
 
             return cmd_report(args)
+        if args.command == "diff":
+            from harness.report.diff import cmd_diff
+
+            return cmd_diff(args)
+        if args.command == "publish":
+            from harness.publish import cmd_publish
+
+            return cmd_publish(args)
     except HarnessError as exc:
         if args.verbose:
             raise

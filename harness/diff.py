@@ -1,0 +1,422 @@
+"""Two runs side by side: what changed, with 95% intervals, and the regression gate.
+
+``python -m harness diff OLD NEW`` reads two results folders (or published
+report folders: both hold ``<id>.json`` suites and ``<id>.facts.json``) and
+compares every interpreter and point present in both:
+
+- time: NEW's per-process means against OLD's (Welch's t-interval on logs,
+  ``stats.ratio_of_means``): "faster", "slower" or "no significant change";
+- scaling: each T-thread (or T-process) ratio against one, old and new with
+  their intervals (``stats.speedup``), and the change of the ratio from the two
+  sets of per-process paired ratios (Welch again, on the ratio lists);
+- correctness: lost updates under a lock where there were none is always a
+  regression; a change in lost updates without a lock is reported, not judged.
+
+An interpreter whose facts differ (another version, build, GIL state or
+machine) is compared and shown, but its times and ratios never fail the gate.
+The command and the pages are in ``harness.report.diff``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyperf
+
+from harness import results
+from harness.errors import UsageError
+from harness.report import stats
+from harness.report.stats import Estimate
+
+DEFAULT_THRESHOLD = 5.0  # percent
+
+LOCK_WORKLOAD = "counter_lock"
+RACE_WORKLOAD = "counter_race"
+SCALING_PARAMS = ("threads", "processes")
+# Work per thread fixed (the ideal is T times the throughput): the ratio gets a factor T.
+WEAK_WORKLOADS = ("io_wait",)
+
+# Facts that make two runs of one id different things: (label, section, key).
+BUILD_FACTS = (
+    ("implementation", "probe", "implementation"),
+    ("Python version", "probe", "python_version"),
+    ("build optimizations", "probe", "build_optimizations"),
+    ("free-threaded build", "probe", "gil_disabled_build"),
+    ("GIL at run time", "probe", "gil_enabled"),
+    ("family", "interpreter", "family"),
+)
+MACHINE_FACTS = (
+    ("CPU model", "run", "cpu_model"),
+    ("CPU count", "probe", "cpu_count"),
+)
+
+
+class DiffError(UsageError):
+    """An input the comparison cannot use: one line, exit status 2, nothing written."""
+
+
+# --------------------------------------------------------------------------- input
+
+
+@dataclass
+class Side:
+    """One folder's suites and facts, by interpreter id."""
+
+    folder: Path
+    suites: dict[str, pyperf.BenchmarkSuite]
+    facts: dict[str, results.Facts]
+
+
+def _suite_ids(folder: Path) -> list[str]:
+    return [i for i in results.list_ids(folder) if results.suite_path(folder, i).is_file()]
+
+
+def load_side(folder: Path, role: str) -> Side:
+    """Read every suite and facts file of ``folder``; raise ``DiffError`` on bad input."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DiffError(
+            f"{role} folder {folder} does not exist",
+            "give a results folder (python -m harness run -o DIR) or a folder under reports/",
+        )
+    suite_ids = _suite_ids(folder)
+    if not suite_ids:
+        raise DiffError(
+            f"{role} folder {folder} holds no suite (<id>{results.SUITE_SUFFIX}): "
+            "nothing was measured there",
+            "give a results folder written by `python -m harness run` or a published report",
+        )
+    suites: dict[str, pyperf.BenchmarkSuite] = {}
+    for ident in suite_ids:
+        path = results.suite_path(folder, ident)
+        try:
+            suites[ident] = results.load_suite(path)
+        except Exception as exc:  # pyperf raises ValueError, KeyError, TypeError...
+            raise DiffError(
+                f"pyperf cannot read the suite {path}: {type(exc).__name__}: {exc}",
+                "re-run that interpreter, or remove the file to compare the others",
+            ) from None
+    facts = {}
+    for ident in results.list_ids(folder):
+        path = results.facts_path(folder, ident)
+        if path.is_file():
+            facts[ident] = _load_facts(path)
+    return Side(folder, suites, facts)
+
+
+def _load_facts(path: Path) -> results.Facts:
+    try:
+        return results.Facts.load(path)
+    except (OSError, ValueError) as exc:
+        raise DiffError(
+            f"cannot use the facts file {path}: {exc}",
+            "compare with the harness version that wrote it, or re-run that interpreter",
+        ) from None
+
+
+# --------------------------------------------------------------------------- points
+
+
+@dataclass(frozen=True)
+class PointName:
+    """A benchmark name split: workload, its ``k=v`` parameters, the scale."""
+
+    name: str
+    workload: str
+    params: tuple[tuple[str, str], ...]
+    scale: int  # threads or processes; 0 when the point has none
+
+
+def parse_name(name: str) -> PointName:
+    """``countdown/threads=2`` -> workload "countdown", scale 2."""
+    workload, _, key = name.partition("/")
+    params = tuple(re.findall(r"([A-Za-z_][\w.]*)=([^,;]+)", key))
+    scale = 0
+    for key_name, value in params:
+        if key_name in SCALING_PARAMS and value.isdigit():
+            scale = int(value)
+            break
+    return PointName(name, workload, params, scale)
+
+
+def scaling_pairs(names: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(one-thread point, T point, T) for every workload with a scale-1 point.
+
+    Only the run's plain counts (those of single-parameter points such as
+    ``threads=4``) make a series, as in the report: the notebook's 100 threads x
+    1 increment is a different experiment, not a point of the curve.
+    """
+    parsed = [parse_name(n) for n in names]
+    plain = {p.scale for p in parsed if p.scale and len(p.params) <= 1}
+    by_workload: dict[str, list[PointName]] = {}
+    for p in parsed:
+        if p.scale and (not plain or p.scale in plain):
+            by_workload.setdefault(p.workload, []).append(p)
+    pairs = []
+    for points in by_workload.values():
+        ones = [p for p in points if p.scale == 1]
+        if len(ones) != 1:
+            continue
+        pairs += [(ones[0].name, p.name, p.scale)
+                  for p in sorted(points, key=lambda q: q.scale) if p.scale > 1]
+    return pairs
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+@dataclass(frozen=True)
+class TimeChange:
+    """One point's time, NEW against OLD (change 1.2: 20% slower)."""
+
+    point: str
+    old: Estimate  # mean of per-process means, seconds
+    new: Estimate
+    change: Estimate
+
+    @property
+    def verdict(self) -> str:
+        """"faster" | "slower" | "no significant change" | "not enough processes"."""
+        if not self.change.enough:
+            return "not enough processes"
+        if self.change.excludes(1.0):
+            return "slower" if self.change.value > 1.0 else "faster"
+        return "no significant change"
+
+
+@dataclass(frozen=True)
+class ScalingChange:
+    """T against one, old and new, and NEW's ratio relative to OLD's (0.8: 20% lower)."""
+
+    point: str
+    base: str
+    scale: int
+    old: Estimate
+    new: Estimate
+    change: Estimate
+
+    @property
+    def verdict(self) -> str:
+        """"higher" | "lower" | "no significant change" | "not enough processes"."""
+        if not self.change.enough:
+            return "not enough processes"
+        if self.change.excludes(1.0):
+            return "lower" if self.change.value < 1.0 else "higher"
+        return "no significant change"
+
+
+@dataclass(frozen=True)
+class LostChange:
+    """Lost updates of one counter point, old and new (lost, expected), all runs summed."""
+
+    point: str
+    locked: bool
+    old: tuple[int, int]
+    new: tuple[int, int]
+
+    @property
+    def regression(self) -> bool:
+        """Lost updates under a lock where there were none: always a regression."""
+        return self.locked and self.old[0] == 0 and self.new[0] > 0
+
+    @property
+    def changed(self) -> bool:
+        """Whether the share of lost updates moved at all."""
+        return _share(self.old) != _share(self.new)
+
+
+def _share(counts: tuple[int, int]) -> float:
+    return counts[0] / counts[1] if counts[1] else 0.0
+
+
+@dataclass
+class InterpreterDiff:
+    """Everything compared for one interpreter id present on both sides."""
+
+    id: str
+    differences: list[str]  # build facts that differ: the comparison means little
+    machine: list[str]  # machine facts that differ
+    times: list[TimeChange] = field(default_factory=list)
+    scaling: list[ScalingChange] = field(default_factory=list)
+    lost: list[LostChange] = field(default_factory=list)
+    only_old: list[str] = field(default_factory=list)
+    only_new: list[str] = field(default_factory=list)
+
+    @property
+    def comparable(self) -> bool:
+        """Same build and machine: its time and scaling changes may fail the gate."""
+        return not self.differences and not self.machine
+
+
+@dataclass
+class Diff:
+    """The whole comparison of NEW against OLD."""
+
+    old: Path
+    new: Path
+    interpreters: list[InterpreterDiff]
+    only_old: list[str]  # interpreter ids measured only in OLD
+    only_new: list[str]
+
+    def regressions(self, threshold_pct: float) -> list[Regression]:
+        """Every judged loss, worst first (see ``Regression``)."""
+        out: list[Regression] = []
+        limit = threshold_pct / 100.0
+        for i in self.interpreters:
+            out += [Regression(i.id, c.point, "lost updates under a lock",
+                               math.inf, _lost_text(c)) for c in i.lost if c.regression]
+            if not i.comparable:
+                continue
+            for t in i.times:
+                loss = t.change.value - 1.0
+                if t.verdict == "slower" and loss > limit:
+                    out.append(Regression(i.id, t.point, "time", loss,
+                                          f"{pct(t.change.value)} slower {interval_pct(t.change)}"))
+            for s in i.scaling:
+                loss = 1.0 - s.change.value
+                if s.verdict == "lower" and loss > limit:
+                    out.append(Regression(
+                        i.id, s.point, "scaling", loss,
+                        f"ratio against one {s.old.value:.2f}x -> {s.new.value:.2f}x "
+                        f"({pct(s.change.value)} {interval_pct(s.change)})"))
+        out.sort(key=lambda r: -r.size)
+        return out
+
+
+@dataclass(frozen=True)
+class Regression:
+    """A significant loss beyond the threshold (``size`` is the relative loss; inf: correctness)."""
+
+    interpreter: str
+    point: str
+    kind: str  # "time" | "scaling" | "lost updates under a lock"
+    size: float
+    text: str
+
+    def line(self) -> str:
+        """One line naming it."""
+        return f"{self.interpreter} {self.point}: {self.kind}: {self.text}"
+
+
+def pct(ratio: float) -> str:
+    """1.2 -> "+20.0%"."""
+    return f"{(ratio - 1.0) * 100:+.1f}%"
+
+
+def interval_pct(e: Estimate) -> str:
+    """The 95% interval of a ratio as percentages, "[+15.1%, +25.3%]" (or why there is none)."""
+    if e.low is None or e.high is None:
+        return "(no interval: fewer than 2 processes)"
+    return f"[{pct(e.low)}, {pct(e.high)}]"
+
+
+def _lost_text(c: LostChange) -> str:
+    return f"{c.old[0]:,} of {c.old[1]:,} -> {c.new[0]:,} of {c.new[1]:,} lost"
+
+
+def _means(bench: pyperf.Benchmark) -> list[float]:
+    return list(stats.process_means(bench).values())
+
+
+def _lost(bench: pyperf.Benchmark) -> tuple[int, int] | None:
+    lost = expected = 0
+    seen = False
+    for run in bench.get_runs():
+        meta = run.get_metadata()
+        if run.values and "lost_updates" in meta and "expected_updates" in meta:
+            lost += int(_number(meta["lost_updates"]))
+            expected += int(_number(meta["expected_updates"]))
+            seen = True
+    return (lost, expected) if seen else None
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:  # a list stored as JSON text by older suites: its sum
+        parsed = json.loads(str(value))
+    except ValueError:
+        return 0.0
+    if isinstance(parsed, list):
+        return float(sum(v for v in parsed if isinstance(v, (int, float))))
+    return float(parsed) if isinstance(parsed, (int, float)) else 0.0
+
+
+def _fact(facts: results.Facts | None, section: str, key: str) -> Any:
+    part = getattr(facts, section, None) if facts is not None else None
+    return part.get(key) if isinstance(part, dict) else None
+
+
+def fact_differences(
+    old: results.Facts | None, new: results.Facts | None, table: Sequence[tuple[str, str, str]]
+) -> list[str]:
+    """"Python version 3.13.0 -> 3.13.1" for each fact of ``table`` known on both sides."""
+    out = []
+    for label, section, key in table:
+        a, b = _fact(old, section, key), _fact(new, section, key)
+        if a is not None and b is not None and a != b:
+            out.append(f"{label} {_show(a)} -> {_show(b)}")
+    return out
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def compare_interpreter(
+    ident: str, old: pyperf.BenchmarkSuite, new: pyperf.BenchmarkSuite,
+    old_facts: results.Facts | None, new_facts: results.Facts | None,
+) -> InterpreterDiff:
+    """Every point of ``ident`` present in both suites, compared."""
+    d = InterpreterDiff(ident, fact_differences(old_facts, new_facts, BUILD_FACTS),
+                        fact_differences(old_facts, new_facts, MACHINE_FACTS))
+    old_names, new_names = old.get_benchmark_names(), new.get_benchmark_names()
+    common = [n for n in old_names if n in new_names]
+    d.only_old = [n for n in old_names if n not in new_names]
+    d.only_new = [n for n in new_names if n not in old_names]
+    for name in common:
+        a, b = old.get_benchmark(name), new.get_benchmark(name)
+        ma, mb = _means(a), _means(b)
+        d.times.append(TimeChange(name, stats.mean_interval(ma), stats.mean_interval(mb),
+                                  stats.ratio_of_means(ma, mb)))
+        workload = parse_name(name).workload
+        lost_a, lost_b = _lost(a), _lost(b)
+        if workload in (LOCK_WORKLOAD, RACE_WORKLOAD) and lost_a and lost_b:
+            d.lost.append(LostChange(name, workload == LOCK_WORKLOAD, lost_a, lost_b))
+    for base, point, scale in scaling_pairs(common):
+        factor = float(scale) if parse_name(point).workload in WEAK_WORKLOADS else 1.0
+        ra = stats.paired_ratios(old.get_benchmark(base), old.get_benchmark(point), factor)
+        rb = stats.paired_ratios(new.get_benchmark(base), new.get_benchmark(point), factor)
+        d.scaling.append(ScalingChange(point, base, scale, stats.ratio_interval(ra),
+                                       stats.ratio_interval(rb), stats.ratio_of_means(ra, rb)))
+    return d
+
+
+def compare(old: Side, new: Side) -> Diff:
+    """NEW against OLD; ``DiffError`` when they have no interpreter and point in common."""
+    common = [i for i in old.suites if i in new.suites]
+    diffs = [compare_interpreter(i, old.suites[i], new.suites[i], old.facts.get(i),
+                                 new.facts.get(i)) for i in common]
+    diffs = [d for d in diffs if d.times]
+    if not diffs:
+        raise DiffError(
+            f"{old.folder} and {new.folder} have no interpreter and point in common "
+            f"(OLD: {', '.join(old.suites)}; NEW: {', '.join(new.suites)})",
+            "compare runs of the same interpreters and workloads",
+        )
+    return Diff(old.folder, new.folder, diffs,
+                [i for i in old.suites if i not in new.suites],
+                [i for i in new.suites if i not in old.suites])
+
+
+def diff_folders(old: Path, new: Path) -> Diff:
+    """Load both folders and compare them (every input error is a ``DiffError``)."""
+    return compare(load_side(old, "OLD"), load_side(new, "NEW"))

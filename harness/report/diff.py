@@ -1,0 +1,292 @@
+"""``python -m harness diff``: the terminal table, diff.md and diff.html of a comparison.
+
+The numbers come from ``harness.diff`` (which reads the folders and judges);
+this module only words and lays them out, with the report's document model and
+its HTML/Markdown renderers, so the pages look like the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness import diff
+from harness.diff import Diff, InterpreterDiff
+from harness.report.document import Bullets, Document, Para, Section, Table
+from harness.report.html_page import render_html
+from harness.report.markdown import render_markdown
+from harness.report.stats import Estimate
+
+NOT_GATED = ("reported, never fails the gate by itself: its times and ratios are compared "
+             "with another build or machine")
+
+
+def _counts(items: Sequence[str], words: Sequence[str]) -> str:
+    return " / ".join(str(sum(1 for v in items if v == w)) for w in words)
+
+
+def _note(i: InterpreterDiff) -> str:
+    parts = i.differences + i.machine
+    return "not comparable: " + "; ".join(parts) if parts else ""
+
+
+def _lock_cell(i: InterpreterDiff) -> str:
+    if any(c.regression for c in i.lost):
+        return "LOST UPDATES"
+    return "ok" if any(c.locked for c in i.lost) else "-"
+
+
+def summary_rows(d: Diff) -> list[list[str]]:
+    """One row per interpreter: points, time and scaling verdict counts, lock, note."""
+    rows = []
+    for i in d.interpreters:
+        rows.append([
+            i.id, str(len(i.times)),
+            _counts([t.verdict for t in i.times], ("faster", "slower", "no significant change")),
+            _counts([s.verdict for s in i.scaling], ("higher", "lower", "no significant change")),
+            _lock_cell(i), _note(i),
+        ])
+    return rows
+
+
+SUMMARY_HEADERS = ["interpreter", "points", "time: faster / slower / same",
+                   "ratio vs 1: higher / lower / same", "lock", "note"]
+
+
+def change_lines(d: Diff) -> list[str]:
+    """Every significant change, one line each (times, ratios, lost updates)."""
+    out = []
+    for i in d.interpreters:
+        for t in i.times:
+            if t.verdict in ("faster", "slower"):
+                out.append(f"{i.id} {t.point}: time {fmt_time(t.old)} -> {fmt_time(t.new)}, "
+                           f"{diff.pct(t.change.value)} {diff.interval_pct(t.change)}: "
+                           f"{t.verdict}")
+        for s in i.scaling:
+            if s.verdict in ("higher", "lower"):
+                out.append(f"{i.id} {s.point}: ratio vs 1 {fmt_ratio(s.old)} -> "
+                           f"{fmt_ratio(s.new)}, {diff.pct(s.change.value)} "
+                           f"{diff.interval_pct(s.change)}: {s.verdict}")
+        for c in i.lost:
+            if c.regression:
+                out.append(f"{i.id} {c.point}: lost updates under a lock where there were "
+                           f"none: {_lost(c.old)} -> {_lost(c.new)}: regression")
+            elif c.changed and not c.locked:
+                out.append(f"{i.id} {c.point}: lost updates without a lock {_lost(c.old)} -> "
+                           f"{_lost(c.new)} (reported, not judged)")
+    return out
+
+
+def side_lines(d: Diff) -> list[str]:
+    """Interpreters and points measured on one side only."""
+    out = []
+    if d.only_old:
+        out.append(f"only in OLD (not measured in NEW): {', '.join(d.only_old)}")
+    if d.only_new:
+        out.append(f"only in NEW (not measured in OLD): {', '.join(d.only_new)}")
+    for i in d.interpreters:
+        if i.only_old:
+            out.append(f"{i.id}: points only in OLD: {', '.join(i.only_old)}")
+        if i.only_new:
+            out.append(f"{i.id}: points only in NEW: {', '.join(i.only_new)}")
+    return out
+
+
+def fmt_time(e: Estimate) -> str:
+    """A time in a readable unit: "171 ms"."""
+    v = e.value
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if v >= scale:
+            return f"{v / scale:.3g} {unit}"
+    return f"{v / 1e-9:.3g} ns"
+
+
+def fmt_ratio(e: Estimate) -> str:
+    """"0.98x [0.96, 1.00]"."""
+    if e.low is None or e.high is None:
+        return f"{e.value:.2f}x (no interval)"
+    return f"{e.value:.2f}x [{e.low:.2f}, {e.high:.2f}]"
+
+
+def _lost(counts: tuple[int, int]) -> str:
+    lost, expected = counts
+    share = f" ({100.0 * lost / expected:.2g}%)" if expected and lost else ""
+    return f"{lost:,} of {expected:,}{share}"
+
+
+def headline(d: Diff, threshold: float) -> str:
+    """One sentence: nothing changed, or how many significant changes and regressions."""
+    regressions = d.regressions(threshold)
+    changes = change_lines(d)
+    n_times = sum(len(i.times) for i in d.interpreters)
+    n_ratios = sum(len(i.scaling) for i in d.interpreters)
+    what = (f"{len(d.interpreters)} interpreters, {n_times} points, {n_ratios} ratios "
+            "against one thread")
+    if not changes:
+        return f"Nothing changed: no significant change in {what} (95% intervals by process)."
+    gate = (f"{len(regressions)} regression(s) beyond {threshold:g}%" if regressions
+            else f"no regression beyond {threshold:g}%")
+    return f"{len(changes)} significant change(s) in {what}; {gate}."
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+def _text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(r[k]) for r in [list(headers), *rows]) for k in range(len(headers))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    lines = [fmt.format(*headers).rstrip(), fmt.format(*("-" * w for w in widths))]
+    lines += [fmt.format(*r).rstrip() for r in rows]
+    return lines
+
+
+def terminal_text(d: Diff, threshold: float) -> str:
+    """The compact table and the list of what changed, for the terminal."""
+    lines = [f"diff: OLD {d.old} -> NEW {d.new}", headline(d, threshold), ""]
+    lines += _text_table(SUMMARY_HEADERS, summary_rows(d))
+    changes = change_lines(d)
+    if changes:
+        lines += ["", "significant changes:"] + [f"  {c}" for c in changes]
+    sides = side_lines(d)
+    if sides:
+        lines += [""] + sides
+    if any(not i.comparable for i in d.interpreters):
+        lines += ["", f"not comparable ({NOT_GATED}):"]
+        lines += [f"  {i.id}: {_note(i).removeprefix('not comparable: ')}"
+                  for i in d.interpreters if not i.comparable]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _times_table(d: Diff) -> Table:
+    rows = [[i.id, t.point, fmt_time(t.old), fmt_time(t.new),
+             f"{diff.pct(t.change.value)}\n{diff.interval_pct(t.change)}", t.verdict]
+            for i in d.interpreters for t in i.times]
+    return Table(["interpreter", "point", "old", "new", "change (95% interval)", "verdict"],
+                 rows, caption="mean over per-process means; change = new / old - 1",
+                 numeric_from=2, css="wide")
+
+
+def _scaling_table(d: Diff) -> Table:
+    rows = [[i.id, s.point, fmt_ratio(s.old), fmt_ratio(s.new),
+             f"{diff.pct(s.change.value)}\n{diff.interval_pct(s.change)}", s.verdict]
+            for i in d.interpreters for s in i.scaling]
+    return Table(["interpreter", "point", "old ratio vs 1", "new ratio vs 1",
+                  "change (95% interval)", "verdict"], rows,
+                 caption="speed of T threads (or processes) against one, from paired "
+                         "per-process ratios", numeric_from=2, css="wide")
+
+
+def _lost_table(d: Diff) -> Table:
+    rows = []
+    for i in d.interpreters:
+        for c in i.lost:
+            if c.locked:
+                judged = "REGRESSION" if c.regression else "ok"
+            else:
+                judged = "changed (not judged)" if c.changed else "same"
+            rows.append([i.id, c.point, "yes" if c.locked else "no", _lost(c.old),
+                         _lost(c.new), judged])
+    return Table(["interpreter", "point", "lock", "old: lost of expected",
+                  "new: lost of expected", "judgement"], rows,
+                 caption="lost updates summed over every run", numeric_from=3)
+
+
+def _method(threshold: float) -> Section:
+    return Section("method", "Method", "How each figure is computed.", [Bullets([
+        "Processes are the independent samples: each worker process gives one mean per "
+        "point (runs pair by their `process` metadata, or by run index in older files).",
+        "Time: the ratio of the geometric means of NEW's and OLD's per-process means, with "
+        "Welch's 95% t-interval on their logarithms (unequal counts and variances allowed). "
+        "Faster or slower only when the interval excludes no change.",
+        "Ratio against one thread: the geometric mean of the per-process paired ratios "
+        "time(1) / time(T) (times T for weak scaling), with its 95% t-interval; its change "
+        "is Welch's interval on the logarithms of the two sets of paired ratios.",
+        f"Gate (`--fail-on-regression`): a change fails it when its interval excludes no "
+        f"change and it is larger than the threshold ({threshold:g}%) in the bad direction "
+        "(slower, or a lower ratio); lost updates under a lock where there were none "
+        "always do. A change in lost updates without a lock is reported, not judged.",
+        "An interpreter whose facts differ (implementation, version, build optimizations, "
+        "free-threaded build, GIL state, CPU model or count) is compared and shown, but "
+        "its times and ratios never fail the gate by themselves.",
+    ])])
+
+
+def build_document(d: Diff, threshold: float) -> Document:
+    """The comparison as a document (the report's model): rendered to HTML and Markdown."""
+    summary = Section("summary", "Summary", headline(d, threshold),
+                      [Table(SUMMARY_HEADERS, summary_rows(d), numeric_from=1)])
+    regressions = d.regressions(threshold)
+    if regressions:
+        summary.blocks.append(Para(f"**Regressions beyond {threshold:g}%**, worst first:",
+                                   css="subhead"))
+        summary.blocks.append(Bullets([r.line() for r in regressions], css="missing"))
+    changes = change_lines(d)
+    summary.blocks.append(Bullets(changes) if changes else Para("No significant change."))
+    comparable = [f"**{i.id}**: {_note(i).removeprefix('not comparable: ')}"
+                  for i in d.interpreters if not i.comparable]
+    facts = Section("facts", "Comparability",
+                    "Facts that make two runs of one interpreter different things.",
+                    [Para(f"Not comparable ({NOT_GATED}):"), Bullets(comparable)]
+                    if comparable else [Para("Same build and machine for every interpreter.")])
+    sides = side_lines(d)
+    sections = [
+        summary, facts,
+        Section("times", "Time per point", "NEW against OLD, every point in both.",
+                [_times_table(d)]),
+        Section("scaling", "Ratios against one thread", "Old and new, and the change.",
+                [_scaling_table(d)]),
+        Section("correctness", "Correctness: lost updates",
+                "Under a lock none may be lost; without one, changes are reported only.",
+                [_lost_table(d)]),
+        Section("one-side", "On one side only", "Interpreters and points not in both.",
+                [Bullets(sides) if sides else Para("None: both sides measured the same.")]),
+        _method(threshold),
+    ]
+    return Document("What changed between two runs", f"OLD {d.old} -> NEW {d.new}",
+                    [headline(d, threshold)], sections)
+
+
+def write_pages(d: Diff, output: Path, threshold: float) -> list[Path]:
+    """diff.md and diff.html in ``output`` (created)."""
+    doc = build_document(d, threshold)
+    output.mkdir(parents=True, exist_ok=True)
+    md, page = output / "diff.md", output / "diff.html"
+    md.write_text(render_markdown(doc), encoding="utf-8")
+    page.write_text(render_html(doc), encoding="utf-8")
+    return [md, page]
+
+
+# --------------------------------------------------------------------------- command
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """``python -m harness diff OLD NEW [--output DIR] [--fail-on-regression] [--threshold PCT]``.
+
+    0: compared (and, with ``--fail-on-regression``, no regression); 1: a
+    regression with ``--fail-on-regression``; bad input raises ``DiffError``
+    (exit status 2) before anything is written.
+    """
+    threshold = diff.DEFAULT_THRESHOLD if args.threshold is None else float(args.threshold)
+    if not threshold >= 0:
+        raise diff.DiffError(f"--threshold {args.threshold} is not a percentage",
+                             "give a number such as 5")
+    start = time.monotonic()
+    result = diff.diff_folders(Path(args.old), Path(args.new))
+    print(terminal_text(result, threshold))
+    if args.output:
+        files = write_pages(result, Path(args.output), threshold)
+        print(f"wrote {', '.join(str(f) for f in files)}")
+    regressions = result.regressions(threshold)
+    elapsed = time.monotonic() - start
+    if not regressions:
+        print(f"no regression beyond {threshold:g}% ({elapsed:.1f} s)")
+        return 0
+    worst = regressions[0]
+    more = f" (and {len(regressions) - 1} more)" if len(regressions) > 1 else ""
+    print(f"regression beyond {threshold:g}%: {worst.line()}{more} ({elapsed:.1f} s)")
+    return 1 if args.fail_on_regression else 0

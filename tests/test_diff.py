@@ -1,0 +1,272 @@
+"""``python -m harness diff`` on the published report's real files, with planted changes.
+
+The planted copies are written with pyperf's API (``Run`` -> ``Benchmark`` ->
+``BenchmarkSuite.dump``), so they are files pyperf itself reads back.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pyperf
+import pytest
+
+from harness import diff
+from harness.__main__ import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLISHED = ROOT / "reports" / "2026-11-25-debian12-2cpu-x86_64"
+
+RunEdit = Callable[[str, pyperf.Run], pyperf.Run]
+
+
+# --------------------------------------------------------------------------- planting
+
+
+def copy_results(src: Path, dst: Path) -> Path:
+    """The suites and facts of a report folder (no pages) in a fresh folder."""
+    dst.mkdir(parents=True)
+    for path in src.glob("*.json"):
+        shutil.copyfile(path, dst / path.name)
+    return dst
+
+
+def new_run(run: pyperf.Run, values: list[float] | None = None,
+            **metadata: object) -> pyperf.Run:
+    """``run`` with other values or metadata, through pyperf's public constructor."""
+    meta = dict(run.get_metadata())
+    meta.update(metadata)
+    return pyperf.Run(list(run.values) if values is None else values,
+                      warmups=list(run.warmups) or None, metadata=meta,
+                      collect_metadata=False)
+
+
+def rewrite_suite(path: Path, edit: Callable[[pyperf.Benchmark], list[pyperf.Run]]) -> None:
+    """Replace every benchmark of the suite at ``path`` by ``edit``'s runs (none: dropped)."""
+    suite = pyperf.BenchmarkSuite.load(str(path))
+    runs = [edit(b) for b in suite.get_benchmarks()]
+    benches = [pyperf.Benchmark(r) for r in runs if r]
+    pyperf.BenchmarkSuite(benches).dump(str(path), replace=True)
+
+
+def edit_points(path: Path, match: Callable[[str], bool], run_edit: RunEdit) -> None:
+    """Apply ``run_edit`` to every measured run of the points ``match`` selects."""
+    def edit(bench: pyperf.Benchmark) -> list[pyperf.Run]:
+        name = bench.get_name()
+        return [run_edit(name, r) if match(name) and r.values else r
+                for r in bench.get_runs()]
+    rewrite_suite(path, edit)
+
+
+def plant_slowdown(folder: Path, ident: str, factor: float = 1.2, threads: int = 2) -> None:
+    """Every ``threads=<threads>`` point of ``ident`` ``factor`` times slower."""
+    edit_points(folder / f"{ident}.json",
+                lambda name: f"threads={threads}" in name.split("/")[1].split(","),
+                lambda _, r: new_run(r, [v * factor for v in r.values]))
+
+
+def plant_noise(folder: Path, rng: random.Random) -> None:
+    """Resample each suite's processes with replacement, the same draw for every point
+    of a workload, so the 1-thread and T-thread runs of a process stay paired."""
+    for path in sorted(folder.glob("*.json")):
+        if not path.name.endswith(".facts.json"):
+            rewrite_suite(path, _resampler(rng, {}))
+
+
+def _resampler(
+    rng: random.Random, draws: dict[tuple[str, int], list[int]]
+) -> Callable[[pyperf.Benchmark], list[pyperf.Run]]:
+    def edit(bench: pyperf.Benchmark) -> list[pyperf.Run]:
+        runs = bench.get_runs()
+        calib = [r for r in runs if not r.values]
+        measured = [r for r in runs if r.values]
+        key = (bench.get_name().split("/")[0], len(measured))
+        if key not in draws:
+            draws[key] = [rng.randrange(len(measured)) for _ in measured]
+        return calib + [measured[i] for i in draws[key]]
+
+    return edit
+
+
+def edit_facts(path: Path, change: Callable[[dict], None]) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def run_diff(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["diff", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_published_report_against_itself_says_nothing_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_diff(capsys, str(PUBLISHED), str(PUBLISHED), "--output",
+                              str(tmp_path / "out"), "--fail-on-regression")
+    assert code == 0, out + err
+    assert "Nothing changed" in out
+    assert out.strip().splitlines()[-1].startswith("no regression beyond 5%")
+    md = (tmp_path / "out" / "diff.md").read_text(encoding="utf-8")
+    page = (tmp_path / "out" / "diff.html").read_text(encoding="utf-8")
+    assert "Nothing changed" in md and "Nothing changed" in page
+    assert page.startswith("<!DOCTYPE html>")
+
+
+def test_planted_slowdown_fails_the_gate_and_names_the_point(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = copy_results(PUBLISHED, tmp_path / "new")
+    plant_slowdown(new, "3.13")
+    code, out, _ = run_diff(capsys, str(PUBLISHED), str(new), "--fail-on-regression")
+    assert code == 1, out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("regression beyond 5%: 3.13 ") and "threads=2" in last, last
+    assert "countdown/threads=2" in out
+    # Without the gate the same comparison is reported and exits 0.
+    code, out, _ = run_diff(capsys, str(PUBLISHED), str(new))
+    assert code == 0 and "regression beyond 5%: 3.13" in out
+
+
+def test_planted_slowdown_below_the_threshold_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = copy_results(PUBLISHED, tmp_path / "new")
+    plant_slowdown(new, "3.13")
+    code, out, _ = run_diff(capsys, str(PUBLISHED), str(new), "--fail-on-regression",
+                            "--threshold", "25")
+    assert code == 0, out
+
+
+def test_planted_noise_never_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = random.Random(20261126)
+    old = diff.load_side(PUBLISHED, "OLD")
+    failures = []
+    for attempt in range(20):
+        new_dir = copy_results(PUBLISHED, tmp_path / f"noise{attempt}")
+        plant_noise(new_dir, rng)
+        result = diff.compare(old, diff.load_side(new_dir, "NEW"))
+        failures += [r.line() for r in result.regressions(diff.DEFAULT_THRESHOLD)]
+    assert failures == []
+    # The command itself on the last copy: exit 0.
+    code, out, _ = run_diff(capsys, str(PUBLISHED), str(new_dir), "--fail-on-regression")
+    assert code == 0, out
+
+
+def test_lost_update_under_a_lock_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = copy_results(PUBLISHED, tmp_path / "new")
+    edit_points(new / "3.12.json", lambda n: n.startswith("counter_lock/threads=4"),
+                lambda _, r: new_run(r, lost_updates=3))
+    code, out, _ = run_diff(capsys, str(PUBLISHED), str(new), "--fail-on-regression")
+    assert code == 1, out
+    last = out.strip().splitlines()[-1]
+    assert "3.12 counter_lock/threads=4" in last and "lost updates under a lock" in last
+
+
+def test_lost_updates_without_a_lock_are_reported_not_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = copy_results(PUBLISHED, tmp_path / "new")
+    edit_points(new / "3.12.json", lambda n: n.startswith("counter_race/threads=4"),
+                lambda _, r: new_run(r, lost_updates=1000))
+    code, out, _ = run_diff(capsys, str(PUBLISHED), str(new), "--fail-on-regression")
+    assert code == 0, out
+    assert "3.12 counter_race/threads=4" in out and "not judged" in out
+
+
+def test_version_change_is_reported_and_does_not_fail(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = copy_results(PUBLISHED, tmp_path / "new")
+    plant_slowdown(new, "3.13", factor=1.5)
+    edit_facts(new / "3.13.facts.json",
+               lambda d: d["probe"].update(python_version="3.13.1"))
+    code, out, _ = run_diff(capsys, str(PUBLISHED), str(new), "--fail-on-regression",
+                            "--output", str(tmp_path / "out"))
+    assert code == 0, out
+    assert "Python version 3.13.0 -> 3.13.1" in out
+    assert "never fails the gate" in out
+    assert "3.13.1" in (tmp_path / "out" / "diff.md").read_text(encoding="utf-8")
+
+
+def test_one_side_only_is_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    new = copy_results(PUBLISHED, tmp_path / "new")
+    (new / "2.7.json").unlink()
+    rewrite_suite(new / "3.12.json", lambda b: [] if b.get_name() == "io_wait/threads=4"
+                  else list(b.get_runs()))
+    code, out, _ = run_diff(capsys, str(PUBLISHED), str(new))
+    assert code == 0, out
+    assert "only in OLD (not measured in NEW): 2.7" in out
+    assert "3.12: points only in OLD: io_wait/threads=4" in out
+
+
+def _bad_no_suites(tmp: Path) -> tuple[Path, Path, str]:
+    empty = tmp / "empty"
+    empty.mkdir()
+    return PUBLISHED, empty, "holds no suite"
+
+
+def _bad_unreadable(tmp: Path) -> tuple[Path, Path, str]:
+    new = copy_results(PUBLISHED, tmp / "new")
+    (new / "3.12.json").write_text('{"version": "1.0", "benchmarks": [{}]}', encoding="utf-8")
+    return PUBLISHED, new, "pyperf cannot read the suite"
+
+
+def _bad_nothing_in_common(tmp: Path) -> tuple[Path, Path, str]:
+    a, b = tmp / "a", tmp / "b"
+    for folder, ident in ((a, "3.12"), (b, "3.13")):
+        folder.mkdir()
+        for suffix in (".json", ".facts.json"):
+            shutil.copyfile(PUBLISHED / f"{ident}{suffix}", folder / f"{ident}{suffix}")
+    return a, b, "no interpreter and point in common"
+
+
+def _bad_facts_version(tmp: Path) -> tuple[Path, Path, str]:
+    new = copy_results(PUBLISHED, tmp / "new")
+    edit_facts(new / "3.12.facts.json", lambda d: d.update(version=99))
+    return PUBLISHED, new, "format version 99"
+
+
+def _bad_missing(tmp: Path) -> tuple[Path, Path, str]:
+    return tmp / "nowhere", PUBLISHED, "does not exist"
+
+
+@pytest.mark.parametrize("make", [_bad_no_suites, _bad_unreadable, _bad_nothing_in_common,
+                                  _bad_facts_version, _bad_missing])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    make: Callable[[Path], tuple[Path, Path, str]], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old, new, words = make(tmp_path)
+    out_dir = tmp_path / "out"
+    code, out, err = run_diff(capsys, str(old), str(new), "--output", str(out_dir),
+                              "--fail-on-regression")
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], err
+    assert "(" in lines[0]  # the hint: what to do
+    assert not out_dir.exists()
+
+
+def test_scaling_pairs_leave_the_notebook_point_out() -> None:
+    names = ["counter_race/threads=1,increments=200000", "counter_race/threads=2,increments=100000",
+             "counter_race/threads=100,increments=1", "countdown/threads=1",
+             "countdown/threads=2", "switch_latency/interval=default"]
+    assert diff.scaling_pairs(names) == [
+        ("counter_race/threads=1,increments=200000", "counter_race/threads=2,increments=100000",
+         2),
+        ("countdown/threads=1", "countdown/threads=2", 2),
+    ]
