@@ -25,8 +25,12 @@ import sys
 import threading
 
 KIND = "strong"
+DESCRIPTION = (
+    "the same countdown over T sub-interpreters, each with its own GIL (CPython 3.12+)"
+)
 # 8 M as countdown and countdown_processes: the speedups read side by side.
 PARAMS = {"total": 8000000}
+# --fast: a smoke-test size (only keys of PARAMS).
 FAST_PARAMS = {"total": 200000}
 
 # The countdown of workloads/countdown.py, as a function: ``n`` is a local,
