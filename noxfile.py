@@ -88,8 +88,14 @@ def _compare_args(posargs: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--name", help="report folder name under reports/")
     parser.add_argument(
         "--publish", action="store_true",
-        help="also put the headline table and chart in README.md's latest-report block",
+        help="also put the headline table and chart in README.md's latest-report block, "
+        "and rewrite reports/index.html and reports/README.md (python -m harness publish)",
     )
+    parser.add_argument(
+        "--against", metavar="DIR",
+        help="after the report, diff against DIR (e.g. reports/<name>); fail on a regression",
+    )
+    parser.add_argument("--threshold", metavar="PCT", help="the diff's threshold (default 5)")
     return parser.parse_known_args(posargs)
 
 
@@ -122,6 +128,15 @@ def compare(session: nox.Session) -> None:
         "python", "-m", "harness", "report", str(results), "--output", str(report), *readme
     )
     session.log(f"report: {(ROOT / report / 'index.html')} (README.md beside it)")
+    if opts.publish:
+        session.run("python", "-m", "harness", "publish", "reports")
+    if opts.against:
+        # After the report, so a regression still leaves the report to read; exit 1 fails here.
+        threshold = ["--threshold", opts.threshold] if opts.threshold else []
+        session.run(
+            "python", "-m", "harness", "diff", opts.against, str(results),
+            "--output", str(results / "diff"), "--fail-on-regression", *threshold,
+        )
     if failed is not None:
         session.error("some points failed; the report's last section says which and why")
 
