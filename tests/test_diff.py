@@ -270,3 +270,48 @@ def test_scaling_pairs_leave_the_notebook_point_out() -> None:
          2),
         ("countdown/threads=1", "countdown/threads=2", 2),
     ]
+
+
+# --------------------------------------------------------------------------- publish
+
+
+def test_publish_lists_reports_newest_first_with_the_chart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reports = tmp_path / "reports"
+    copy_results(PUBLISHED, reports / PUBLISHED.name)
+    later = copy_results(PUBLISHED, reports / "2026-12-01-otherbox-4cpu-x86_64")
+    plant_slowdown(later, "3.13t", factor=1.5)
+    for facts in later.glob("*.facts.json"):
+        edit_facts(facts, lambda d: d["run"].update(started="2026-12-01T10:00:00+00:00"))
+    assert main(["publish", str(reports)]) == 0
+    capsys.readouterr()
+    md = (reports / "README.md").read_text(encoding="utf-8")
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    assert md.index("2026-12-01-otherbox") < md.index(PUBLISHED.name)
+    assert "Intel(R) Xeon(R) Processor, 2 CPUs" in md
+    assert "2 threads of countdown vs 1: 3.13t 1.98x" in md  # the older report's headline
+    assert "3.13t 1.32x" in md  # the planted one: 1.98 / 1.5
+    svg = (reports / "chart-countdown-2-threads.svg").read_text(encoding="utf-8")
+    assert "<svg" in svg and "<svg" in page
+    # Deterministic: publishing again writes the same bytes.
+    assert main(["publish", str(reports)]) == 0
+    assert (reports / "chart-countdown-2-threads.svg").read_text(encoding="utf-8") == svg
+    assert (reports / "README.md").read_text(encoding="utf-8") == md
+
+
+def test_publish_without_reports_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["publish", str(tmp_path)]) == 2
+    _, err = capsys.readouterr()
+    assert err.startswith("error: no report folder under") and len(err.splitlines()) == 1
+
+
+def test_the_index_of_published_reports_is_current() -> None:
+    """reports/README.md lists every report folder (regenerate: python -m harness publish)."""
+    index = (ROOT / "reports" / "README.md").read_text(encoding="utf-8")
+    for folder in (ROOT / "reports").iterdir():
+        if folder.is_dir() and any(folder.glob("*.facts.json")):
+            assert f"[{folder.name}]({folder.name}/)" in index
+    assert (ROOT / "reports" / "index.html").is_file()

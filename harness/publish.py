@@ -1,0 +1,194 @@
+"""``python -m harness publish [REPORTS_DIR]``: the index of every published report.
+
+Writes ``reports/index.html`` and ``reports/README.md`` (the same document,
+rendered by the report's HTML and Markdown renderers) and the chart beside them:
+every report folder under ``reports/``, newest first, with its machine, date and
+headline, and each interpreter's 2-thread ``countdown`` ratio across reports
+with its 95% interval. Everything comes from the suite and facts files in the
+folders; nothing is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import kinds
+from harness.diff import DiffError, load_side
+from harness.report import charts, stats
+from harness.report.document import Bullets, Chart, Document, Para, Section, Table
+from harness.report.html_page import render_html
+from harness.report.markdown import render_markdown
+from harness.report.stats import Estimate
+
+HEADLINE_ONE = "countdown/threads=1"
+HEADLINE_TWO = "countdown/threads=2"
+CHART_FILE = "chart-countdown-2-threads.svg"
+
+
+@dataclass(frozen=True)
+class Published:
+    """One report folder, summarized from its files."""
+
+    name: str  # the folder name, e.g. 2026-11-25-debian12-2cpu-x86_64
+    date: str  # YYYY-MM-DD: the earliest run start in its facts (else the name's prefix)
+    machine: str
+    interpreters: tuple[str, ...]  # ids with a suite, in kinds order
+    families: dict[str, str]
+    countdown2: dict[str, Estimate]  # id -> 2 threads of countdown against one
+
+
+def _machine(name: str, date: str, cpu_models: set[str], cpus: set[int]) -> str:
+    label = name[len(date) + 1:] if name.startswith(date + "-") else name
+    parts = sorted(cpu_models) + [f"{n} CPUs" for n in sorted(cpus)]
+    return f"{label} ({', '.join(parts)})" if parts else label
+
+
+def summarize(folder: Path) -> Published:
+    """Read one report folder (``DiffError`` on a file it cannot use)."""
+    side = load_side(folder, "report")
+    starts = sorted(str(f.run.get("started"))[:10] for f in side.facts.values()
+                    if f.run.get("started"))
+    date = starts[0] if starts else folder.name[:10]
+    models = {str(f.run["cpu_model"]) for f in side.facts.values() if f.run.get("cpu_model")}
+    cpus = {int(f.probe["cpu_count"]) for f in side.facts.values()
+            if f.probe and isinstance(f.probe.get("cpu_count"), int)}
+    families = {}
+    for ident in side.suites:
+        facts = side.facts.get(ident)
+        families[ident] = str((facts.interpreter.get("family") if facts else None)
+                              or kinds.kind_of(ident).family)
+    order = sorted(side.suites, key=lambda i: (kinds.family_rank(families[i]), i))
+    ratios = {}
+    for ident in order:
+        names = side.suites[ident].get_benchmark_names()
+        if HEADLINE_ONE in names and HEADLINE_TWO in names:
+            suite = side.suites[ident]
+            ratios[ident] = stats.speedup(suite.get_benchmark(HEADLINE_ONE),
+                                          suite.get_benchmark(HEADLINE_TWO))
+    return Published(folder.name, date, _machine(folder.name, date, models, cpus),
+                     tuple(order), families, ratios)
+
+
+def scan(reports_dir: Path) -> list[Published]:
+    """Every report folder (one with a suite) under ``reports_dir``, newest first."""
+    reports_dir = Path(reports_dir)
+    if not reports_dir.is_dir():
+        raise DiffError(f"reports folder {reports_dir} does not exist",
+                        "publish a report first: nox -s compare -- --publish")
+    found = []
+    for folder in sorted(p for p in reports_dir.iterdir() if p.is_dir()):
+        if any(folder.glob("*.facts.json")):
+            found.append(summarize(folder))
+    if not found:
+        raise DiffError(f"no report folder under {reports_dir}",
+                        "publish a report first: nox -s compare -- --publish")
+    return sorted(found, key=lambda r: (r.date, r.name), reverse=True)
+
+
+def _ratio(e: Estimate) -> str:
+    if e.low is None or e.high is None:
+        return f"{e.value:.2f}x"
+    return f"{e.value:.2f}x [{e.low:.2f}, {e.high:.2f}]"
+
+
+def headline(r: Published) -> str:
+    """2 threads of countdown against one, per interpreter, fastest first."""
+    if not r.countdown2:
+        return "no countdown at 1 and 2 threads"
+    best = sorted(r.countdown2.items(), key=lambda kv: -kv[1].value)
+    return "2 threads of countdown vs 1: " + ", ".join(f"{i} {e.value:.2f}x" for i, e in best)
+
+
+def chart(reports: Sequence[Published]) -> Chart:
+    """Each interpreter's 2-thread countdown ratio per report (oldest left), 95% intervals."""
+    ordered = list(reversed(reports))
+    families: dict[str, str] = {}
+    for r in ordered:
+        families.update(r.families)
+    ids = sorted({i for r in ordered for i in r.countdown2},
+                 key=lambda i: (kinds.family_rank(families.get(i, "")), i))
+    styles = charts.styles_for([families.get(i, "") for i in ids])
+    series = []
+    for ident, style in zip(ids, styles, strict=True):
+        xs, ys, lows, highs = [], [], [], []
+        for x, r in enumerate(ordered):
+            e = r.countdown2.get(ident)
+            if e is None or not math.isfinite(e.value):
+                continue
+            xs.append(float(x))
+            ys.append(e.value)
+            lows.append(e.value - e.low if e.low is not None else 0.0)
+            highs.append(e.high - e.value if e.high is not None else 0.0)
+        series.append(charts.Series(ident, tuple(xs), tuple(ys), tuple(lows), tuple(highs),
+                                    style))
+    svg = charts.grouped_bars(
+        "index-countdown-2", "2 threads of countdown against one, per published report",
+        [f"{r.date}\n{r.name[len(r.date) + 1:] or r.name}" for r in ordered], series,
+        ylabel="speed of 2 threads vs 1 (x)", xlabel="published report (oldest left)",
+        value_format="{:.2f}",
+    )
+    return Chart(CHART_FILE, svg, "2-thread countdown ratio of each interpreter per report",
+                 "Bars: the geometric mean of the per-process ratios time(1) / time(2); "
+                 "whiskers: its 95% interval. 2x is the ideal on 2 or more cores; 1x: "
+                 "threads take turns.")
+
+
+def build_document(reports: Sequence[Published]) -> Document:
+    """The index page: a table of reports (newest first), their headlines, the chart."""
+    rows = [[f"[{r.name}]({r.name}/)", r.date, r.machine, str(len(r.interpreters)),
+             headline(r)] for r in reports]
+    table = Table(["report", "date", "machine", "interpreters", "headline"], rows,
+                  numeric_from=5, css="wide")
+    ratios = Table(
+        ["interpreter"] + [r.date for r in reports],
+        [[i] + [_ratio(r.countdown2[i]) if i in r.countdown2 else "-" for r in reports]
+         for i in sorted({i for r in reports for i in r.countdown2})],
+        caption="2 threads of countdown vs 1, with the 95% interval by process "
+                "(newest report first)", numeric_from=1)
+    newest = reports[0]
+    sections = [
+        Section("reports", "Published reports", "Newest first; each folder holds its pages "
+                "and the pyperf files they were drawn from.", [table]),
+        Section("countdown", "2 threads of countdown across reports",
+                "The headline figure of every report, side by side.", [chart(reports), ratios]),
+        Section("compare", "Compare two of them", "What changed, with 95% intervals:",
+                [Bullets([f"`python -m harness diff reports/{reports[-1].name} "
+                          f"reports/{newest.name}`",
+                          "`nox -s compare -- --against reports/<name>` runs the comparison "
+                          "after a new report and fails on a significant regression."]),
+                 Para("Made by `python -m harness publish reports` (also run by "
+                      "`nox -s compare -- --publish`).")]),
+    ]
+    return Document("Published reports", f"{len(reports)} report(s); newest {newest.date}",
+                    [f"Newest: **{newest.name}**: {headline(newest)}."], sections)
+
+
+def _write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fp:
+        fp.write(text)
+    os.replace(tmp, path)
+
+
+def write_index(reports_dir: Path) -> list[Path]:
+    """Write index.html, README.md and the chart into ``reports_dir``; return the paths."""
+    reports_dir = Path(reports_dir)
+    doc = build_document(scan(reports_dir))
+    paths = [reports_dir / CHART_FILE, reports_dir / "index.html", reports_dir / "README.md"]
+    _write(paths[0], doc.charts()[0].svg)
+    _write(paths[1], render_html(doc))
+    _write(paths[2], render_markdown(doc))
+    return paths
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """``python -m harness publish [REPORTS_DIR]``: rewrite the index of published reports."""
+    paths = write_index(Path(args.reports))
+    print(f"publish: {', '.join(str(p) for p in paths)}")
+    return 0
