@@ -253,6 +253,12 @@ class InterpreterDiff:
         """Same build and machine: its time and scaling changes may fail the gate."""
         return not self.differences and not self.machine
 
+    @property
+    def ratios_comparable(self) -> bool:
+        """Same build and CPU count: a ratio against one thread survives another CPU model
+        (times do not), so its changes may still fail the gate."""
+        return not self.differences and not any(m.startswith("CPU count") for m in self.machine)
+
 
 @dataclass
 class Diff:
@@ -271,14 +277,12 @@ class Diff:
         for i in self.interpreters:
             out += [Regression(i.id, c.point, "lost updates under a lock",
                                math.inf, _lost_text(c)) for c in i.lost if c.regression]
-            if not i.comparable:
-                continue
-            for t in i.times:
+            for t in i.times if i.comparable else []:
                 loss = t.change.value - 1.0
                 if t.verdict == "slower" and loss > limit:
                     out.append(Regression(i.id, t.point, "time", loss,
                                           f"{pct(t.change.value)} slower {interval_pct(t.change)}"))
-            for s in i.scaling:
+            for s in i.scaling if i.ratios_comparable else []:
                 loss = 1.0 - s.change.value
                 if s.verdict == "lower" and loss > limit:
                     out.append(Regression(

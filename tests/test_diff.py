@@ -201,6 +201,23 @@ def test_version_change_is_reported_and_does_not_fail(
     assert "3.13.1" in (tmp_path / "out" / "diff.md").read_text(encoding="utf-8")
 
 
+def test_another_cpu_model_judges_ratios_not_times(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = copy_results(PUBLISHED, tmp_path / "new")
+    plant_slowdown(new, "3.13")
+    edit_facts(new / "3.13.facts.json", lambda d: d["run"].update(cpu_model="Other CPU"))
+    code, out, _ = run_diff(capsys, str(PUBLISHED), str(new), "--fail-on-regression")
+    assert code == 1, out
+    last = out.strip().splitlines()[-1]
+    assert ": scaling: " in last and "3.13 " in last and "not judged: 3.13" in last
+    # Another CPU count: nothing of 3.13 is judged.
+    edit_facts(new / "3.13.facts.json", lambda d: d["probe"].update(cpu_count=4))
+    code, out, _ = run_diff(capsys, str(PUBLISHED), str(new), "--fail-on-regression")
+    assert code == 0, out
+    assert "CPU count 2 -> 4" in out
+
+
 def test_one_side_only_is_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     new = copy_results(PUBLISHED, tmp_path / "new")
     (new / "2.7.json").unlink()

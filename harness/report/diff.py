@@ -19,8 +19,9 @@ from harness.report.html_page import render_html
 from harness.report.markdown import render_markdown
 from harness.report.stats import Estimate
 
-NOT_GATED = ("reported, never fails the gate by itself: its times and ratios are compared "
-             "with another build or machine")
+NOT_GATED = ("reported, never fails the gate by itself: another build compares nothing "
+             "like for like; on another machine times are not judged, and ratios against one "
+             "thread only with the same CPU count")
 
 
 def _counts(items: Sequence[str], words: Sequence[str]) -> str:
@@ -210,9 +211,10 @@ def _method(threshold: float) -> Section:
         f"change and it is larger than the threshold ({threshold:g}%) in the bad direction "
         "(slower, or a lower ratio); lost updates under a lock where there were none "
         "always do. A change in lost updates without a lock is reported, not judged.",
-        "An interpreter whose facts differ (implementation, version, build optimizations, "
-        "free-threaded build, GIL state, CPU model or count) is compared and shown, but "
-        "its times and ratios never fail the gate by themselves.",
+        "An interpreter whose build facts differ (implementation, version, build "
+        "optimizations, free-threaded build, GIL state) is compared and shown, but its "
+        "times and ratios never fail the gate. On another machine (CPU model) its times are "
+        "not judged; its ratios against one thread are, when the CPU count is the same.",
     ])])
 
 
@@ -283,10 +285,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print(f"wrote {', '.join(str(f) for f in files)}")
     regressions = result.regressions(threshold)
     elapsed = time.monotonic() - start
+    skipped = [i.id for i in result.interpreters if not i.comparable]
+    aside = f"; not comparable, not judged: {', '.join(skipped)}" if skipped else ""
     if not regressions:
-        print(f"no regression beyond {threshold:g}% ({elapsed:.1f} s)")
+        print(f"no regression beyond {threshold:g}%{aside} ({elapsed:.1f} s)")
         return 0
     worst = regressions[0]
     more = f" (and {len(regressions) - 1} more)" if len(regressions) > 1 else ""
-    print(f"regression beyond {threshold:g}%: {worst.line()}{more} ({elapsed:.1f} s)")
+    print(f"regression beyond {threshold:g}%: {worst.line()}{more}{aside} ({elapsed:.1f} s)")
     return 1 if args.fail_on_regression else 0
