@@ -11,12 +11,16 @@ import argparse
 import datetime
 import os
 import platform
+import sys
 from pathlib import Path
 
 import nox
 import nox.command
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from harness import kinds  # noqa: E402  (the checkout's, whatever runs nox)
 
 nox.options.sessions = ["compare"]
 # The compared interpreters are provisioned by the harness, never by nox: a
@@ -26,19 +30,8 @@ nox.options.download_python = "never"
 nox.options.reuse_venv = "yes"
 
 # One CI matrix job per id: ``nox -s "bench(3.13t)"``, or a family: ``nox -t free-threaded``.
-BENCH_IDS = {
-    "2.7": "cpython",
-    "3.11": "cpython",
-    "3.12": "cpython",
-    "3.13": "cpython",
-    "3.14": "cpython",
-    "3.13t": "free-threaded",
-    "3.13t+gil": "free-threaded",
-    "3.14t": "free-threaded",
-    "3.14t+gil": "free-threaded",
-    "pypy3": "pypy",
-    "jython2.7": "jython",
-}
+# The ids and their families are rows of harness.kinds (stdlib only, read from the checkout).
+BENCH_IDS = kinds.bench_ids()
 
 # Debian packages the tests need beyond the interpreters (the browser test).
 TEST_APT_PACKAGES = ["chromium", "chromium-driver"]
@@ -54,7 +47,8 @@ def _install(session: nox.Session, *extras: str) -> None:
 # warning that says what to install, and the browser test skips with its reason.
 _APT_INSTALL = """
 import sys
-from harness.provision import Unavailable, apt_install
+from harness.errors import Unavailable
+from harness.provision.apt import apt_install
 try:
     apt_install(sys.argv[1:], "the browser test", print)
 except Unavailable as exc:

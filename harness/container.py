@@ -1,20 +1,7 @@
-"""Jython in a container: the engine, its configuration, the image build, what runs inside.
+"""Jython in a container: the engine, its configuration, describing and stopping containers.
 
 The ``jython2.7`` interpreter can live in an image, ``localhost/harness-jython:2.7``,
-built from ``containers/jython/`` in one of two ways:
-
-``registry``
-    a JRE base image (``eclipse-temurin:17-jre``) plus ``jython-standalone-2.7.4.jar``
-    from Maven Central, pinned by sha256: what users with internet access get.
-``offline``
-    a Debian base image made here with ``debootstrap`` and imported into the
-    engine, plus Debian's ``default-jre-headless`` and ``jython`` packages: only
-    Debian's mirror is needed. This is the path on machines that reach no registry.
-
-``HARNESS_JYTHON_BUILD=registry|offline`` chooses; otherwise the registry path is
-taken when the engine can pull the base image (a failed pull is fast: DNS or
-connection refused; a hung one is cut at 20 s) and the jar can be fetched, else
-the offline path.
+built by ``harness.provision.image`` from ``containers/jython/``.
 
 The engine is a docker whose daemon answers ``docker info``, else podman
 (``HARNESS_CONTAINER_ENGINE`` overrides). Podman gets its settings from a
@@ -22,29 +9,24 @@ The engine is a docker whose daemon answers ``docker info``, else podman
 hybrid cgroups here), passed as ``CONTAINERS_CONF`` to every engine invocation;
 nothing under ``/etc`` is edited.
 
-Public: :func:`discover_jython`, :func:`provision_image`, :func:`describe`,
-:func:`find_engine`.
+Public: :func:`discover_jython`, :func:`describe`, :func:`find_engine`,
+:func:`stop_container`, and for the image build :func:`image_id_of`, :func:`image_versions`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
 import subprocess
-import sys
-import tempfile
-import threading
-import time
-import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness import paths
 from harness.errors import ProvisionError, WorkerError
+from harness.fileutil import atomic_write_text
 from harness.spec import MISSING, READY, ContainerRef, Interpreter
 
 INTERPRETER_ID = "jython2.7"
@@ -52,18 +34,7 @@ IMAGE = "localhost/harness-jython:2.7"
 PROVISION_HINT = f"python -m harness provision {INTERPRETER_ID}"
 CONTAINER_DIR = paths.ROOT / "containers" / "jython"
 
-REGISTRY_BASE = "docker.io/library/eclipse-temurin:17-jre"
-JAR_NAME = "jython-standalone-2.7.4.jar"
-JAR_URL = f"https://repo1.maven.org/maven2/org/python/jython-standalone/2.7.4/{JAR_NAME}"
-DEBIAN_MIRROR = "http://deb.debian.org/debian"
-DEBIAN_BASE = "localhost/harness-debian"
-# Used when the host is not Debian (its codename would mean nothing to Debian's mirror).
-DEFAULT_SUITE = "bookworm"
-ENGINE_PACKAGES = ("podman", "runc", "debootstrap")
-
-PULL_TIMEOUT = 20.0
 ANSWER_TIMEOUT = 10.0  # `docker info`, `image inspect`: an engine that answers does so quickly
-BUILD_TIMEOUT = 1800.0
 
 # Run inside the image (Jython 2.7 syntax) to learn the versions it holds.
 _VERSIONS_SCRIPT = (
@@ -147,10 +118,7 @@ def write_containers_conf() -> Path:
     with contextlib.suppress(OSError):
         if path.read_text() == text:
             return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write_text(path, text)
     return path
 
 
@@ -199,7 +167,7 @@ def find_engine() -> Engine:
     raise ProvisionError("no container engine (podman or docker) installed", PROVISION_HINT)
 
 
-def _image_id(engine: Engine, image: str) -> str | None:
+def image_id_of(engine: Engine, image: str) -> str | None:
     """The image's id, or None when the engine says it has no such image.
 
     An engine that fails for another reason raises ``ProvisionError``.
@@ -211,21 +179,21 @@ def _image_id(engine: Engine, image: str) -> str | None:
     if "no such" in err or "not known" in err or "not found" in err:
         return None
     raise ProvisionError(
-        f"{engine.name} does not answer: {_last_line(done.stderr) or f'exit {done.returncode}'}",
+        f"{engine.name} does not answer: {last_line(done.stderr) or f'exit {done.returncode}'}",
         f"check `{engine.name} info`",
     )
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
     for line in text.splitlines():
         if line.strip():
             return line.strip()
     return ""
 
 
-def _last_line(text: str) -> str:
+def last_line(text: str) -> str:
     """The engine's error: podman and docker print progress first and the reason last."""
-    return _first_line("\n".join(reversed(text.splitlines())))
+    return first_line("\n".join(reversed(text.splitlines())))
 
 
 # --------------------------------------------------------------------------- discovery
@@ -252,7 +220,7 @@ def discover_jython() -> Interpreter:
     """
     try:
         engine = find_engine()
-        image_id = _image_id(engine, IMAGE)
+        image_id = image_id_of(engine, IMAGE)
     except ProvisionError as exc:
         return _missing(exc.message)
     if image_id is None:
@@ -315,11 +283,7 @@ def _read_meta(image_id: str) -> dict[str, object]:
 
 
 def _write_meta(data: dict[str, object]) -> None:
-    path = _meta_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(_meta_path(), json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _look_inside(engine: Engine, image_id: str) -> dict[str, object]:
@@ -331,7 +295,7 @@ def _look_inside(engine: Engine, image_id: str) -> dict[str, object]:
     if done.returncode != 0:
         raise WorkerError(
             f"{INTERPRETER_ID}: the container exited with status {done.returncode}: "
-            f"{_last_line(done.stderr) or _last_line(done.stdout)}",
+            f"{last_line(done.stderr) or last_line(done.stdout)}",
             f"rebuild the image: {engine.name} rmi {IMAGE} && {PROVISION_HINT}",
         )
     for line in reversed(done.stdout.splitlines()):
@@ -341,9 +305,22 @@ def _look_inside(engine: Engine, image_id: str) -> dict[str, object]:
                 return found
     raise WorkerError(
         f"{INTERPRETER_ID}: the container printed no version report: "
-        f"{_first_line(done.stdout) or '(nothing)'}",
+        f"{first_line(done.stdout) or '(nothing)'}",
         f"rebuild the image: {engine.name} rmi {IMAGE} && {PROVISION_HINT}",
     )
+
+
+def image_versions(engine: Engine, image_id: str) -> dict[str, object]:
+    """Java and Jython versions inside the image (and its build label), cached per image id.
+
+    Starts the image once (no network) when the cache does not know this image.
+    """
+    meta = _read_meta(image_id)
+    if "java_version" not in meta:
+        meta = {"image_id": image_id, **_look_inside(engine, image_id)}
+        meta["build"] = _label(engine, image_id, "org.gil-harness.build")
+        _write_meta(meta)
+    return meta
 
 
 def _engine_version(engine: Engine) -> str:
@@ -368,16 +345,12 @@ def describe(interp: Interpreter) -> dict[str, object]:
     name = "docker" if "docker" in os.path.basename(ref.engine) else "podman"
     engine = Engine(name, ref.engine, ref.engine_env)
     try:
-        image_id = _image_id(engine, ref.image)
+        image_id = image_id_of(engine, ref.image)
     except ProvisionError as exc:
         raise WorkerError(f"{interp.id}: {exc.message}", exc.hint) from None
     if image_id is None:
         raise WorkerError(f"{interp.id}: image {ref.image} is gone", PROVISION_HINT)
-    meta = _read_meta(image_id)
-    if "java_version" not in meta:
-        meta = {"image_id": image_id, **_look_inside(engine, image_id)}
-        meta["build"] = _label(engine, image_id, "org.gil-harness.build")
-        _write_meta(meta)
+    meta = image_versions(engine, image_id)
     return {
         "engine": name,
         "engine_version": _engine_version(engine),
@@ -397,333 +370,3 @@ def _label(engine: Engine, image: str, key: str) -> str:
     )
     value = done.stdout.strip() if done.returncode == 0 else ""
     return "" if value == "<no value>" else value
-
-
-# --------------------------------------------------------------------------- provisioning
-
-
-class _Steps:
-    """Progress lines: each step's name when it starts, and its elapsed seconds when done."""
-
-    def __init__(self, progress: Progress | None) -> None:
-        self.say: Progress = progress or (lambda line: print(line, file=sys.stderr, flush=True))
-        self.started = time.monotonic()
-
-    @contextlib.contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        start = time.monotonic()
-        self.say(f"{INTERPRETER_ID}: {name} ...")
-        yield
-        self.say(f"{INTERPRETER_ID}: {name}: done ({time.monotonic() - start:.1f} s)")
-
-    def total(self) -> float:
-        return time.monotonic() - self.started
-
-
-def _apt_install(packages: Sequence[str], why: str, steps: _Steps) -> None:
-    """Install Debian packages through the provisioning module, which owns apt."""
-    from harness import provision
-
-    provision.apt_install(list(packages), why, steps.say)
-
-
-def _ensure_engine(steps: _Steps) -> Engine:
-    try:
-        engine = find_engine()
-    except ProvisionError:
-        if os.environ.get("HARNESS_CONTAINER_ENGINE"):
-            raise
-    else:
-        # Podman without runc falls back to crun, which fails on this kind of
-        # machine (cgroups in hybrid mode): install runc beside a podman that came alone.
-        if engine.name == "podman" and shutil.which("runc") is None:
-            from harness.provision import Unavailable
-
-            try:
-                with steps.step("install runc (apt): podman's crun fails here"):
-                    _apt_install(["runc"], "podman's runtime", steps)
-            except Unavailable as exc:
-                steps.say(f"{INTERPRETER_ID}: runc not installed: {exc}")
-            return find_engine()
-        return engine
-    with steps.step(f"install {' '.join(ENGINE_PACKAGES)} (apt)"):
-        _apt_install(ENGINE_PACKAGES, "the Jython container image", steps)
-    return find_engine()
-
-
-def _build_mode(engine: Engine, steps: _Steps) -> str:
-    chosen = os.environ.get("HARNESS_JYTHON_BUILD", "").strip().lower()
-    if chosen in ("registry", "offline"):
-        steps.say(f"{INTERPRETER_ID}: build mode {chosen} (HARNESS_JYTHON_BUILD)")
-        return chosen
-    if chosen:
-        raise ProvisionError(
-            f"HARNESS_JYTHON_BUILD={chosen!r} is not a build mode",
-            "set it to registry or offline, or unset it",
-        )
-    with steps.step(f"pull {REGISTRY_BASE} (is a registry reachable?)"):
-        done = engine.run(["pull", REGISTRY_BASE], timeout=PULL_TIMEOUT)
-    if done.returncode == 0:
-        steps.say(f"{INTERPRETER_ID}: build mode registry (the base image pulled)")
-        return "registry"
-    steps.say(
-        f"{INTERPRETER_ID}: build mode offline (no registry: "
-        f"{_last_line(done.stderr)[:120] or 'pull failed'})"
-    )
-    return "offline"
-
-
-def provision_image(progress: Progress | None = None) -> None:
-    """Make ``localhost/harness-jython:2.7`` exist: install the engine, build, check.
-
-    ``progress`` receives one line per step (its name, then its elapsed seconds);
-    ``None`` prints them to stderr. An image already there is reused. On failure
-    every partial thing (temporary trees, half-written tarballs, the image if its
-    check failed) is removed and ``ProvisionError`` names the step.
-    """
-    steps = _Steps(progress)
-    engine = _ensure_engine(steps)
-    image_id = _image_id(engine, IMAGE)
-    if image_id is not None:
-        steps.say(f"{INTERPRETER_ID}: image {IMAGE} present ({image_id[:12]}), reused")
-        _check_image(engine, image_id, steps)
-        return
-    mode = _build_mode(engine, steps)
-    if mode == "registry":
-        _build_registry(engine, steps)
-    else:
-        _build_offline(engine, steps)
-    image_id = _image_id(engine, IMAGE)
-    if image_id is None:
-        raise ProvisionError(f"{INTERPRETER_ID}: the build reported success but {IMAGE} is absent")
-    try:
-        _check_image(engine, image_id, steps)
-    except (WorkerError, ProvisionError):
-        engine.run(["rmi", "-f", IMAGE])
-        raise
-    steps.say(f"{INTERPRETER_ID}: image {IMAGE} ready ({steps.total():.0f} s in all)")
-
-
-def _check_image(engine: Engine, image_id: str, steps: _Steps) -> None:
-    meta = _read_meta(image_id)
-    if "java_version" in meta:
-        steps.say(
-            f"{INTERPRETER_ID}: Jython {meta.get('jython_version')} "
-            f"on Java {meta.get('java_version')}"
-        )
-        return
-    with steps.step("start the image once (no network) and read its versions"):
-        meta = {"image_id": image_id, **_look_inside(engine, image_id)}
-        meta["build"] = _label(engine, image_id, "org.gil-harness.build")
-        _write_meta(meta)
-    steps.say(
-        f"{INTERPRETER_ID}: Jython {meta.get('jython_version')} on Java {meta.get('java_version')}"
-    )
-
-
-def _engine_build(
-    engine: Engine, steps: _Steps, containerfile: str, context: Path, build_args: dict[str, str]
-) -> None:
-    """``engine build`` with the build's output in a log file; STEP lines go to progress."""
-    log = paths.cache_dir() / "logs" / "jython-image-build.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    argv = [engine.path, "build", "--force-rm", "-t", IMAGE, "-f", str(context / containerfile)]
-    if engine.name == "podman":
-        # Without intermediate images a failed build leaves nothing behind (docker's
-        # BuildKit keeps its cache out of the image list anyway).
-        argv.append("--layers=false")
-    for key, value in build_args.items():
-        argv += ["--build-arg", f"{key}={value}"]
-    argv.append(str(context))
-    with log.open("w") as out:
-        out.write("$ " + " ".join(argv) + "\n")
-        out.flush()
-        with subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=engine.environ(),
-        ) as proc:  # fmt: skip
-            assert proc.stdout is not None
-            # A build that hangs without printing is still cut at BUILD_TIMEOUT.
-            watchdog = threading.Timer(BUILD_TIMEOUT, proc.kill)
-            watchdog.start()
-            try:
-                for line in proc.stdout:
-                    out.write(line)
-                    # podman/buildah and docker's classic builder announce steps so.
-                    if line.startswith(("STEP ", "Step ")):
-                        steps.say(f"{INTERPRETER_ID}:   {line.rstrip()[:140]}")
-                status = proc.wait()
-            except BaseException:
-                proc.kill()
-                raise
-            finally:
-                watchdog.cancel()
-    if status != 0:
-        tail = [x for x in log.read_text().splitlines() if x.strip()][-1:]
-        raise ProvisionError(
-            f"{INTERPRETER_ID}: image build failed ({engine.name} build exit {status}"
-            + (f": {tail[0].strip()[:160]}" if tail else "")
-            + ")",
-            f"see {log}",
-        )
-
-
-# ----- registry
-
-
-def _pinned_sha256() -> str:
-    pin = CONTAINER_DIR / f"{JAR_NAME}.sha256"
-    words = pin.read_text().split()
-    if not words or len(words[0]) != 64:
-        raise ProvisionError(f"no sha256 in {pin}", "put the jar's sha256 (64 hex digits) there")
-    return words[0].lower()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fetch_jar(steps: _Steps) -> Path:
-    """The pinned standalone jar, from the cache or Maven Central, checked by sha256."""
-    expected = _pinned_sha256()
-    cached = paths.cache_dir() / "downloads" / JAR_NAME
-    if cached.is_file() and _sha256(cached) == expected:
-        return cached
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_name(cached.name + ".partial")
-    with steps.step(f"download {JAR_URL}"):
-        try:
-            with urllib.request.urlopen(JAR_URL, timeout=60) as resp, partial.open("wb") as f:
-                shutil.copyfileobj(resp, f)
-            got = _sha256(partial)
-            if got != expected:
-                raise ProvisionError(
-                    f"{JAR_NAME}: sha256 {got} is not the pinned {expected}",
-                    f"check {CONTAINER_DIR / (JAR_NAME + '.sha256')} against Maven Central",
-                )
-            os.replace(partial, cached)
-        except OSError as exc:
-            raise ProvisionError(
-                f"cannot download {JAR_NAME}: {exc}",
-                "HARNESS_JYTHON_BUILD=offline builds from Debian's packages instead",
-            ) from None
-        finally:
-            partial.unlink(missing_ok=True)
-    return cached
-
-
-def _build_registry(engine: Engine, steps: _Steps) -> None:
-    jar = _fetch_jar(steps)
-    with tempfile.TemporaryDirectory(prefix="harness-jython-build-") as tmp:
-        context = Path(tmp)
-        for name in ("Containerfile", "jython", f"{JAR_NAME}.sha256"):
-            shutil.copy2(CONTAINER_DIR / name, context / name)
-        shutil.copy2(jar, context / JAR_NAME)
-        with steps.step(f"{engine.name} build {IMAGE} (registry: {REGISTRY_BASE} + {JAR_NAME})"):
-            _engine_build(engine, steps, "Containerfile", context, {"BASE": REGISTRY_BASE})
-
-
-# ----- offline
-
-
-def host_suite() -> str:
-    """The Debian suite the base image is made from: the host's codename when it is Debian.
-
-    ``HARNESS_DEBIAN_SUITE`` overrides.
-    """
-    explicit = os.environ.get("HARNESS_DEBIAN_SUITE", "").strip()
-    if explicit:
-        return explicit
-    fields: dict[str, str] = {}
-    with contextlib.suppress(OSError):
-        for line in Path("/etc/os-release").read_text().splitlines():
-            key, sep, value = line.partition("=")
-            if sep:
-                fields[key.strip()] = value.strip().strip('"')
-    if fields.get("ID") == "debian" and fields.get("VERSION_CODENAME"):
-        return fields["VERSION_CODENAME"]
-    return DEFAULT_SUITE
-
-
-def _unmount_under(root: Path) -> None:
-    """Unmount whatever a failed debootstrap left mounted (proc, sys) before deleting the tree."""
-    with contextlib.suppress(OSError):
-        mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines() if line]
-        prefix = str(root.resolve()) + "/"
-        for mount in sorted((m for m in mounts if m.startswith(prefix)), reverse=True):
-            subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
-
-
-def _debootstrap_tarball(suite: str, steps: _Steps) -> Path:
-    """A tar of a minbase Debian tree for ``suite``, cached under ``cache_dir()/containers``."""
-    tarball = paths.cache_dir() / "containers" / f"debian-{suite}-minbase.tar"
-    if tarball.is_file():
-        steps.say(f"{INTERPRETER_ID}: reusing {tarball}")
-        return tarball
-    debootstrap = shutil.which("debootstrap")
-    if debootstrap is None:
-        with steps.step("install debootstrap (apt)"):
-            _apt_install(["debootstrap"], "a Debian base image made without a registry", steps)
-        debootstrap = shutil.which("debootstrap")
-        if debootstrap is None:
-            raise ProvisionError("debootstrap is not installed", "apt-get install debootstrap")
-    tarball.parent.mkdir(parents=True, exist_ok=True)
-    partial = tarball.with_name(tarball.name + ".partial")
-    tree = Path(tempfile.mkdtemp(prefix=f"harness-debian-{suite}-"))
-    try:
-        with steps.step(f"debootstrap --variant=minbase {suite} ({DEBIAN_MIRROR})"):
-            done = subprocess.run(
-                [debootstrap, "--variant=minbase", suite, str(tree), DEBIAN_MIRROR],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                log = paths.cache_dir() / "logs" / "debootstrap.log"
-                log.parent.mkdir(parents=True, exist_ok=True)
-                log.write_text(done.stdout + done.stderr)
-                raise ProvisionError(
-                    f"debootstrap {suite} failed (exit {done.returncode}): "
-                    f"{_last_line(done.stderr)[:160]}",
-                    f"see {log}; is {DEBIAN_MIRROR} reachable?",
-                )
-        with steps.step(f"tar the tree into {tarball.name}"):
-            done = subprocess.run(
-                ["tar", "-C", str(tree), "-cf", str(partial), "."],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                raise ProvisionError(f"tar of the Debian tree failed: {_first_line(done.stderr)}")
-            os.replace(partial, tarball)
-    finally:
-        partial.unlink(missing_ok=True)
-        _unmount_under(tree)
-        shutil.rmtree(tree, ignore_errors=True)
-    return tarball
-
-
-def _build_offline(engine: Engine, steps: _Steps) -> None:
-    suite = host_suite()
-    base = f"{DEBIAN_BASE}:{suite}"
-    if _image_id(engine, base) is None:
-        tarball = _debootstrap_tarball(suite, steps)
-        with steps.step(f"{engine.name} import {tarball.name} as {base}"):
-            done = engine.run(["import", str(tarball), base], timeout=600)
-            if done.returncode != 0:
-                raise ProvisionError(
-                    f"{engine.name} import of {tarball} failed: {_last_line(done.stderr)}",
-                    f"delete {tarball} and retry: {PROVISION_HINT}",
-                )
-    else:
-        steps.say(f"{INTERPRETER_ID}: base image {base} present, reused")
-    with tempfile.TemporaryDirectory(prefix="harness-jython-build-") as tmp:
-        context = Path(tmp)
-        shutil.copy2(CONTAINER_DIR / "Containerfile.debian", context / "Containerfile.debian")
-        with steps.step(f"{engine.name} build {IMAGE} (offline: {base} + Debian's jython)"):
-            _engine_build(engine, steps, "Containerfile.debian", context, {"BASE": base})

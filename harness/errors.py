@@ -38,3 +38,11 @@ class ProvisionError(HarnessError):
 
 class WorkerError(HarnessError):
     """A worker process crashed, hung, or printed something the runner cannot read."""
+
+
+class Unavailable(ProvisionError):
+    """Something that cannot be provided on this machine (not root, no apt, no source).
+
+    A plain ``provision`` run reports it as a skip and exits 0; when its id was
+    asked for explicitly, the command exits non-zero.
+    """

@@ -1,6 +1,11 @@
 """The facts probe: run by each interpreter, it prints one JSON object describing itself.
 
-    <interpreter> harness/probe.py
+    <interpreter> harness/probe.py              the facts, one JSON object
+    <interpreter> harness/probe.py --identity   "cpython 3.13.5 1": implementation,
+                                                version, free-threaded build (discovery)
+
+The worker imports this module (from its own folder) for the facts it records,
+so the probe and the worker can never disagree about an interpreter.
 
 Stdlib only and Python 2.7 syntax: CPython 2.7, Jython 2.7, PyPy and CPython 3.x
 run this file. Every fact that an interpreter cannot give is null or a
@@ -264,8 +269,18 @@ def facts():
     return data
 
 
-def main():
-    sys.stdout.write(json.dumps(facts(), sort_keys=True) + "\n")
+def identity():
+    """One line for discovery: implementation, version, 1 for a free-threaded build else 0."""
+    return "%s %s %d" % (implementation(), python_version(), int(bool(gil_disabled_build())))
+
+
+def main(argv=None):
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv == ["--identity"]:
+        sys.stdout.write(identity() + "\n")
+    else:
+        sys.stdout.write(json.dumps(facts(), sort_keys=True) + "\n")
     sys.stdout.flush()
 
 

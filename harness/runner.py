@@ -26,20 +26,20 @@ import platform
 import shlex
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import pyperf
 
 import harness
-from harness import paths
+from harness import container, interpreters, kinds, paths
 from harness import suite as suite_mod
 from harness.errors import HarnessError, UsageError, WorkerError
-from harness.spec import Interpreter
+from harness.progress import Progress
+from harness.spec import Interpreter, base_environ
 
 
 @dataclass(frozen=True)
@@ -122,27 +122,12 @@ FAST_PARAMS: dict[str, dict[str, Any]] = {
     "switch_latency": {"sleeps": 10},
 }
 
-# Environment variables a worker may inherit (pyperf's create_environ, minus
-# PYTHONPATH and PYTHON_GIL: those would steer what is measured; PYTHON_GIL
-# reaches the "+gil" entry through its own env).  JAVA_HOME picks Jython's JVM;
-# XDG_RUNTIME_DIR lets a rootless container engine find its state.
-_ENV_ALLOW = ("PATH", "HOME", "TMPDIR", "TEMP", "LANG", "JAVA_HOME", "XDG_RUNTIME_DIR", "USER")
 _STDERR_TAIL_LINES = 10
 
 
 def has_jit(interp: Interpreter) -> bool:
     """True for interpreters whose early values are warm-up noise (PyPy, the JVM's Jython)."""
-    names = {interp.implementation.lower(), interp.family.lower()}
-    return bool(names & {"pypy", "jython", "graalpy"})
-
-
-def base_environ(source: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The allow-listed environment every worker starts from (never the caller's whole one)."""
-    source = os.environ if source is None else source
-    env = {k: v for k, v in source.items() if k in _ENV_ALLOW or k.startswith("LC_")}
-    # Keep the checkout free of .pyc/$py.class files, and every process equal.
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
+    return kinds.has_jit(interp)
 
 
 def default_threads(cpu_count: int | None = None) -> list[int]:
@@ -196,8 +181,6 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
 def _stop_container(interp: Interpreter, argv: Sequence[str], env: Mapping[str, str]) -> None:
     """A killed engine client leaves its container running: remove it too."""
     if interp.container is not None:
-        from harness import container
-
         container.stop_container(argv, env)
 
 
@@ -465,8 +448,6 @@ def _reason(exc: HarnessError) -> str:
 
 def _probe(interp: Interpreter) -> tuple[Any, str]:
     """``interpreters.probe(interp)`` when it works: (probe, ""), else (None, the error)."""
-    from harness import interpreters
-
     try:
         return interpreters.probe(interp), ""
     except Exception as exc:  # a probe failure must not stop the measurements
@@ -475,8 +456,6 @@ def _probe(interp: Interpreter) -> tuple[Any, str]:
 
 def _describe_container(interp: Interpreter) -> dict[str, Any]:
     """Engine and version, image id, Java and Jython versions inside (or the error)."""
-    from harness import container
-
     try:
         return container.describe(interp)
     except HarnessError as exc:  # recorded; the measurements say the rest
@@ -547,39 +526,6 @@ def _reproduce(
     if timeout:
         argv += ["--timeout", f"{timeout:g}"]
     return shlex.join(argv)
-
-
-class Progress:
-    """One line per workload on stderr: ``[3/8 3.13t] countdown (2/7) ... ok  1.9 s``."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.prefix = ""
-
-    def start(self, prefix: str) -> None:
-        """Show what starts now (completed by ``done``)."""
-        self.prefix = prefix
-        self.stream.write(f"{prefix} ...")
-        self.stream.flush()
-
-    def step(self, what: str) -> None:
-        """A process of the current workload starts (shown only on a terminal)."""
-        if self.stream.isatty():
-            self.stream.write(f"\r\033[K{self.prefix} {what} ...")
-            self.stream.flush()
-
-    def done(self, status: str, seconds: float, detail: str = "") -> None:
-        """Finish the current line."""
-        if self.stream.isatty():
-            self.stream.write(f"\r\033[K{self.prefix} ...")
-        extra = f"  ({detail})" if detail else ""
-        self.stream.write(f" {status}  {seconds:.1f} s{extra}\n")
-        self.stream.flush()
-
-    def line(self, text: str) -> None:
-        """A line of its own."""
-        self.stream.write(text + "\n")
-        self.stream.flush()
 
 
 def run_interpreter(
@@ -796,8 +742,6 @@ def run(
 
 
 def _resolve_interpreters(ids: Sequence[str] | None) -> list[Interpreter]:
-    from harness import interpreters
-
     return interpreters.resolve(list(ids) if ids else None)
 
 
@@ -861,8 +805,6 @@ def record_unavailable(output: Path, profile_name: str) -> list[Interpreter]:
     still learn that, say, 3.14t was meant to be there and why it is not. Its
     outcome is "missing", which is neither a failure of the run nor a result.
     """
-    from harness import interpreters
-
     absent = [i for i in interpreters.discover() if i.default and not i.ready]
     now = _now().isoformat(timespec="seconds")
     for interp in absent:

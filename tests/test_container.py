@@ -20,6 +20,8 @@ from conftest import skip_unless_provisioned
 
 from harness import container, paths
 from harness.errors import ProvisionError, WorkerError
+from harness.fileutil import sha256_of
+from harness.provision import image
 from harness.spec import CONTAINER_SCRIPTS, CONTAINER_WORKLOADS, Interpreter
 
 FAKE_ENGINE = """\
@@ -213,7 +215,7 @@ def test_an_unknown_build_mode_is_refused(fake_bin: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("HARNESS_JYTHON_BUILD", "sideways")
     lines: list[str] = []
     with pytest.raises(ProvisionError, match="HARNESS_JYTHON_BUILD='sideways'"):
-        container.provision_image(lines.append)
+        image.provision_image(lines.append)
 
 
 def test_a_failed_build_names_the_step(fake_bin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -223,26 +225,32 @@ def test_a_failed_build_names_the_step(fake_bin: Path, monkeypatch: pytest.Monke
         'case "$1" in\n  build) echo "STEP 1/2: FROM x"; echo "Error: boom"; exit 7 ;;',
     )
     _fake(fake_bin, "podman", failing_build)
-    jar = container.paths.cache_dir() / "downloads" / container.JAR_NAME
+    jar = paths.cache_dir() / "downloads" / image.JAR_NAME
     jar.parent.mkdir(parents=True)
     jar.write_bytes(b"not the jar")
-    monkeypatch.setattr(container, "_pinned_sha256", lambda: container._sha256(jar))
+    monkeypatch.setattr(image, "pinned_sha256", lambda: sha256_of(jar))
     monkeypatch.setenv("HARNESS_JYTHON_BUILD", "registry")
     lines: list[str] = []
     with pytest.raises(
         ProvisionError, match=r"image build failed \(podman build exit 7: Error: boom"
     ):
-        container.provision_image(lines.append)
+        image.provision_image(lines.append)
     assert any("STEP 1/2" in line for line in lines)
 
 
 def test_host_suite_is_the_debian_codename_or_the_override(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("HARNESS_DEBIAN_SUITE", "trixie")
-    assert container.host_suite() == "trixie"
-    monkeypatch.delenv("HARNESS_DEBIAN_SUITE")
-    assert container.host_suite()  # bookworm here; the default off Debian
+    monkeypatch.delenv("HARNESS_DEBIAN_SUITE", raising=False)
+    debian = tmp_path / "debian-os-release"
+    debian.write_text('PRETTY_NAME="Debian GNU/Linux 13"\nID=debian\nVERSION_CODENAME=trixie\n')
+    assert image.host_suite(debian) == "trixie"
+    fedora = tmp_path / "fedora-os-release"
+    fedora.write_text('ID=fedora\nVERSION_CODENAME=""\nVERSION_ID=40\n')
+    assert image.host_suite(fedora) == image.DEFAULT_SUITE
+    assert image.host_suite(tmp_path / "absent") == image.DEFAULT_SUITE
+    monkeypatch.setenv("HARNESS_DEBIAN_SUITE", "sid")
+    assert image.host_suite(debian) == "sid"
 
 
 # --------------------------------------------------------------------------- the real container
@@ -273,7 +281,7 @@ def jython_entry() -> Interpreter:
     entry = container.discover_jython()
     if not entry.ready:
         lines: list[str] = []
-        container.provision_image(lines.append)  # builds, or fails the tests: never a skip
+        image.provision_image(lines.append)  # builds, or fails the tests: never a skip
         entry = container.discover_jython()
     assert entry.ready, entry.notes
     return entry
@@ -360,7 +368,7 @@ def test_provisioning_again_reuses_the_image_and_describe_reports_it(
     jython_entry: Interpreter,
 ) -> None:
     lines: list[str] = []
-    container.provision_image(lines.append)
+    image.provision_image(lines.append)
     assert any("reused" in line for line in lines), lines
     facts = container.describe(jython_entry)
     assert facts["engine"] in ("podman", "docker")

@@ -19,8 +19,9 @@ from conftest import FakePython, provisioned_machine, ready_by_id, skip_unless_p
 from harness import interpreters
 from harness.__main__ import main
 from harness.errors import InterpreterNotFound, UsageError
-from harness.interpreters import ConfigError, Sources, discover, resolve
+from harness.interpreters import Sources, discover, resolve
 from harness.spec import MISSING, Interpreter
+from harness.userconfig import ConfigError
 
 
 def by_id(entries: list[Interpreter]) -> dict[str, Interpreter]:

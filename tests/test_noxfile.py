@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+from harness import kinds
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {"compare", "provision", "interpreters", "bench", "report", "tests", "lint"}
@@ -35,22 +38,38 @@ def test_every_session_has_a_one_line_docstring() -> None:
         assert "\n" not in doc.strip(), f"session {name}'s docstring is not one line"
 
 
-def test_nox_list_shows_sessions_with_their_docstrings() -> None:
-    result = _nox("-l")
+def _listing(*args: str) -> list[dict[str, object]]:
+    """nox's own answer (``nox -l --json``) for the selected sessions."""
+    result = _nox("-l", "--json", *args)
     assert result.returncode == 0, result.stderr
-    out = result.stdout
-    for name in EXPECTED - {"bench"}:
-        assert f"{name} -> " in out or f"* {name} ->" in out, out
-    # The CI matrix: one bench session per interpreter id, with family tags.
-    assert "bench(3.13t) [free-threaded]" in out
-    assert "bench(3.13t+gil) [free-threaded]" in out
-    assert "bench(pypy3) [pypy]" in out
-    assert "bench(jython2.7) [jython]" in out
+    listing = json.loads(result.stdout)
+    assert isinstance(listing, list)
+    return listing
+
+
+def test_nox_lists_every_session_with_its_docstring() -> None:
+    listing = _listing("-s", *sorted(EXPECTED))
+    assert {s["name"] for s in listing} == EXPECTED
+    for session in listing:
+        doc = str(session["description"] or "")
+        assert doc and "\n" not in doc.strip(), session
+
+
+def test_bench_is_one_session_per_kinds_id_tagged_with_its_family() -> None:
+    """The CI matrix is harness.kinds' bench ids, each tagged with its family."""
+    bench = [s for s in _listing("-s", "bench") if s["name"] == "bench"]
+    got = {}
+    for session in bench:
+        call_spec = session["call_spec"]
+        assert isinstance(call_spec, dict)
+        got[call_spec["interpreter"]] = session["tags"]
+    assert got == {ident: [family] for ident, family in kinds.bench_ids().items()}
+    assert {"3.13t", "3.13t+gil", "pypy3", "jython2.7"} <= set(got)
     # Tags select a family, as a CI job would.
-    listing = _nox("-l", "-t", "free-threaded").stdout.splitlines()
-    tagged = [line for line in listing if "* " in line]
-    assert any("bench(3.13t)" in line for line in tagged)
-    assert not any("bench(pypy3)" in line for line in tagged)
+    tagged = _listing("-t", "free-threaded")
+    chosen = {s["call_spec"]["interpreter"] for s in tagged}  # type: ignore[index]
+    assert chosen == {i for i, f in kinds.bench_ids().items() if f == "free-threaded"}
+    assert "3.13t" in chosen and "pypy3" not in chosen
 
 
 def test_unknown_session_is_one_clear_error() -> None:
@@ -60,6 +79,13 @@ def test_unknown_session_is_one_clear_error() -> None:
 
 
 def test_nox_never_downloads_interpreters() -> None:
-    source = (ROOT / "noxfile.py").read_text()
-    assert 'nox.options.download_python = "never"' in source
-    assert "nox.options.error_on_missing_interpreters = False" in source
+    """The options nox reads from the noxfile: no downloads, no error for a missing interpreter."""
+    code = (
+        "import runpy, nox\n"
+        f"runpy.run_path({str(ROOT / 'noxfile.py')!r})\n"
+        "print(nox.options.download_python, nox.options.error_on_missing_interpreters)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["never", "False"]

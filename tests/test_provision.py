@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from conftest import skip_unless_provisioned
 
-from harness import provision
+from harness import fileutil, kinds, provision, state
 from harness.__main__ import main
-from harness.errors import ProvisionError, UsageError
-from harness.provision import SourceRelease
+from harness.errors import ProvisionError, Unavailable, UsageError
+from harness.provision import apt, cpython
+from harness.provision.cpython import SourceRelease
 
 CONFIGURE = """#!/bin/sh
 for arg in "$@"; do
@@ -52,10 +53,10 @@ def fake_source_tarball(folder: Path, gil_disabled: str = "1") -> Path:
 
 
 def needs_build_tools() -> None:
-    missing = provision.missing_packages(provision.BUILD_DEPS)
-    if missing and not provision.is_root():
+    missing = apt.missing_packages(cpython.BUILD_DEPS)
+    if missing and not apt.is_root():
         pytest.skip(f"build dependencies missing and not root: {' '.join(missing)}")
-    if shutil.which("make") is None and not provision.is_root():
+    if shutil.which("make") is None and not apt.is_root():
         pytest.skip("make is not installed")
 
 
@@ -70,10 +71,10 @@ def test_checksum_mismatch_installs_nothing(isolated_cache: Path, tmp_path: Path
     tarball = fake_source_tarball(tmp_path)
     release = SourceRelease("3.13.5", "0" * 64, "")
     with pytest.raises(ProvisionError) as err:
-        provision.build_free_threaded(release, tarball)
+        cpython.build_free_threaded(release, tarball)
     assert "checksum mismatch" in str(err.value)
     assert "\n" not in str(err.value)
-    assert not provision.built_prefix(release).exists()
+    assert not cpython.built_prefix(release).exists()
     assert leftovers(isolated_cache) == []
 
 
@@ -82,18 +83,18 @@ def test_staged_build_is_renamed_into_place_and_idempotent(
 ) -> None:
     needs_build_tools()
     tarball = fake_source_tarball(tmp_path)
-    release = SourceRelease("3.13.5", provision.sha256_of(tarball), "")
+    release = SourceRelease("3.13.5", fileutil.sha256_of(tarball), "")
     said: list[str] = []
-    prefix = provision.build_free_threaded(release, tarball, said.append)
+    prefix = cpython.build_free_threaded(release, tarball, said.append)
     assert prefix == isolated_cache / "cpython-3.13.5t"
-    assert provision.built_binary(prefix, "3.13").is_file()
+    assert cpython.built_binary(prefix, "3.13").is_file()
     assert leftovers(isolated_cache) == ["cpython-3.13.5t"]
     steps = " ".join(said)
     for step in ("extract", "configure", "make", "install"):
         assert step in steps
     assert (isolated_cache / "logs" / "cpython-3.13.5t.log").read_text().count("\ncompiled\n") == 1
     again: list[str] = []
-    assert provision.build_free_threaded(release, tarball, again.append) == prefix
+    assert cpython.build_free_threaded(release, tarball, again.append) == prefix
     assert again == [f"3.13t: already built at {prefix}"]
 
 
@@ -102,9 +103,9 @@ def test_a_build_that_is_not_free_threaded_installs_nothing(
 ) -> None:
     needs_build_tools()
     tarball = fake_source_tarball(tmp_path, gil_disabled="None")
-    release = SourceRelease("3.13.5", provision.sha256_of(tarball), "")
+    release = SourceRelease("3.13.5", fileutil.sha256_of(tarball), "")
     with pytest.raises(ProvisionError) as err:
-        provision.build_free_threaded(release, tarball)
+        cpython.build_free_threaded(release, tarball)
     assert "not free-threaded" in str(err.value)
     assert leftovers(isolated_cache) == []
 
@@ -112,30 +113,30 @@ def test_a_build_that_is_not_free_threaded_installs_nothing(
 def test_a_failing_step_names_the_log(isolated_cache: Path, tmp_path: Path) -> None:
     tarball = tmp_path / "Python-3.13.5.tar.xz"
     tarball.write_bytes(b"not an archive")
-    release = SourceRelease("3.13.5", provision.sha256_of(tarball), "")
+    release = SourceRelease("3.13.5", fileutil.sha256_of(tarball), "")
     needs_build_tools()
     with pytest.raises(ProvisionError) as err:
-        provision.build_free_threaded(release, tarball)
+        cpython.build_free_threaded(release, tarball)
     assert "extract failed" in str(err.value)
     assert str(isolated_cache / "logs" / "cpython-3.13.5t.log") in str(err.value)
     assert leftovers(isolated_cache) == []
 
 
 def test_pinned_313_source() -> None:
-    assert provision.CPYTHON_313.sha256 == (
+    assert cpython.CPYTHON_313.sha256 == (
         "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640"
     )
-    assert provision.CPYTHON_313.debian_tarball == "python3.13_3.13.5.orig.tar.xz"
-    assert provision.CPYTHON_313.id == "3.13t"
+    assert cpython.CPYTHON_313.debian_tarball == "python3.13_3.13.5.orig.tar.xz"
+    assert cpython.CPYTHON_313.id == "3.13t"
 
 
 def test_release_for_tarball() -> None:
-    assert provision.release_for_tarball("Python-3.14.0.tar.xz").sha256 == (
-        provision.CPYTHON_314.sha256
+    assert cpython.release_for_tarball("Python-3.14.0.tar.xz").sha256 == (
+        cpython.CPYTHON_314.sha256
     )
-    assert provision.release_for_tarball("Python-3.14.9.tgz").version == "3.14.9"
+    assert cpython.release_for_tarball("Python-3.14.9.tgz").version == "3.14.9"
     with pytest.raises(UsageError):
-        provision.release_for_tarball("cpython-main.zip")
+        cpython.release_for_tarball("cpython-main.zip")
 
 
 # ---------------------------------------------------------------- apt
@@ -144,15 +145,15 @@ def test_release_for_tarball() -> None:
 def test_apt_install_of_installed_packages_does_nothing() -> None:
     if shutil.which("dpkg-query") is None:
         pytest.skip("no dpkg-query: not a Debian system")
-    assert provision.apt_install(["dpkg"], "a test") == []
+    assert apt.apt_install(["dpkg"], "a test") == []
 
 
 def test_apt_install_without_root_says_what_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
     if shutil.which("apt-get") is None:
         pytest.skip("no apt-get: not a Debian system")
-    monkeypatch.setattr(provision, "is_root", lambda: False)
-    with pytest.raises(provision.Unavailable) as err:
-        provision.apt_install(["harness-no-such-package"], "a test")
+    monkeypatch.setattr(apt, "is_root", lambda: False)
+    with pytest.raises(Unavailable) as err:
+        apt.apt_install(["harness-no-such-package"], "a test")
     assert "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y harness-no-such-package" in (
         str(err.value)
     )
@@ -178,7 +179,7 @@ def test_missing_314_source_file_is_one_line(
 ) -> None:
     missing = tmp_path / "Python-3.14.0.tar.xz"
     with pytest.raises(ProvisionError) as err:
-        provision.provision_314t(str(missing), lambda step: None)
+        cpython.provision_314t(str(missing), lambda step: None)
     assert "does not exist" in str(err.value) and "\n" not in str(err.value)
 
 
@@ -194,24 +195,24 @@ def test_unobtainable_314t_fails_only_when_asked_for(
     if python_org_reachable():
         pytest.skip("python.org is reachable here: 3.14t can be had (a long build)")
     monkeypatch.delenv("HARNESS_PY314_SOURCE", raising=False)
-    monkeypatch.setattr(provision, "DOWNLOAD_TIMEOUT", 5.0)
+    monkeypatch.setattr(cpython, "DOWNLOAD_TIMEOUT", 5.0)
     # Asked for by id: exit 1, the reason on the FAILED line.
     assert provision.cmd_provision(args("3.14t")) == 1
     err = capsys.readouterr().err
     failed = [line for line in err.splitlines() if "3.14t: FAILED" in line]
     assert len(failed) == 1 and "--source-3.14" in failed[0]
     # Discovery's row then says why.
-    assert "cannot be had here" in provision.last_failures()["3.14t"]
+    assert "cannot be had here" in state.last_failures()["3.14t"]
     # Part of a plain `provision`: a skip, exit 0.
-    monkeypatch.setattr(provision, "DEFAULT_TARGETS", ("3.14t",))
+    monkeypatch.setattr(kinds, "default_targets", lambda: ("3.14t",))
     assert provision.cmd_provision(args()) == 0
     assert "3.14t: skipped" in capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_real_313t_provision_is_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
-    prefix = provision.built_prefix(provision.CPYTHON_313)
-    if not provision.built_binary(prefix, "3.13").exists():
+    prefix = cpython.built_prefix(cpython.CPYTHON_313)
+    if not cpython.built_binary(prefix, "3.13").exists():
         skip_unless_provisioned("3.13t is not built here (python -m harness provision 3.13t)")
     before = os.stat(prefix).st_mtime
     assert main(["provision", "3.13t"]) == 0
