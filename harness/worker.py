@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import sys
 import time
 import traceback
@@ -224,6 +225,7 @@ def parse_args(argv):
     parser.add_argument("--loops", default=None, help="KEY=N;KEY=N")
     parser.add_argument("--values", type=int, default=3)
     parser.add_argument("--warmups", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=None, help="shuffle the points of each round")
     args = parser.parse_args(argv)
     if args.calibrate and args.loops is not None:
         raise UsageFailure("--calibrate and --loops exclude each other")
@@ -329,6 +331,14 @@ def calibrate_point(run, point, params, min_time, own):
         loops *= factor
 
 
+def _round(measured, shuffle):
+    """The points of one round: in plan order, or shuffled when a seed was given."""
+    order = list(measured)
+    if shuffle is not None:
+        shuffle(order)
+    return order
+
+
 def run_workload(args, module):
     """Build the document for one workload: calibration or measurement of each point."""
     params = merged_params(module, args.param_overrides)
@@ -410,12 +420,19 @@ def run_workload(args, module):
     # whatever drifts inside one process (3.11's specializing interpreter was
     # seen speeding up by 15% over a second, a JIT, caches, another job) then
     # spreads over every point instead of favouring the points measured last.
+    # With --seed each round visits the points in its own shuffled order, so no
+    # point always runs right after the same other one.
+    shuffle = random.Random(args.seed).shuffle if args.seed is not None else None
+    doc["seed"] = args.seed
+    doc["rounds"] = []
     for _ in range(args.warmups):
-        for key, point, loops, point_doc in measured:
+        for key, point, loops, point_doc in _round(measured, shuffle):
             value, _extra = time_value(module.run, point, params, loops, own)
             point_doc["warmups"].append(value)
     for _ in range(args.values):
-        for key, point, loops, point_doc in measured:
+        order = _round(measured, shuffle)
+        doc["rounds"].append([item[0] for item in order])
+        for key, point, loops, point_doc in order:
             value, extra = time_value(module.run, point, params, loops, own)
             point_doc["values"].append(value)
             add_extra(point_doc, extra)
