@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import kinds
-from harness.diff import DiffError, load_side
 from harness.report import charts, stats
+from harness.report.changes import DiffError, load_side
 from harness.report.document import Bullets, Chart, Document, Para, Section, Table
 from harness.report.html_page import render_html
 from harness.report.markdown import render_markdown

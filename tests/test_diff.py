@@ -15,8 +15,8 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from harness import diff
 from harness.__main__ import main
+from harness.report import changes
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = ROOT / "reports" / "2026-11-25-debian12-2cpu-x86_64"
@@ -150,13 +150,13 @@ def test_planted_noise_never_fails_the_gate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rng = random.Random(20261126)
-    old = diff.load_side(PUBLISHED, "OLD")
+    old = changes.load_side(PUBLISHED, "OLD")
     failures = []
     for attempt in range(20):
         new_dir = copy_results(PUBLISHED, tmp_path / f"noise{attempt}")
         plant_noise(new_dir, rng)
-        result = diff.compare(old, diff.load_side(new_dir, "NEW"))
-        failures += [r.line() for r in result.regressions(diff.DEFAULT_THRESHOLD)]
+        result = changes.compare(old, changes.load_side(new_dir, "NEW"))
+        failures += [r.line() for r in result.regressions(changes.DEFAULT_THRESHOLD)]
     assert failures == []
     # The command itself on the last copy: exit 0.
     code, out, _ = run_diff(capsys, str(PUBLISHED), str(new_dir), "--fail-on-regression")
@@ -282,7 +282,7 @@ def test_scaling_pairs_leave_the_notebook_point_out() -> None:
     names = ["counter_race/threads=1,increments=200000", "counter_race/threads=2,increments=100000",
              "counter_race/threads=100,increments=1", "countdown/threads=1",
              "countdown/threads=2", "switch_latency/interval=default"]
-    assert diff.scaling_pairs(names) == [
+    assert changes.scaling_pairs(names) == [
         ("counter_race/threads=1,increments=200000", "counter_race/threads=2,increments=100000",
          2),
         ("countdown/threads=1", "countdown/threads=2", 2),

@@ -1,6 +1,6 @@
 """``python -m harness diff``: the terminal table, diff.md and diff.html of a comparison.
 
-The numbers come from ``harness.diff`` (which reads the folders and judges);
+The numbers come from ``harness.report.changes`` (which reads the folders and judges);
 this module only words and lays them out, with the report's document model and
 its HTML/Markdown renderers, so the pages look like the report.
 """
@@ -12,8 +12,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness import diff
-from harness.diff import Diff, InterpreterDiff
+from harness.report import changes
+from harness.report.changes import Diff, InterpreterDiff
 from harness.report.document import Bullets, Document, Para, Section, Table
 from harness.report.html_page import render_html
 from harness.report.markdown import render_markdown
@@ -63,13 +63,13 @@ def change_lines(d: Diff) -> list[str]:
         for t in i.times:
             if t.verdict in ("faster", "slower"):
                 out.append(f"{i.id} {t.point}: time {fmt_time(t.old)} -> {fmt_time(t.new)}, "
-                           f"{diff.pct(t.change.value)} {diff.interval_pct(t.change)}: "
+                           f"{changes.pct(t.change.value)} {changes.interval_pct(t.change)}: "
                            f"{t.verdict}")
         for s in i.scaling:
             if s.verdict in ("higher", "lower"):
                 out.append(f"{i.id} {s.point}: ratio vs 1 {fmt_ratio(s.old)} -> "
-                           f"{fmt_ratio(s.new)}, {diff.pct(s.change.value)} "
-                           f"{diff.interval_pct(s.change)}: {s.verdict}")
+                           f"{fmt_ratio(s.new)}, {changes.pct(s.change.value)} "
+                           f"{changes.interval_pct(s.change)}: {s.verdict}")
         for c in i.lost:
             if c.regression:
                 out.append(f"{i.id} {c.point}: lost updates under a lock where there were "
@@ -120,16 +120,16 @@ def _lost(counts: tuple[int, int]) -> str:
 def headline(d: Diff, threshold: float) -> str:
     """One sentence: nothing changed, or how many significant changes and regressions."""
     regressions = d.regressions(threshold)
-    changes = change_lines(d)
+    found = change_lines(d)
     n_times = sum(len(i.times) for i in d.interpreters)
     n_ratios = sum(len(i.scaling) for i in d.interpreters)
     what = (f"{len(d.interpreters)} interpreters, {n_times} points, {n_ratios} ratios "
             "against one thread")
-    if not changes:
+    if not found:
         return f"Nothing changed: no significant change in {what} (95% intervals by process)."
     gate = (f"{len(regressions)} regression(s) beyond {threshold:g}%" if regressions
             else f"no regression beyond {threshold:g}%")
-    return f"{len(changes)} significant change(s) in {what}; {gate}."
+    return f"{len(found)} significant change(s) in {what}; {gate}."
 
 
 # --------------------------------------------------------------------------- terminal
@@ -147,9 +147,9 @@ def terminal_text(d: Diff, threshold: float) -> str:
     """The compact table and the list of what changed, for the terminal."""
     lines = [f"diff: OLD {d.old} -> NEW {d.new}", headline(d, threshold), ""]
     lines += _text_table(SUMMARY_HEADERS, summary_rows(d))
-    changes = change_lines(d)
-    if changes:
-        lines += ["", "significant changes:"] + [f"  {c}" for c in changes]
+    found = change_lines(d)
+    if found:
+        lines += ["", "significant changes:"] + [f"  {c}" for c in found]
     sides = side_lines(d)
     if sides:
         lines += [""] + sides
@@ -165,7 +165,7 @@ def terminal_text(d: Diff, threshold: float) -> str:
 
 def _times_table(d: Diff) -> Table:
     rows = [[i.id, t.point, fmt_time(t.old), fmt_time(t.new),
-             f"{diff.pct(t.change.value)}\n{diff.interval_pct(t.change)}", t.verdict]
+             f"{changes.pct(t.change.value)}\n{changes.interval_pct(t.change)}", t.verdict]
             for i in d.interpreters for t in i.times]
     return Table(["interpreter", "point", "old", "new", "change (95% interval)", "verdict"],
                  rows, caption="mean over per-process means; change = new / old - 1",
@@ -174,7 +174,7 @@ def _times_table(d: Diff) -> Table:
 
 def _scaling_table(d: Diff) -> Table:
     rows = [[i.id, s.point, fmt_ratio(s.old), fmt_ratio(s.new),
-             f"{diff.pct(s.change.value)}\n{diff.interval_pct(s.change)}", s.verdict]
+             f"{changes.pct(s.change.value)}\n{changes.interval_pct(s.change)}", s.verdict]
             for i in d.interpreters for s in i.scaling]
     return Table(["interpreter", "point", "old ratio vs 1", "new ratio vs 1",
                   "change (95% interval)", "verdict"], rows,
@@ -227,8 +227,8 @@ def build_document(d: Diff, threshold: float) -> Document:
         summary.blocks.append(Para(f"**Regressions beyond {threshold:g}%**, worst first:",
                                    css="subhead"))
         summary.blocks.append(Bullets([r.line() for r in regressions], css="missing"))
-    changes = change_lines(d)
-    summary.blocks.append(Bullets(changes) if changes else Para("No significant change."))
+    found = change_lines(d)
+    summary.blocks.append(Bullets(found) if found else Para("No significant change."))
     comparable = [f"**{i.id}**: {_note(i).removeprefix('not comparable: ')}"
                   for i in d.interpreters if not i.comparable]
     facts = Section("facts", "Comparability",
@@ -273,12 +273,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     regression with ``--fail-on-regression``; bad input raises ``DiffError``
     (exit status 2) before anything is written.
     """
-    threshold = diff.DEFAULT_THRESHOLD if args.threshold is None else float(args.threshold)
+    threshold = changes.DEFAULT_THRESHOLD if args.threshold is None else float(args.threshold)
     if not threshold >= 0:
-        raise diff.DiffError(f"--threshold {args.threshold} is not a percentage",
+        raise changes.DiffError(f"--threshold {args.threshold} is not a percentage",
                              "give a number such as 5")
     start = time.monotonic()
-    result = diff.diff_folders(Path(args.old), Path(args.new))
+    result = changes.diff_folders(Path(args.old), Path(args.new))
     print(terminal_text(result, threshold))
     if args.output:
         files = write_pages(result, Path(args.output), threshold)

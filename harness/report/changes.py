@@ -12,8 +12,10 @@ compares every interpreter and point present in both:
 - correctness: lost updates under a lock where there were none is always a
   regression; a change in lost updates without a lock is reported, not judged.
 
-An interpreter whose facts differ (another version, build, GIL state or
-machine) is compared and shown, but its times and ratios never fail the gate.
+An interpreter whose build facts differ (another implementation, version,
+build or GIL state) is compared and shown, but its times and ratios never fail
+the gate; on another machine its times are not judged, and its ratios against
+one thread only with the same CPU count.
 The command and the pages are in ``harness.report.diff``.
 """
 
