@@ -218,6 +218,18 @@ def test_another_cpu_model_judges_ratios_not_times(
     assert "CPU count 2 -> 4" in out
 
 
+def test_other_work_per_call_is_not_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = copy_results(PUBLISHED, tmp_path / "new")
+    edit_points(new / "3.13.json", lambda n: n.startswith("countdown/"),
+                lambda _, r: new_run(r, [v * 1.5 for v in r.values], total=12000000))
+    code, out, _ = run_diff(capsys, str(PUBLISHED), str(new), "--fail-on-regression")
+    assert code == 0, out
+    assert "3.13: other work per call, times not compared: countdown/threads=1 " \
+        "(total 8000000 -> 12000000)" in out
+
+
 def test_one_side_only_is_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     new = copy_results(PUBLISHED, tmp_path / "new")
     (new / "2.7.json").unlink()

@@ -44,6 +44,9 @@ SCALING_PARAMS = ("threads", "processes")
 # Work per thread fixed (the ideal is T times the throughput): the ratio gets a factor T.
 WEAK_WORKLOADS = ("io_wait",)
 
+# Point metadata that sizes the work of one call: when it differs, times are not compared.
+WORK_KEYS = ("total", "increments", "waits", "wait", "sleeps", "sleep", "chunk", "work_scale")
+
 # Facts that make two runs of one id different things: (label, section, key).
 BUILD_FACTS = (
     ("implementation", "probe", "implementation"),
@@ -181,10 +184,14 @@ class TimeChange:
     old: Estimate  # mean of per-process means, seconds
     new: Estimate
     change: Estimate
+    work: str = ""  # how the work per call differs ("total 8000000 -> 800000"): not judged
 
     @property
     def verdict(self) -> str:
-        """"faster" | "slower" | "no significant change" | "not enough processes"."""
+        """"faster" | "slower" | "no significant change" | "not enough processes" |
+        "other work"."""
+        if self.work:
+            return "other work"
         if not self.change.enough:
             return "not enough processes"
         if self.change.excludes(1.0):
@@ -202,10 +209,14 @@ class ScalingChange:
     old: Estimate
     new: Estimate
     change: Estimate
+    work: str = ""  # the work per call differs at 1 or T: not judged
 
     @property
     def verdict(self) -> str:
-        """"higher" | "lower" | "no significant change" | "not enough processes"."""
+        """"higher" | "lower" | "no significant change" | "not enough processes" |
+        "other work"."""
+        if self.work:
+            return "other work"
         if not self.change.enough:
             return "not enough processes"
         if self.change.excludes(1.0):
@@ -377,6 +388,19 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def work_difference(old: pyperf.Benchmark, new: pyperf.Benchmark) -> str:
+    """"total 8000000 -> 800000" when the work of one call differs (a --fast run, work
+    sized per interpreter); "" when it is the same or not recorded."""
+    a, b = old.get_metadata(), new.get_metadata()
+    missing = {"work_scale": 1.0}  # files from before work was sized per interpreter
+    out = []
+    for k in WORK_KEYS:
+        va, vb = a.get(k, missing.get(k)), b.get(k, missing.get(k))
+        if va != vb:
+            out.append(f"{k} {'-' if va is None else va} -> {'-' if vb is None else vb}")
+    return "; ".join(out)
+
+
 def compare_interpreter(
     ident: str, old: pyperf.BenchmarkSuite, new: pyperf.BenchmarkSuite,
     old_facts: results.Facts | None, new_facts: results.Facts | None,
@@ -392,7 +416,7 @@ def compare_interpreter(
         a, b = old.get_benchmark(name), new.get_benchmark(name)
         ma, mb = _means(a), _means(b)
         d.times.append(TimeChange(name, stats.mean_interval(ma), stats.mean_interval(mb),
-                                  stats.ratio_of_means(ma, mb)))
+                                  stats.ratio_of_means(ma, mb), work_difference(a, b)))
         workload = parse_name(name).workload
         lost_a, lost_b = _lost(a), _lost(b)
         if workload in (LOCK_WORKLOAD, RACE_WORKLOAD) and lost_a and lost_b:
@@ -401,8 +425,11 @@ def compare_interpreter(
         factor = float(scale) if parse_name(point).workload in WEAK_WORKLOADS else 1.0
         ra = stats.paired_ratios(old.get_benchmark(base), old.get_benchmark(point), factor)
         rb = stats.paired_ratios(new.get_benchmark(base), new.get_benchmark(point), factor)
+        work = work_difference(old.get_benchmark(base), new.get_benchmark(base)) or \
+            work_difference(old.get_benchmark(point), new.get_benchmark(point))
         d.scaling.append(ScalingChange(point, base, scale, stats.ratio_interval(ra),
-                                       stats.ratio_interval(rb), stats.ratio_of_means(ra, rb)))
+                                       stats.ratio_interval(rb), stats.ratio_of_means(ra, rb),
+                                       work))
     return d
 
 

@@ -81,13 +81,16 @@ def change_lines(d: Diff) -> list[str]:
 
 
 def side_lines(d: Diff) -> list[str]:
-    """Interpreters and points measured on one side only."""
+    """Interpreters and points measured on one side only; points whose work differs."""
     out = []
     if d.only_old:
         out.append(f"only in OLD (not measured in NEW): {', '.join(d.only_old)}")
     if d.only_new:
         out.append(f"only in NEW (not measured in OLD): {', '.join(d.only_new)}")
     for i in d.interpreters:
+        other = [f"{t.point} ({t.work})" for t in i.times if t.work]
+        if other:
+            out.append(f"{i.id}: other work per call, times not compared: {'; '.join(other)}")
         if i.only_old:
             out.append(f"{i.id}: points only in OLD: {', '.join(i.only_old)}")
         if i.only_new:
@@ -245,7 +248,8 @@ def build_document(d: Diff, threshold: float) -> Document:
         Section("correctness", "Correctness: lost updates",
                 "Under a lock none may be lost; without one, changes are reported only.",
                 [_lost_table(d)]),
-        Section("one-side", "On one side only", "Interpreters and points not in both.",
+        Section("one-side", "Not compared", "Interpreters and points not in both, and "
+                "points whose work per call differs.",
                 [Bullets(sides) if sides else Para("None: both sides measured the same.")]),
         _method(threshold),
     ]
