@@ -16,10 +16,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import ready_by_id, ready_interpreters, skip_unless_provisioned
 
 from harness import paths
 from harness.spec import Interpreter, base_environ
-from conftest import ready_by_id, ready_interpreters, skip_unless_provisioned
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ROOT / "workloads"
