@@ -224,13 +224,14 @@ def _method(threshold: float) -> Section:
 def build_document(d: Diff, threshold: float) -> Document:
     """The comparison as a document (the report's model): rendered to HTML and Markdown."""
     summary = Section("summary", "Summary", headline(d, threshold),
-                      [Table(SUMMARY_HEADERS, summary_rows(d), numeric_from=1)])
+                      [Table(SUMMARY_HEADERS, summary_rows(d), numeric_from=len(SUMMARY_HEADERS))])
     regressions = d.regressions(threshold)
     if regressions:
-        summary.blocks.append(Para(f"**Regressions beyond {threshold:g}%**, worst first:",
+        summary.blocks.append(Para(f"Regressions beyond {threshold:g}%, worst first",
                                    css="subhead"))
         summary.blocks.append(Bullets([r.line() for r in regressions], css="missing"))
     found = change_lines(d)
+    summary.blocks.append(Para("Significant changes", css="subhead"))
     summary.blocks.append(Bullets(found) if found else Para("No significant change."))
     comparable = [f"**{i.id}**: {_note(i).removeprefix('not comparable: ')}"
                   for i in d.interpreters if not i.comparable]
