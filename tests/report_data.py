@@ -1,19 +1,21 @@
 """Synthetic but realistic results folders for the report tests, made with pyperf's API.
 
-The shapes follow docs/architecture.md ("Results folder") and harness/suite.py:
-one ``<id>.json`` pyperf suite and one ``<id>.facts.json`` per interpreter,
-benchmark names ``workload/key``, run metadata as the runner writes it.
+The shapes follow harness/results.py (the folder's format owner) and harness/suite.py:
+one ``<id>.json`` pyperf suite and one ``<id>.facts.json`` per interpreter (written
+through ``results.Facts``), benchmark names ``workload/key``, run metadata as the
+runner writes it (``process``, ``workload_kind``, ``platform`` = ``sys.platform``).
 Values are drawn from a seeded generator: the same call gives the same files.
 """
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any
 
 import pyperf
+
+from harness import results
 
 THREADS = (1, 2, 4)
 
@@ -27,6 +29,19 @@ INTERPRETERS: dict[str, tuple[str, str, str, str, float, float, float, float | N
     "pypy3.9": ("pypy", "3.9.16", "pypy", "on", 0.95, 0.08, 0.0, 0.005),
     "jython2.7": ("jython", "2.7.3", "jython", "none", 1.85, 1.6, 0.3, None),
 }
+# A dozen, for the readability tests (newest releases, twins, more PyPys).
+MORE: dict[str, tuple[str, str, str, str, float, float, float, float | None]] = {
+    "3.11": ("cpython", "3.11.9", "cpython", "on", 0.95, 0.7, 0.0, 0.005),
+    "3.12": ("cpython", "3.12.7", "cpython", "on", 0.94, 1.05, 0.0, 0.005),
+    "3.14": ("cpython", "3.14.10", "cpython", "on", 0.97, 0.95, 0.0, 0.005),
+    "3.15": ("cpython", "3.15.2", "cpython", "on", 0.97, 0.93, 0.0, 0.005),
+    "3.14t": ("cpython", "3.14.0", "free-threaded", "off", 1.92, 1.1, 0.4, 0.005),
+    "pypy3.11": ("pypy", "3.11.13", "pypy", "on", 0.96, 0.07, 0.0, 0.005),
+}
+INTERPRETERS.update(MORE)
+DEFAULT_IDS = ("2.7", "3.13", "3.13t", "3.13t+gil", "pypy3.9", "jython2.7")
+KINDS = {"countdown": "strong", "counter_race": "strong", "counter_lock": "strong",
+         "switch_latency": "latency", "thread_start": "overhead"}
 
 
 def _run(rng: random.Random, mean: float, meta: dict[str, Any], nvalues: int = 3,
@@ -45,21 +60,30 @@ def write_interpreter(
     workloads: tuple[str, ...] = ("countdown", "counter_race", "counter_lock", "switch_latency"),
     suite: bool = True,
     noise: float = 0.05,
+    hostname: str = "bench-vm",
+    cpu_model: str = "Intel(R) Xeon(R) CPU @ 2.20GHz",
+    new_facts: bool = False,
+    speed: float | None = None,
 ) -> None:
     """Write ``<ident>.json`` (unless ``suite`` is False) and ``<ident>.facts.json``.
 
     ``noise``: each value is the mean times a uniform factor in [1 - noise, 1 + noise].
+    ``new_facts``: also the facts newer runners record (sampling, noise, environment,
+    work) and the ``thread_start`` point. ``speed`` overrides the 2-thread speedup.
     """
     impl, version, family, gil, sp2, cost, lost_frac, interval = INTERPRETERS[ident]
+    sp2 = sp2 if speed is None else speed
     rng = random.Random(f"{ident}:{seed}")
+    if new_facts and "thread_start" not in workloads:
+        workloads = (*workloads, "thread_start")
     common = {
         "interpreter": ident,
         "python_implementation": impl,
         "python_version": version,
         "gil": gil,
         "cpu_count": 2,
-        "platform": "Linux-6.1.0-amd64-x86_64-with-glibc2.36",
-        "hostname": "bench-vm",
+        "platform": "linux",  # the worker writes sys.platform
+        "hostname": hostname,
         "date": "2026-11-25 15:30:00",
     }
     if interval is not None:
@@ -91,11 +115,14 @@ def write_interpreter(
             else:
                 keys.append(("interval=0.001", {"interval": 0.001},
                              0.001 if gil == "on" else base, None))
+        elif workload == "thread_start":
+            keys.append(("start_join", {}, 0.0001 if impl != "jython" else 0.0004, None))
         for key, params, mean, extra in keys:
             name = f"{workload}/{key}"
             runs = []
-            for _ in range(processes):
-                meta = dict(common, name=name, workload=workload, loops=4, **params)
+            for process in range(processes):
+                meta = dict(common, name=name, workload=workload, loops=4, process=process,
+                            workload_kind=KINDS[workload], **params)
                 if extra is not None:
                     meta.update({k: (v if k == "expected_updates" else
                                      int(v * rng.uniform(0.8, 1.2)))
@@ -106,9 +133,8 @@ def write_interpreter(
             outcomes.append({"benchmark": name, "status": "ok", "reason": ""})
     if suite and benchmarks:
         pyperf.BenchmarkSuite(benchmarks).dump(str(folder / f"{ident}.json"), replace=True)
-    facts = {
-        "version": 1,
-        "interpreter": {
+    facts = results.Facts(
+        interpreter={
             "id": ident, "implementation": impl, "version": version, "gil": gil,
             "source": "container" if impl == "jython" else "pyenv", "family": family,
             "argv": [], "env": {"PYTHON_GIL": "1"} if ident.endswith("+gil") else {},
@@ -116,7 +142,7 @@ def write_interpreter(
             **({"container": {"engine": "podman", "image": "localhost/harness-jython:2.7"}}
                if impl == "jython" else {}),
         },
-        "probe": {
+        probe={
             "version": 1, "implementation": impl, "python_version": version,
             "executable": f"/opt/{ident}/bin/python",
             "gil_disabled_build": family == "free-threaded" if impl == "cpython" else None,
@@ -130,25 +156,47 @@ def write_interpreter(
             "multiprocessing": "no module named _multiprocessing" if impl == "jython" else True,
             "threads": "java threads" if impl == "jython" else "pthreads",
             "platform": "Linux-6.1.0-amd64-x86_64-with-glibc2.36",
+            **({"build_optimizations": "none"} if impl == "cpython" else {}),
             **({"java_version": "17.0.13"} if impl == "jython" else {}),
         },
-        "outcomes": outcomes,
-        "run": {
+        outcomes=outcomes,
+        run={
             "profile": "default",
             "started": "2026-11-25T15:30:00+00:00",
             "finished": "2026-11-25T15:42:10+00:00",
             "command": "python -m harness run -o results",
-            "commit": "57c77ce",
+            "git_commit": "57c77ce",
+            "cpu_model": cpu_model,
+            "hostname": hostname,
         },
-    }
+    )
+    if new_facts:
+        _add_new_facts(facts, benchmarks, processes)
     if not suite:
-        facts["outcomes"] = [{"benchmark": "countdown", "status": "failed",
-                              "reason": "worker exited with status 1: ImportError"}]
-    (folder / f"{ident}.facts.json").write_text(
-        json.dumps(facts, sort_keys=True, indent=2) + "\n", encoding="utf-8")
+        facts.outcomes = [{"benchmark": "countdown", "status": "failed",
+                           "reason": "worker exited with status 1: ImportError"}]
+    facts.save(results.facts_path(folder, ident))
 
 
-def write_results(folder: Path, ids: tuple[str, ...] = tuple(INTERPRETERS), **kw: Any) -> Path:
+def _add_new_facts(facts: results.Facts, benchmarks: list[pyperf.Benchmark],
+                   processes: int) -> None:
+    """The optional facts of newer runners (sampling, noise, environment, work)."""
+    names = [b.get_name() for b in benchmarks]
+    facts.sampling = {
+        "target": {"ratio_half_width": 0.05, "mean_rel_half_width": 0.02},
+        "budget_s": 75.0, "spent_s": 61.5,
+        "points": {n: {"processes": processes, "met": n != "countdown/threads=4",
+                       "half_width": 0.03} for n in names},
+    }
+    facts.noise = {"reference": "countdown 1 M on the host Python", "samples_ms": [40.1, 40.9],
+                   "rsd": 0.031, "bursts": 1, "flagged_processes": 2}
+    facts.environment = {"affinity": [0, 1], "governor": None, "loadavg_before": [0.1, 0.2, 0.3],
+                         "loadavg_after": [1.9, 1.2, 0.6], "busy_at_start": False,
+                         "point_order": "random", "seed": 12345}
+    facts.work = {"countdown": {"scale": 16.0, "params": {"total": 128000000}}}
+
+
+def write_results(folder: Path, ids: tuple[str, ...] = DEFAULT_IDS, **kw: Any) -> Path:
     """A full results folder with every interpreter of ``ids``."""
     folder.mkdir(parents=True, exist_ok=True)
     for ident in ids:

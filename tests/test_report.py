@@ -7,7 +7,6 @@ is checked against pyperf's own ``compare_to`` output, run here.
 from __future__ import annotations
 
 import json
-import math
 import re
 import subprocess
 import sys
@@ -164,7 +163,8 @@ def test_wide_spread_gives_no_verdict(tmp_path: Path) -> None:
     readme = report.write_report(results).markdown.read_text()
     headline = readme.split("## Headline")[1].split("\n## ")[0]
     item = headline.split("- **3.13t**")[1].split("\n- ")[0]
-    assert "no clear verdict" in item and "not significant" in item and "unstable" in item
+    assert "no clear verdict" in item and "unstable" in item
+    assert "runs Python threads" not in item  # an interval including 1 is never a speedup
 
 
 def test_one_command_reproduces_the_run() -> None:
@@ -202,18 +202,19 @@ def test_facts_and_environment_come_from_the_facts_files(full: Path) -> None:
     assert "Jython has no GIL and no sys.setswitchinterval" in page
 
 
-def test_speedup_error_propagates_both_spreads() -> None:
-    def bench(values: list[float]) -> pyperf.Benchmark:
-        run = pyperf.Run(values, metadata={"name": "b"}, collect_metadata=False)
-        return pyperf.Benchmark([run])
+def test_speedup_comes_from_paired_process_ratios() -> None:
+    def bench(per_process: list[list[float]]) -> pyperf.Benchmark:
+        return pyperf.Benchmark([pyperf.Run(v, metadata={"name": "b"}, collect_metadata=False)
+                                 for v in per_process])
 
-    one, two = bench([1.0, 1.1, 0.9]), bench([0.5, 0.55, 0.45])
+    # Process drift cancels in the paired ratios: every process is exactly 2x faster.
+    one = bench([[1.0, 1.0], [1.5, 1.5], [0.8, 0.8]])
+    two = bench([[0.5, 0.5], [0.75, 0.75], [0.4, 0.4]])
     sp = report.speedup(one, two)
-    assert sp.value == pytest.approx(2.0)
-    assert sp.err == pytest.approx(2.0 * math.sqrt(2 * (0.1 / 1.0) ** 2))
-    assert sp.significant
-    same = report.speedup(one, bench([1.0, 1.1, 0.9]))
-    assert not same.significant
+    assert sp.value == pytest.approx(2.0) and sp.excludes(1.0)
+    assert sp.half_width() == pytest.approx(0.0, abs=1e-9)
+    same = report.speedup(one, bench([[1.1, 1.1], [1.3, 1.3], [0.85, 0.85]]))
+    assert not same.excludes(1.0)
 
 
 def test_baseline_prefers_gil_build_of_the_free_threaded_version(tmp_path: Path) -> None:
@@ -233,7 +234,9 @@ def test_baseline_prefers_gil_build_of_the_free_threaded_version(tmp_path: Path)
 
 def test_baseline_option_reaches_compare_md(full: Path, tmp_path: Path) -> None:
     assert main(["report", str(full), "-o", str(tmp_path), "--baseline", "pypy3.9"]) == 0
-    assert "compare_to --table pypy3.9.json 2.7.json" in (tmp_path / "compare.md").read_text()
+    # Newest first within a family: 3.13 before 2.7.
+    assert "compare_to --table pypy3.9.json 3.13.json 2.7.json" in (
+        tmp_path / "compare.md").read_text()
 
 
 def test_unknown_baseline_is_one_line_and_exit_2(full: Path, tmp_path: Path,
@@ -378,7 +381,8 @@ def test_headline_table_comes_from_the_suites(full: Path) -> None:
     two = results["3.13t"].benchmark("countdown/threads=2")
     assert one is not None and two is not None
     expected = report.speedup(one, two)
-    assert f"{expected.value:.2f}x ± {expected.err:.2f}" in rows["3.13t"]
+    assert expected.low is not None and expected.high is not None
+    assert f"{expected.value:.2f}x ({expected.low:.2f}-{expected.high:.2f})" in rows["3.13t"]
     assert "baseline" in rows["3.13"]
 
 

@@ -1,7 +1,7 @@
 """SVG charts for the report, drawn with matplotlib (agg backend, deterministic output).
 
 Every function takes plain numbers (already extracted from the pyperf suites by
-``harness.report``) and returns the SVG document as a string. The same inputs
+the report's sections) and returns the SVG document as a string. The same inputs
 give the same bytes: the SVG ids are salted with the chart's name (so several
 charts inlined in one HTML page never share an id), text stays text
 (``svg.fonttype = 'none'``) and no date is written.
@@ -25,18 +25,41 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
 
-# Colour-blind friendly (Okabe-Ito), assigned to interpreters in report order.
-PALETTE = (
-    "#0072B2",
-    "#D55E00",
-    "#009E73",
-    "#CC79A7",
-    "#E69F00",
-    "#56B4E9",
-    "#000000",
-    "#F0E442",
-)
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+# One hue family and one line style per interpreter family, one shade and one
+# marker per interpreter: a dozen interpreters stay apart, families stay recognisable.
+FAMILY_SHADES: dict[str, tuple[str, ...]] = {
+    "cpython": ("#08306b", "#2171b5", "#4eb3d3", "#084081", "#6baed6", "#0570b0"),
+    "free-threaded": ("#00441b", "#238b45", "#74c476", "#006d2c", "#41ab5d"),
+    "pypy": ("#a63603", "#e6550d", "#fd8d3c", "#7f2704", "#f16913"),
+    "jython": ("#54278f", "#807dba", "#3f007d", "#9e9ac8"),
+}
+OTHER_SHADES = ("#ae017e", "#636363", "#dd3497", "#252525")
+FAMILY_LINES = {"cpython": "-", "free-threaded": "--", "pypy": "-.", "jython": ":"}
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">", "p", "d", "H", "8")
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one interpreter is drawn in every chart."""
+
+    color: str
+    marker: str
+    line: str
+
+
+def styles_for(families: Sequence[str]) -> list[Style]:
+    """A style per interpreter (in report order): its family's hue and line, its own marker."""
+    used: dict[str, int] = {}
+    out = []
+    for index, family in enumerate(families):
+        shades = FAMILY_SHADES.get(family, OTHER_SHADES)
+        n = used.get(family, 0)
+        used[family] = n + 1
+        out.append(Style(shades[n % len(shades)], MARKERS[index % len(MARKERS)],
+                         FAMILY_LINES.get(family, "-")))
+    return out
+
+
 _RC: dict[str, Any] = {
     "svg.fonttype": "none",
     "font.family": "DejaVu Sans",
@@ -59,8 +82,15 @@ class Series:
     label: str
     x: tuple[float, ...]
     y: tuple[float, ...]
-    err: tuple[float, ...] = ()  # symmetric error, same length as y, or empty
-    style: int = 0  # index into PALETTE / MARKERS, stable across charts
+    low: tuple[float, ...] = ()  # distance from y down to the interval's low end, or empty
+    high: tuple[float, ...] = ()  # distance from y up to its high end (empty: as ``low``)
+    style: Style = Style("#333333", "o", "-")
+
+    def yerr(self) -> list[list[float]] | None:
+        """matplotlib's asymmetric ``yerr`` (None without intervals)."""
+        if not self.low:
+            return None
+        return [list(self.low), list(self.high or self.low)]
 
 
 def _style(**extra: Any) -> AbstractContextManager[None]:
@@ -71,12 +101,8 @@ def _style(**extra: Any) -> AbstractContextManager[None]:
 
 def _tops(series: Sequence[Series]) -> list[float]:
     """Every bar or point's top: y plus its error."""
-    return [y + (s.err[i] if s.err else 0.0) for s in series for i, y in enumerate(s.y)]
-
-
-def color(style: int) -> str:
-    """The colour used for interpreter number ``style`` (also used by the HTML legend)."""
-    return PALETTE[style % len(PALETTE)]
+    return [y + ((s.high or s.low)[i] if s.low else 0.0)
+            for s in series for i, y in enumerate(s.y)]
 
 
 def _finish(fig: Figure, name: str) -> str:
@@ -121,9 +147,8 @@ def scaling_chart(
         ax.axhline(1.0, linestyle=":", color="#888888", linewidth=1.0)
         for s in series:
             ax.errorbar(
-                s.x, s.y, yerr=list(s.err) if s.err else None,
-                color=color(s.style), marker=MARKERS[s.style % len(MARKERS)],
-                linewidth=1.8, markersize=6, capsize=4, label=s.label,
+                s.x, s.y, yerr=s.yerr(), color=s.style.color, marker=s.style.marker,
+                linestyle=s.style.line, linewidth=1.8, markersize=6, capsize=4, label=s.label,
             )
         ax.set_xscale("log", base=2)
         ax.xaxis.set_major_locator(FixedLocator(xs))
@@ -147,8 +172,6 @@ def grouped_bars(
     xlabel: str,
     log: bool = False,
     value_format: str = "{:.3g}",
-    reference: float | None = None,
-    reference_label: str = "",
 ) -> str:
     """Bars grouped by ``groups`` (x positions are indexes into it), one colour per series.
 
@@ -165,20 +188,16 @@ def grouped_bars(
         for i, s in enumerate(series):
             xs = [x - 0.4 + width * (i + 0.5) for x in s.x]
             heights = [max(y, floor) - floor if log else y for y in s.y]
-            yerr = None
-            if s.err:
+            yerr = s.yerr()
+            if yerr is not None:
                 # On a log axis a bar cannot reach below its floor: clip the lower error.
-                low = [min(e, max(y - floor, 0.0)) if log else min(e, y)
-                       for y, e in zip(s.y, s.err, strict=True)]
-                yerr = [low, list(s.err)]
+                yerr[0] = [min(e, max(y - floor, 0.0)) if log else min(e, y)
+                           for y, e in zip(s.y, yerr[0], strict=True)]
             bars = ax.bar(xs, heights, width * 0.92, bottom=floor if log else 0.0,
-                          color=color(s.style), label=s.label, yerr=yerr,
+                          color=s.style.color, label=s.label, yerr=yerr,
                           error_kw={"capsize": 3, "elinewidth": 1, "ecolor": "#333333"})
             ax.bar_label(bars, labels=[value_format.format(y) for y in s.y],
                          fontsize=7, padding=2)
-        if reference is not None:
-            ax.axhline(reference, linestyle="--", color="#888888", linewidth=1.0,
-                       label=reference_label or None)
         if log:
             ax.set_yscale("log")
             if positives:
@@ -208,8 +227,8 @@ def relative_chart(
     """Horizontal bars of time relative to the baseline (log scale, 1 = baseline).
 
     ``series[i].y[j]`` is interpreter i's time on group j divided by the baseline's;
-    ``not_significant`` lists (series, group) pairs pyperf's t-test does not
-    separate from the baseline: they are drawn hatched and labelled "n.s.".
+    ``not_significant`` lists (series, group) pairs whose 95% interval includes 1
+    (or that have no interval): they are drawn hatched and labelled "n.s.".
     """
     with _style():
         n = max(1, len(series))
@@ -221,10 +240,10 @@ def relative_chart(
             for j, (g, y) in enumerate(zip(s.x, s.y, strict=True)):
                 pos = g - 0.4 + height * (i + 0.5)
                 hatch = "///" if (i, j) in ns else None
-                ax.barh(pos, math.log2(y), height * 0.9, left=0.0, color=color(s.style),
+                ax.barh(pos, math.log2(y), height * 0.9, left=0.0, color=s.style.color,
                         hatch=hatch, edgecolor="white" if hatch else None)
                 text = f"{y:.2f}x" + (" (n.s.)" if (i, j) in ns else "")
-                ax.text(math.log2(y), pos, f" {text} " if y >= 1 else f" {text} ",
+                ax.text(math.log2(y), pos, f" {text} ",
                         va="center", ha="left" if y >= 1 else "right", fontsize=7)
         span = max([1.0] + [abs(math.log2(v)) for v in values]) * 1.35
         ax.set_xlim(-span, span)
@@ -240,9 +259,39 @@ def relative_chart(
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(f"time relative to {baseline} (left of 1x: faster, right: slower)")
         ax.set_title(title, loc="left", fontsize=11)
-        handles = [Patch(facecolor=color(s.style), label=s.label) for s in series]
+        handles = [Patch(facecolor=s.style.color, label=s.label) for s in series]
         if ns:
             handles.append(Patch(facecolor="#999999", hatch="///", edgecolor="white",
                                  label="not significant (n.s.)"))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+        return _finish(fig, name)
+
+
+def headline_chart(
+    name: str, title: str, series: Sequence[Series], ideal: float, xlabel: str
+) -> str:
+    """One horizontal bar per interpreter (``series[i].y[0]``) with its 95% interval.
+
+    A solid line at 1 (no speedup) and a dashed one at ``ideal`` (as many times
+    faster as there are cores).
+    """
+    with _style():
+        n = max(1, len(series))
+        fig, ax = _figure(7.5, max(2.2, 0.6 + 0.34 * n))
+        for i, s in enumerate(series):
+            err = s.yerr()
+            ax.barh(i, s.y[0], 0.7, color=s.style.color, xerr=err,
+                    error_kw={"capsize": 3, "elinewidth": 1, "ecolor": "#333333"})
+            top = s.y[0] + (err[1][0] if err else 0.0)
+            ax.text(top, i, f" {s.y[0]:.2f}x", va="center", ha="left", fontsize=8)
+        ax.axvline(1.0, color="#333333", linewidth=1.0)
+        ax.axvline(ideal, color="#888888", linestyle="--", linewidth=1.0)
+        ax.set_yticks(range(len(series)))
+        ax.set_yticklabels([s.label for s in series])
+        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        tops = [max(ideal, 1.0), *_tops(series)]
+        ax.set_xlim(0, max(tops) * 1.2)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title, loc="left", fontsize=11)
         return _finish(fig, name)

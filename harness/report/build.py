@@ -1,0 +1,72 @@
+"""Loaded results -> the document: the context, the sections in order, the page's intro."""
+
+from __future__ import annotations
+
+from harness.report.context import Context
+from harness.report.document import Document
+from harness.report.model import (
+    InterpreterResults,
+    all_points,
+    choose_baseline,
+    is_unavailable,
+    machine_cores,
+    scaling_series,
+    workload_catalogue,
+)
+from harness.report.sections import SECTIONS
+from harness.report.sections.method import run_dates
+
+INTRO = (
+    "Python threads share one interpreter. CPython's global interpreter lock (GIL) lets "
+    "one thread run Python code at a time; the free-threaded build (3.13t) removes it; "
+    "PyPy keeps a GIL; Jython runs Python threads as Java threads, without one. This "
+    "page shows, with measurements made by pyperf, what that means in practice: "
+    "whether CPU-bound threads run in parallel, whether unsynchronized code loses "
+    "updates, what one thread costs, and how long a thread waits for its turn."
+)
+
+
+def build_context(
+    results: list[InterpreterResults], baseline: str | None = None
+) -> Context:
+    """The shared context of the sections (unavailable interpreters set apart)."""
+    unavailable = [r for r in results if is_unavailable(r)]
+    results = [r for r in results if not is_unavailable(r)]
+    measured = [r for r in results if r.suite is not None]
+    base, reason = choose_baseline(results, baseline)
+    points = all_points(results)
+    catalogue = workload_catalogue(points)
+    return Context(results, measured, base, reason, points,
+                   scaling_series(points, catalogue), machine_cores(results), catalogue,
+                   unavailable)
+
+
+def build_document(
+    results: list[InterpreterResults], baseline: str | None = None
+) -> tuple[Document, InterpreterResults | None]:
+    """The report's content, from loaded results; also returns the chosen baseline."""
+    ctx = build_context(results, baseline)
+    sections = [make(ctx) for make in SECTIONS]
+    dates = sorted({d.split(" ")[0].split("T")[0] for d in run_dates(ctx, [
+        r.run_info for r in ctx.results if r.run_info])})
+    n = len(ctx.results)
+    subtitle = (
+        f"{n} interpreter{'s' if n != 1 else ''} ({len(ctx.measured)} measured) on "
+        f"{ctx.cores} CPUs" + (f", run {', '.join(dates)}" if dates else "")
+    )
+    intro = [
+        INTRO,
+        "Every number comes from the pyperf files beside this page; `compare.md` is "
+        "pyperf's own comparison of them, so you can check it with "
+        "`python -m pyperf compare_to`.",
+    ]
+    missing = [f"**{r.id}**: {'; '.join(r.problems)}" for r in ctx.results if r.suite is None]
+    if missing:
+        intro.append("Missing from the measurements: " + " ".join(missing))
+    if ctx.unavailable:
+        intro.append(
+            "Not available on this machine, so not in this report: "
+            + ", ".join(f"**{r.id}**" for r in ctx.unavailable)
+            + " (why, and how to provide them: see Method and environment)."
+        )
+    return Document("Python threads across interpreters", subtitle, intro, sections), ctx.baseline

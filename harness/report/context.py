@@ -1,0 +1,211 @@
+"""What every section shares: the loaded results, the points, and the wording helpers.
+
+Numbers are worded here once (``fmt_*``), so a speedup, a ratio or a mean reads
+the same in every table, verdict and caption.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyperf
+
+from harness.report import stats
+from harness.report.model import (
+    InterpreterResults,
+    Point,
+    ScalingSeries,
+    WorkloadInfo,
+    short,
+)
+
+# Headline rules: speedup at T threads (T <= cores) against 1 thread.
+PARALLEL_FRACTION = 0.6  # at least 60% of the ideal gain: "in parallel"
+FLAT_BAND = 0.1  # an interval inside 1 +- 10%: "take turns"
+# pyperf's own check ("the benchmark result may be unstable"): stdev above 10% of the mean.
+UNSTABLE = 0.1
+# Run profiles that only check that everything runs (facts.json "run"."profile").
+SMOKE_PROFILES = ("fast",)
+NOT_ENOUGH = "not enough processes for an interval"
+
+
+@dataclass
+class Context:
+    """Everything the sections share."""
+
+    results: list[InterpreterResults]
+    measured: list[InterpreterResults]
+    baseline: InterpreterResults | None
+    baseline_reason: str
+    points: dict[str, Point]
+    series: list[ScalingSeries]
+    cores: int
+    catalogue: dict[str, WorkloadInfo]
+    # Default interpreters this machine could not provide (outcome "missing"):
+    # named once, in the intro and the method section, not in every table.
+    unavailable: list[InterpreterResults] = field(default_factory=list)
+
+    def hosts(self) -> dict[tuple[str, str, str], list[str]]:
+        """Distinct (hostname, CPU model, CPU count) -> the interpreters measured there."""
+        out: dict[tuple[str, str, str], list[str]] = {}
+        for r in self.measured:
+            out.setdefault(r.host(), []).append(r.id)
+        return out
+
+    @property
+    def several_hosts(self) -> bool:
+        """True when the suites come from more than one machine."""
+        return len(self.hosts()) > 1
+
+    def comparable(self, a: InterpreterResults, b: InterpreterResults) -> bool:
+        """Single-thread times of ``a`` and ``b`` may be compared: same machine."""
+        return a.host() == b.host()
+
+    def cores_of(self, r: InterpreterResults) -> int:
+        """The CPU count of the machine ``r`` ran on (the common count when not recorded)."""
+        value = r.common_metadata().get("cpu_count") or r.probe.get("cpu_count")
+        return value if isinstance(value, int) and value > 0 else self.cores
+
+    def description(self, workload: str) -> str:
+        """The workload's one-line description."""
+        info = self.catalogue.get(workload)
+        return info.description if info else "(no description)"
+
+
+def missing_lines(ctx: Context, workload: str) -> list[str]:
+    """Why interpreters have no data for ``workload``: their recorded outcomes."""
+    lines = []
+    for r in ctx.results:
+        outs = [
+            o for o in r.outcomes
+            if str(o.get("benchmark", "")).split("/")[0] == workload and o.get("status") != "ok"
+        ]
+        has_any = r.suite is not None and any(
+            ctx.points[n].workload == workload for n in r.suite.get_benchmark_names()
+            if n in ctx.points
+        )
+        if outs:
+            for o in sorted(outs, key=lambda o: str(o.get("benchmark"))):
+                lines.append(
+                    f"**{r.id}**: `{o.get('benchmark')}` {o.get('status')}"
+                    + (f": {short(str(o.get('reason')))}" if o.get("reason") else "")
+                )
+        elif not has_any:
+            why = "no suite file" if r.suite is None else "no benchmark of this workload"
+            lines.append(f"**{r.id}**: not measured ({why})")
+    return lines
+
+
+def fmt_interval(est: stats.Estimate, digits: int = 2, unit: str = "x") -> str:
+    """"1.93x (95% CI 1.85-2.01)" or "1.93x (1 process: no interval)"."""
+    head = f"{est.value:.{digits}f}{unit}"
+    if est.low is None or est.high is None:
+        n = est.processes
+        return f"{head} ({n} process{'es' if n != 1 else ''}: no interval)"
+    return f"{head} ({est.low:.{digits}f}-{est.high:.{digits}f})"
+
+
+def fmt_mean(bench: pyperf.Benchmark) -> str:
+    """The mean over per-process means ± the 95% half-width, in pyperf's units."""
+    est = stats.bench_mean(bench)
+    half = est.half_width()
+    if half is None:
+        return f"{bench.format_value(est.value)} (1 process)"
+    return f"{bench.format_value(est.value)} ± {bench.format_value(half)}"
+
+
+def fmt_times(ratio: float) -> str:
+    """pyperf's wording of a time ratio: "1.25x slower" / "1.25x faster"."""
+    if ratio == 1.0:
+        return "no change"
+    if ratio < 1.0:
+        return f"{1.0 / ratio:.2f}x faster"
+    return f"{ratio:.2f}x slower"
+
+
+def fmt_compare(est: stats.Estimate, than: str = "") -> str:
+    """A time ratio with its verdict: faster/slower only when the interval excludes 1."""
+    if not est.enough:
+        return f"{est.value:.2f}x, no verdict ({NOT_ENOUGH})"
+    assert est.low is not None and est.high is not None
+    span = f"{est.low:.2f}-{est.high:.2f}x"
+    if not est.excludes(1.0):
+        return f"no significant change ({est.value:.2f}x, {span})"
+    return f"{fmt_times(est.value)}{f' than {than}' if than else ''} (time ratio {span})"
+
+
+def relative_spread(bench: pyperf.Benchmark) -> float:
+    """stdev / mean of all values: pyperf calls a benchmark unstable above ``UNSTABLE``."""
+    values = list(bench.get_values())
+    if len(values) < 2:
+        return 0.0
+    mean = sum(values) / len(values)
+    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return (var**0.5) / mean if mean else 0.0
+
+
+def count(n: int, plural: str) -> str:
+    """"1 thread", "2 threads", "1 process"..."""
+    if n == 1:
+        return f"1 {plural[:-2] if plural.endswith('sses') else plural.rstrip('s')}"
+    return f"{n} {plural}"
+
+
+def pct(part: float, whole: float = 1.0) -> str:
+    """A share as a percentage with two significant digits below 10%."""
+    if not whole:
+        return "n/a"
+    value = 100.0 * part / whole
+    if value == 0:
+        return "0%"
+    return f"{value:.2g}%" if value < 10 else f"{value:.0f}%"
+
+
+def sentence(text: str) -> str:
+    """Capitalize the first letter (not the rest: ids and code stay as they are); add a stop."""
+    return (text[:1].upper() + text[1:] + ".") if text else ""
+
+
+def slug(text: str) -> str:
+    """A file-name-safe lower-case form of ``text``."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "x"
+
+
+def span(values: set[int]) -> str:
+    """"3" or "3-5"."""
+    if not values:
+        return "-"
+    lo, hi = min(values), max(values)
+    return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+def number(value: Any) -> float:
+    """A metadata number; a list stored as JSON text (older suites) is summed."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        parsed = json.loads(str(value))
+    except ValueError:
+        return 0.0
+    if isinstance(parsed, list):
+        return float(sum(v for v in parsed if isinstance(v, (int, float))))
+    return float(parsed) if isinstance(parsed, (int, float)) else 0.0
+
+
+def target_scale(series: ScalingSeries, cores: int) -> int | None:
+    """The count the headline quotes: the largest at most the cores (else the smallest above 1)."""
+    above = [t for t in series.names if 1 < t <= max(cores, 2)]
+    if above:
+        return max(above)
+    others = [t for t in series.names if t > 1]
+    return min(others) if others else None
+
+
+def distinct(values: Sequence[Any]) -> str:
+    """The distinct non-empty values, sorted, joined by "; " ("not recorded" when none)."""
+    seen = sorted({str(v) for v in values if v not in (None, "")})
+    return "; ".join(seen) if seen else "not recorded"

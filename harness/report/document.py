@@ -1,0 +1,76 @@
+"""The report as a small document model: sections of paragraphs, lists, tables and charts.
+
+Built once by the sections, rendered twice (``html_page`` and ``markdown``), so
+the page and the README never disagree. Inline markup in text: `code` and
+**bold** only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Para:
+    """A paragraph; `code` and **bold** are the only inline markup."""
+
+    text: str
+    css: str = ""
+
+
+@dataclass
+class Bullets:
+    """A bullet list of inline-markup items."""
+
+    items: list[str]
+    css: str = ""
+
+
+@dataclass
+class Table:
+    """A table of plain-text cells (newlines become line breaks)."""
+
+    headers: list[str]
+    rows: list[list[str]]
+    caption: str = ""
+    numeric_from: int = 1  # columns from this index are right-aligned
+    css: str = ""
+
+
+@dataclass
+class Chart:
+    """An SVG chart, inlined in HTML and linked from Markdown."""
+
+    filename: str
+    svg: str
+    alt: str
+    caption: str = ""
+
+
+Block = Para | Bullets | Table | Chart
+
+
+@dataclass
+class Section:
+    """A titled part of the page: an intro, then blocks."""
+
+    anchor: str
+    title: str
+    intro: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """The whole report, before rendering."""
+
+    title: str
+    subtitle: str
+    intro: list[str]
+    sections: list[Section]
+
+    def charts(self) -> list[Chart]:
+        """Every chart, in page order."""
+        return [b for s in self.sections for b in s.blocks if isinstance(b, Chart)]
+
+

@@ -1,0 +1,430 @@
+"""The report's data: each interpreter's files, loaded through ``harness.results``.
+
+One ``InterpreterResults`` per interpreter id (its suite, its facts, what went
+wrong reading them), the benchmark points their names describe, and the
+scaling series the sections draw. An unreadable file is a problem of that
+interpreter, never an exception that hides the others.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyperf
+
+from harness import results as results_mod
+from harness.errors import HarnessError, UsageError
+from harness.report.charts import Style, styles_for
+from harness.results import Facts
+from harness.workloads import list_workloads
+
+# The unsynchronized counter (lost updates expected) and its locked twin (none allowed).
+RACE_WORKLOAD = "counter_race"
+LOCK_WORKLOAD = "counter_lock"
+# The workload the headline quotes: pure-Python, CPU-bound, a fixed total split over T.
+HEADLINE_WORKLOAD = "countdown"
+# Parameters along which a workload scales; the first one a benchmark has is used.
+SCALING_PARAMS = ("threads", "processes")
+
+_FAMILY_ORDER = {"cpython": 0, "free-threaded": 1, "pypy": 2, "jython": 3}
+
+
+class ReportError(HarnessError):
+    """The results folder cannot give a report (missing, empty, unreadable)."""
+
+
+
+
+@dataclass
+class InterpreterResults:
+    """One interpreter's files: its suite (None when absent or unreadable) and facts."""
+
+    id: str
+    suite: pyperf.BenchmarkSuite | None
+    facts: Facts
+    suite_file: Path | None = None
+    facts_file: Path | None = None
+    problems: list[str] = field(default_factory=list)
+    chart_style: Style = Style("#333333", "o", "-")
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The interpreter spec recorded by the runner (``facts["interpreter"]``)."""
+        return self.facts.interpreter
+
+    @property
+    def probe(self) -> dict[str, Any]:
+        """What the interpreter said about itself (``facts["probe"]``)."""
+        return self.facts.probe or {}
+
+    @property
+    def outcomes(self) -> list[dict[str, Any]]:
+        """The runner's per-benchmark outcomes (ok, unsupported, failed, timeout)."""
+        return self.facts.outcomes
+
+    @property
+    def run_info(self) -> dict[str, Any]:
+        """How the run was made (``facts["run"]``: profile, dates, command)."""
+        return self.facts.run
+
+    def common_metadata(self) -> dict[str, Any]:
+        """Metadata shared by the suite's benchmarks (first benchmark's, for the basics)."""
+        if self.suite is None:
+            return {}
+        for bench in self.suite.get_benchmarks():
+            return bench.get_metadata()
+        return {}
+
+    def benchmark(self, name: str) -> pyperf.Benchmark | None:
+        """The named benchmark of this interpreter's suite, or None."""
+        if self.suite is None or name not in self.suite.get_benchmark_names():
+            return None
+        return self.suite.get_benchmark(name)
+
+    @property
+    def implementation(self) -> str:
+        """"cpython", "pypy", "jython"... (probe first, then the spec, then pyperf metadata)."""
+        return str(
+            self.probe.get("implementation")
+            or self.spec.get("implementation")
+            or self.common_metadata().get("python_implementation")
+            or "unknown"
+        ).lower()
+
+    @property
+    def version(self) -> str:
+        """The Python version it reports, e.g. "3.13.0"."""
+        return str(
+            self.probe.get("python_version")
+            or self.spec.get("version")
+            or self.common_metadata().get("python_version")
+            or ""
+        )
+
+    @property
+    def family(self) -> str:
+        """"cpython" | "free-threaded" | "pypy" | "jython" (nox tag)."""
+        fam = self.spec.get("family")
+        if fam:
+            return str(fam)
+        if self.probe.get("gil_disabled_build") is True:
+            return "free-threaded"
+        return self.implementation
+
+    @property
+    def gil(self) -> str:
+        """The GIL at run time: "on" | "off" | "none" | "unknown"."""
+        enabled = self.probe.get("gil_enabled")
+        if enabled is True:
+            return "on"
+        if enabled is False:
+            return "off"
+        # "none" (no GIL at all: Jython) is a property of the implementation, which
+        # the spec knows; a worker that reads "no sys._is_gil_enabled" may say "off".
+        if self.spec.get("gil") == "none":
+            return "none"
+        meta = self.common_metadata().get("gil")
+        if meta in ("on", "off", "none"):
+            return str(meta)
+        spec = self.spec.get("gil")
+        if spec in ("on", "off", "none"):
+            return str(spec)
+        return "none" if self.implementation == "jython" else "unknown"
+
+    @property
+    def gil_text(self) -> str:
+        """The GIL state in words."""
+        return {"on": "GIL on", "off": "GIL off", "none": "no GIL"}.get(self.gil, "GIL unknown")
+
+    @property
+    def label(self) -> str:
+        """Short legend label: id and GIL state."""
+        return f"{self.id} ({self.gil_text})"
+
+    @property
+    def description(self) -> str:
+        """Implementation, version, build and GIL in words."""
+        impl = {"cpython": "CPython", "pypy": "PyPy", "jython": "Jython"}.get(
+            self.implementation, self.implementation
+        )
+        parts = [f"{impl} {self.version}".strip()]
+        if self.family == "free-threaded":
+            parts.append("free-threaded build")
+        parts.append(self.gil_text)
+        return ", ".join(parts)
+
+    def sort_key(self) -> tuple[int, tuple[int, ...], str]:
+        """Report order: CPython with GIL, free-threaded, PyPy, Jython; newest first in each."""
+        newest_first = tuple(-n for n in version_tuple(self.version))
+        return (_FAMILY_ORDER.get(self.family, 9), newest_first, self.id)
+
+
+
+    def host(self) -> tuple[str, str, str]:
+        """(hostname, CPU model, CPU count) this interpreter ran on, "" where not recorded."""
+        meta = self.common_metadata()
+        name = str(meta.get("hostname") or self.run_info.get("hostname") or "")
+        model = str(self.run_info.get("cpu_model") or meta.get("cpu_model_name") or "")
+        cpus = meta.get("cpu_count") or self.probe.get("cpu_count") or ""
+        return name, model, str(cpus)
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
+
+
+def load_results(results_dir: Path) -> list[InterpreterResults]:
+    """Read every ``<id>.json`` / ``<id>.facts.json`` pair of ``results_dir``.
+
+    An unreadable file is recorded as a problem of that interpreter, not raised:
+    one broken file must not hide the others. Raises ``ReportError`` when the
+    folder does not exist or holds no result at all.
+    """
+    folder = Path(results_dir)
+    if not folder.is_dir():
+        raise ReportError(
+            f"results folder {folder} does not exist",
+            f"run `python -m harness run -o {folder}` first",
+        )
+    ids = results_mod.list_ids(folder)
+    if not ids:
+        raise ReportError(
+            f"no results in {folder}: no <id>.json or <id>.facts.json file",
+            f"run `python -m harness run -o {folder}` first",
+        )
+    results = [_load_one(folder, ident) for ident in ids]
+    results.sort(key=InterpreterResults.sort_key)
+    for res, style in zip(results, styles_for([r.family for r in results]), strict=True):
+        res.chart_style = style
+    return results
+
+
+def _load_one(folder: Path, ident: str) -> InterpreterResults:
+    problems: list[str] = []
+    facts = Facts(version=0)
+    facts_file: Path | None = results_mod.facts_path(folder, ident)
+    assert facts_file is not None
+    if facts_file.is_file():
+        try:
+            facts = Facts.load(facts_file)
+        except (OSError, ValueError) as exc:
+            problems.append(f"facts file {facts_file.name} unreadable: {exc}")
+            facts_file = None
+    else:
+        facts_file = None
+        problems.append("no facts file")
+    suite: pyperf.BenchmarkSuite | None = None
+    suite_file: Path | None = results_mod.suite_path(folder, ident)
+    assert suite_file is not None
+    if suite_file.is_file():
+        try:
+            suite = results_mod.load_suite(suite_file)
+        except Exception as exc:  # pyperf raises ValueError, KeyError, TypeError...
+            problems.append(f"suite file {suite_file.name} unreadable: {exc}")
+            suite_file = None
+    else:
+        suite_file = None
+        failed = [o for o in facts.outcomes if o.get("status") != "ok"]
+        reason = f" ({outcome_summary(failed)})" if failed else ""
+        problems.append(f"no suite file: nothing was measured{reason}")
+    return InterpreterResults(ident, suite, facts, suite_file, facts_file, problems)
+
+
+def is_unavailable(r: InterpreterResults) -> bool:
+    """A default interpreter the run recorded as not ready here: nothing measured, by design."""
+    return r.suite is None and bool(r.outcomes) and all(
+        o.get("status") == "missing" for o in r.outcomes
+    )
+
+
+def outcome_summary(outcomes: Sequence[dict[str, Any]]) -> str:
+    """"2 failed, 1 timeout; first reason: ..." for a list of outcomes."""
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        status = str(o.get("status", "?"))
+        counts[status] = counts.get(status, 0) + 1
+    first = next((str(o.get("reason")) for o in outcomes if o.get("reason")), "")
+    text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    return f"{text}; first reason: {short(first)}" if first else text
+
+
+def short(text: str, limit: int = 160) -> str:
+    """One line, at most ``limit`` characters (an ellipsis marks the cut)."""
+    one = " ".join(str(text).split())
+    return one if len(one) <= limit else one[: limit - 3] + "..."
+
+
+def choose_baseline(
+    results: Sequence[InterpreterResults], requested: str | None
+) -> tuple[InterpreterResults | None, str]:
+    """The interpreter the others are compared with, and why it was chosen.
+
+    ``requested`` (``--baseline``) must name an interpreter with a suite. Otherwise:
+    the CPython with the GIL of the same version as a free-threaded build in
+    the results, else the newest CPython with the GIL, else the first with a suite.
+    """
+    measured = [r for r in results if r.suite is not None]
+    if requested:
+        for r in measured:
+            if r.id == requested:
+                return r, "chosen with --baseline"
+        valid = ", ".join(r.id for r in measured) or "none"
+        raise UsageError(
+            f"--baseline {requested!r} has no suite in these results",
+            f"choose one of: {valid}",
+        )
+    if not measured:
+        return None, "no interpreter has measurements"
+    gil_cpython = [
+        r for r in measured
+        if r.implementation == "cpython" and r.gil == "on" and r.family == "cpython"
+    ]
+    ft_versions = {
+        version_tuple(r.version)[:2] for r in measured if r.family == "free-threaded"
+    }
+    same = [r for r in gil_cpython if version_tuple(r.version)[:2] in ft_versions]
+    if same:
+        best = max(same, key=lambda r: (version_tuple(r.version), r.id))
+        return best, "the CPython with the GIL of the same version as the free-threaded build"
+    if gil_cpython:
+        best = max(gil_cpython, key=lambda r: (version_tuple(r.version), r.id))
+        return best, "the newest CPython with the GIL in these results"
+    return measured[0], "no CPython with the GIL in these results: the first one measured"
+
+
+
+@dataclass(frozen=True)
+class Point:
+    """One benchmark of one interpreter, with what its name and metadata say."""
+
+    name: str
+    workload: str
+    key: str
+    params: tuple[tuple[str, str], ...]
+    scale_param: str  # "threads" | "processes" | ""
+    scale: int  # the thread/process count, 0 when none
+    kind: str = ""  # run metadata "workload_kind" ("" in older suites)
+    description: str = ""  # run metadata "workload_description"
+
+
+def parse_point(bench: pyperf.Benchmark) -> Point:
+    """Split ``workload/key`` and read the key's ``k=v`` pairs (metadata wins for counts)."""
+    name = bench.get_name()
+    meta = bench.get_metadata()
+    workload, _, key = name.partition("/")
+    workload = str(meta.get("workload") or workload)
+    params = tuple(
+        (k, v) for k, v in re.findall(r"([A-Za-z_][\w.]*)=([^,;]+)", key)
+    )
+    scale_param, scale = "", 0
+    for p in SCALING_PARAMS:
+        raw = meta.get(p, dict(params).get(p))
+        if raw is not None:
+            try:
+                scale_param, scale = p, int(raw)
+                break
+            except (TypeError, ValueError):
+                continue
+    return Point(name, workload, key, params, scale_param, scale,
+                 str(meta.get("workload_kind") or ""), str(meta.get("workload_description") or ""))
+
+
+def all_points(results: Sequence[InterpreterResults]) -> dict[str, Point]:
+    """Every benchmark name of every suite, parsed."""
+    points: dict[str, Point] = {}
+    for r in results:
+        if r.suite is None:
+            continue
+        for bench in r.suite.get_benchmarks():
+            if bench.get_name() not in points:
+                points[bench.get_name()] = parse_point(bench)
+    return points
+
+
+@dataclass(frozen=True)
+class WorkloadInfo:
+    """What a workload is: its kind (``harness.workloads.KINDS``), description and rank."""
+
+    name: str
+    kind: str
+    description: str
+    order: int
+
+
+def workload_catalogue(points: dict[str, Point]) -> dict[str, WorkloadInfo]:
+    """Each measured workload's kind and description, from the suites' metadata.
+
+    The runner copies ``workload_kind`` and ``workload_description`` into every
+    run; suites made before that (the published ones) fall back on the
+    workloads folder of this checkout, then on "strong" with no description.
+    """
+    try:
+        local = {w.name: w for w in list_workloads()}
+    except HarnessError:
+        local = {}
+    order = list(local)
+    out: dict[str, WorkloadInfo] = {}
+    for p in points.values():
+        if p.workload in out:
+            continue
+        known = local.get(p.workload)
+        kind = p.kind or (known.kind if known else "") or "strong"
+        description = p.description or (known.description if known else "") or "(no description)"
+        rank = order.index(p.workload) if p.workload in order else len(order)
+        out[p.workload] = WorkloadInfo(p.workload, kind, description, rank)
+    return out
+
+
+@dataclass
+class ScalingSeries:
+    """One workload's scaling points: scale count -> benchmark name, per interpreter."""
+
+    workload: str
+    scale_param: str
+    kind: str  # "strong" | "weak"
+    names: dict[int, str]  # scale -> benchmark name (shared by interpreters)
+
+
+def scaling_series(
+    points: dict[str, Point], catalogue: dict[str, WorkloadInfo]
+) -> list[ScalingSeries]:
+    """Group benchmarks into per-workload scaling series (strong and weak workloads).
+
+    The counts of the series are those of the plain ``threads=T`` points (the
+    run's ``--threads``), so a workload's extra point (the notebook's 100
+    threads x 1 increment) stays out of the curve; it is shown in its own table.
+    """
+    scaled = [p for p in points.values()
+              if p.scale and catalogue[p.workload].kind in ("strong", "weak")]
+    plain = {p.scale for p in scaled if len(p.params) <= 1}
+    by_workload: dict[str, list[Point]] = {}
+    for p in scaled:
+        by_workload.setdefault(p.workload, []).append(p)
+    out = []
+    for workload in sorted(by_workload, key=lambda w: (catalogue[w].order, w)):
+        names: dict[int, str] = {}
+        for p in sorted(by_workload[workload], key=lambda q: (q.scale, q.name)):
+            if plain and p.scale not in plain:
+                continue
+            names.setdefault(p.scale, p.name)
+        if names:
+            first = by_workload[workload][0]
+            out.append(ScalingSeries(workload, first.scale_param, catalogue[workload].kind,
+                                     names))
+    return out
+
+
+def machine_cores(results: Sequence[InterpreterResults]) -> int:
+    """The machine's CPU count as the runs recorded it (the most common value)."""
+    counts: list[int] = []
+    for r in results:
+        value = r.common_metadata().get("cpu_count") or r.probe.get("cpu_count")
+        if isinstance(value, int) and value > 0:
+            counts.append(value)
+    if not counts:
+        return 1
+    return max(sorted(set(counts)), key=counts.count)

@@ -1,0 +1,101 @@
+"""Correctness: lost updates of the unsynchronized counter and of its locked twin."""
+
+from __future__ import annotations
+
+from harness.report import charts
+from harness.report.context import Context, count, missing_lines, pct
+from harness.report.document import Bullets, Chart, Para, Section, Table
+from harness.report.model import LOCK_WORKLOAD, RACE_WORKLOAD
+from harness.report.sections.counters import Lost, counter_points
+
+
+def correctness(ctx: Context) -> Section:
+    """Lost updates per thread count: totals, and their spread over processes."""
+    sec = Section(
+        "correctness", "Correctness: lost updates",
+        "T threads each add 1 to a shared global (`n += 1`), a fixed total split over them. "
+        "Lost updates = expected - final value, counted in each worker process: the tables "
+        "give the total over processes and the median share lost with its range over "
+        "processes (how much it varies from one process to the next). `n += 1` is several "
+        "bytecodes, so a thread switch in the middle loses an update unless a lock protects "
+        "it. A zero without the lock is what this run saw, not a promise.",
+    )
+    any_data = False
+    for workload, title in ((RACE_WORKLOAD, "without a lock"), (LOCK_WORKLOAD, "with a lock")):
+        blocks = _workload_blocks(ctx, workload, title)
+        any_data = any_data or any(isinstance(b, Table) for b in blocks)
+        sec.blocks += blocks
+    if not any_data:
+        sec.intro += " (No counter results in this folder.)"
+    return sec
+
+
+def _workload_blocks(ctx: Context, workload: str, title: str) -> list[Para | Bullets | Chart
+                                                                      | Table]:
+    totals = {r.id: counter_points(r, workload, ctx) for r in ctx.measured}
+    counts = sorted({t for v in totals.values() for t in v})
+    blocks: list[Para | Bullets | Chart | Table] = [
+        Para(f"`{workload}`: {title}", css="subhead")]
+    missing = missing_lines(ctx, workload)
+    if not counts:
+        blocks.append(Para(f"No `{workload}` results with lost-update counts.", css="missing"))
+        if missing:
+            blocks.append(Bullets(missing, css="missing"))
+        return blocks
+    rows = []
+    bars = []
+    for r in ctx.measured:
+        data = totals[r.id]
+        if not data:
+            continue
+        row = [r.id]
+        xs, ys, lows, highs = [], [], [], []
+        for i, t in enumerate(counts):
+            if t not in data:
+                row.append("not measured")
+                continue
+            lost = data[t]
+            row.append(_cell(lost))
+            med = 100.0 * lost.median()
+            xs.append(float(i))
+            ys.append(med)
+            lows.append(med - 100.0 * min(lost.shares))
+            highs.append(100.0 * max(lost.shares) - med)
+        rows.append(row)
+        bars.append(charts.Series(r.label, tuple(xs), tuple(ys), tuple(lows), tuple(highs),
+                                  r.chart_style))
+    if workload == RACE_WORKLOAD:
+        svg = charts.grouped_bars(
+            "lost-updates", "Lost updates without a lock (median over processes, range)",
+            [str(t) for t in counts], bars, ylabel="lost updates (% of increments)",
+            xlabel="threads", value_format="{:.2g}",
+        )
+        blocks.append(Chart(
+            "chart-lost-updates.svg", svg,
+            "Percentage of lost updates of the unsynchronized counter, by threads",
+        ))
+    elif all(v.lost == 0 for d in totals.values() for v in d.values()):
+        blocks.append(Para("Under the lock every interpreter kept every update."))
+    else:
+        blocks.append(Para("**Updates were lost under a lock**: see the table.", css="missing"))
+    notebook = sorted({
+        p.scale for p in ctx.points.values()
+        if p.workload == workload and dict(p.params).get("increments") == "1"
+    })
+    caption = "lost of expected increments over all processes; median share lost (range)"
+    if notebook:
+        caption += (f"; {count(notebook[0], 'threads')}: the notebook's case, one "
+                    "increment per thread")
+    blocks.append(Table(["interpreter"] + [count(t, "threads") for t in counts], rows,
+                        caption=caption))
+    if missing:
+        blocks.append(Bullets(missing, css="missing"))
+    return blocks
+
+
+def _cell(lost: Lost) -> str:
+    head = f"{lost.lost:,} of {lost.expected:,}"
+    if not lost.lost:
+        return f"{head}\n(0%)"
+    return f"{head}\n({lost.text()})" if len(lost.shares) > 1 else \
+        f"{head}\n({pct(lost.lost, lost.expected)})"

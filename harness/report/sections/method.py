@@ -1,0 +1,251 @@
+"""Method and environment: how the numbers were made, how intervals are computed, what failed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pyperf
+
+from harness.report.context import UNSTABLE, Context, distinct, relative_spread, span
+from harness.report.document import Block, Bullets, Para, Section, Table
+from harness.report.model import short
+
+INTERVALS = (
+    "Each point is measured in several fresh worker processes (pyperf runs); each process "
+    "runs warmups, then values, and the points of one workload interleaved. Processes are "
+    "the independent samples: values of one process share its warm-up and the machine's "
+    "moment, so every interval is computed from one number per process. A point's time is "
+    "the mean of its per-process means, ± the half-width of the 95% Student t-interval "
+    "over them (n - 1 degrees of freedom). A speedup is the geometric mean of the paired "
+    "per-process ratios time(1) / time(T) (weak scaling: T x that ratio); its 95% interval "
+    "is the t-interval on the logarithms of those ratios, transformed back. A single-thread "
+    "comparison between two interpreters is the ratio of the geometric means of their "
+    "per-process means; its 95% interval is Welch's t-interval on the logarithms "
+    "(Welch-Satterthwaite degrees of freedom), so different process counts and spreads "
+    "are fine. Quantiles come from scipy.stats. A difference is significant when its "
+    "interval excludes 1; with one process there is no interval and no verdict. A speedup "
+    "above the physical limit (the cores, or T when fewer) carries a note: noise when its "
+    "interval includes the limit, a measurement fault when it does not."
+)
+
+
+def method(ctx: Context) -> Section:
+    """The environment, the method, the sampling table and the list of problems."""
+    sec = Section(
+        "method", "Method and environment",
+        "How the numbers were made, and how to make them again.",
+    )
+    runs = [r.run_info for r in ctx.results if r.run_info]
+    sec.blocks.append(Bullets(_environment(ctx, runs)))
+    commands = merge_commands([str(x["command"]) for x in runs if x.get("command")])
+    if commands:
+        sec.blocks.append(Para("The command that makes these results again:"))
+        sec.blocks.append(Bullets([f"`{c}`" for c in commands]))
+    sec.blocks.append(Para(INTERVALS))
+    sec.blocks.append(Para(_machines_text(ctx)))
+    sec.blocks += _sampling(ctx)
+    sec.blocks += _problems(ctx)
+    return sec
+
+
+def _machines_text(ctx: Context) -> str:
+    hosts = ctx.hosts()
+    if len(hosts) <= 1:
+        return ("Every suite comes from the same machine (host name, CPU model and CPU count "
+                "agree), so single-thread times are compared across interpreters.")
+    where = "; ".join(f"{', '.join(ids)} on {h[0] or '?'} ({h[1] or 'CPU not recorded'}, "
+                      f"{h[2] or '?'} CPUs)" for h, ids in sorted(hosts.items()))
+    return ("These suites come from more than one machine (" + where + "). Each "
+            "interpreter's scaling figures are its own, against its own machine's cores; "
+            "single-thread comparisons between interpreters measured on different machines "
+            "are marked \"not comparable (different machines)\" and are not normalised.")
+
+
+def _environment(ctx: Context, runs: list[dict[str, Any]]) -> list[str]:
+    meta = [r.common_metadata() for r in ctx.measured]
+    first_runs = [b.get_runs()[0].get_metadata() for x in ctx.measured if x.suite is not None
+                  for b in x.suite.get_benchmarks()[:1]]
+    cpu_model = distinct(
+        [m.get("cpu_model_name") for m in meta + first_runs] + [x.get("cpu_model") for x in runs]
+    )
+    bullets = [
+        f"pyperf: suites in pyperf's JSON format; this report was made with pyperf "
+        f"{pyperf.__version__}" + (
+            f" (runs recorded pyperf {distinct([x.get('pyperf_version') for x in runs])})"
+            if any(x.get("pyperf_version") for x in runs) else ""),
+        f"CPU: {cpu_model}; {ctx.cores} CPUs as seen by the interpreters",
+        f"OS: {distinct(_os_names(ctx))}",
+        f"host: {distinct([m.get('hostname') for m in meta] + [x.get('hostname') for x in runs])}",
+        f"date: {distinct(run_dates(ctx, runs))}",
+        f"profile: {distinct([x.get('profile') for x in runs])}",
+        "harness: " + distinct([
+            f"{x.get('harness_version') or '?'}, commit "
+            f"{x.get('git_commit') or x.get('commit') or 'not recorded'}" for x in runs
+        ]),
+    ]
+    loads = [
+        f"{r.id} {'/'.join(str(v) for v in r.run_info['loadavg_start'])}"
+        + (f" -> {'/'.join(str(v) for v in r.run_info['loadavg_end'])}"
+           if r.run_info.get("loadavg_end") else "")
+        for r in ctx.results if r.run_info and r.run_info.get("loadavg_start")
+    ]
+    if loads:
+        # A busy machine is the usual reason for a wide spread: say how busy it was.
+        bullets.append("load average (1/5/15 min) at the start -> end of each interpreter's "
+                       "run: " + "; ".join(loads))
+    bullets += _new_facts(ctx)
+    return bullets
+
+
+def _new_facts(ctx: Context) -> list[str]:
+    """Noise level and environment, from facts files of newer runners (absent: nothing)."""
+    out = []
+    for r in ctx.results:
+        noise = r.facts.noise
+        if noise:
+            rsd = noise.get("rsd")
+            out.append(
+                f"machine noise during {r.id}'s run: the reference loop "
+                f"({noise.get('reference', '?')}) varied by "
+                + (f"{rsd:.1%}" if isinstance(rsd, (int, float)) else "?")
+                + f" (relative standard deviation), {noise.get('bursts', 0)} burst(s), "
+                f"{noise.get('flagged_processes', 0)} process(es) flagged")
+        env = r.facts.environment
+        if env:
+            parts = [f"CPU affinity {_list(env.get('affinity'))}",
+                     f"governor {env.get('governor') or 'not readable'}",
+                     f"load {_list(env.get('loadavg_before'), '/')} before -> "
+                     f"{_list(env.get('loadavg_after'), '/')} after",
+                     f"point order {env.get('point_order', '?')}"
+                     + (f" (seed {env['seed']})" if env.get("seed") is not None else "")]
+            if env.get("busy_at_start"):
+                parts.append("**the machine was busy at the start**")
+            out.append(f"{r.id}: " + ", ".join(parts))
+    return out
+
+
+def _list(value: Any, sep: str = ",") -> str:
+    if isinstance(value, list):
+        return sep.join(str(v) for v in value) or "-"
+    return "not recorded" if value is None else str(value)
+
+
+def _sampling(ctx: Context) -> list[Block]:
+    rows = []
+    sampled = any(r.facts.sampling for r in ctx.measured)
+    for r in ctx.measured:
+        assert r.suite is not None
+        nruns, nvalues, nwarm, loops = set(), set(), set(), set()
+        unstable = sum(relative_spread(b) > UNSTABLE for b in r.suite.get_benchmarks())
+        for bench in r.suite.get_benchmarks():
+            measured_runs = [run for run in bench.get_runs() if run.values]
+            nruns.add(len(measured_runs))
+            for run in measured_runs:
+                nvalues.add(len(run.values))
+                nwarm.add(len(run.warmups) if run.warmups else 0)
+                loops.add(run.get_loops())
+        row = [r.id, span(nruns), span(nvalues), span(nwarm), span(loops),
+               str(len(r.suite)), str(unstable)]
+        if sampled:
+            row.append(_target(r.facts.sampling))
+        rows.append(row)
+    if not rows:
+        return []
+    headers = ["interpreter", "processes", "values / process", "warmups / process",
+               "loops / value", "benchmarks", "unstable"]
+    if sampled:
+        headers.append("sampling target met")
+    return [Table(
+        headers, rows,
+        caption="per benchmark (ranges over benchmarks); unstable: stdev above "
+        f"{UNSTABLE:.0%} of the mean, which pyperf warns about: rerun on a quiet "
+        "machine, with more processes (`--rigorous`)")]
+
+
+def _target(sampling: dict[str, Any] | None) -> str:
+    """"7 of 9 points (missed: countdown/threads=4, ...)" from the runner's sampling record."""
+    if not sampling:
+        return "not recorded"
+    points = sampling.get("points") or {}
+    met = sorted(n for n, p in points.items() if isinstance(p, dict) and p.get("met"))
+    missed = sorted(n for n in points if n not in met)
+    target = sampling.get("target") or {}
+    text = f"{len(met)} of {len(points)} points"
+    if target:
+        text += (f" (ratio ± {target.get('ratio_half_width', '?')}, mean ± "
+                 f"{target.get('mean_rel_half_width', '?')})")
+    if missed:
+        text += "\nmissed: " + ", ".join(
+            f"{n} ({points[n].get('processes', '?')} processes)" for n in missed)
+    return text
+
+
+def _problems(ctx: Context) -> list[Block]:
+    problems = [
+        [r.id, "(all)", "not available", short(str(o.get("reason") or ""), 300)]
+        for r in ctx.unavailable for o in r.outcomes
+    ]
+    for r in ctx.results:
+        for o in sorted(r.outcomes, key=lambda o: str(o.get("benchmark"))):
+            if o.get("status") != "ok":
+                problems.append([r.id, str(o.get("benchmark", "")), str(o.get("status", "")),
+                                 short(str(o.get("reason") or ""), 300)])
+        for p in r.problems:
+            problems.append([r.id, "(files)", "missing", p])
+    blocks: list[Block] = [Para("What was skipped or failed, and why:", css="subhead")]
+    if problems:
+        blocks.append(Table(["interpreter", "benchmark", "status", "reason"], problems,
+                            numeric_from=99))
+    else:
+        blocks.append(Para("Nothing: every benchmark of every interpreter ran."))
+    return blocks
+
+
+def run_dates(ctx: Context, runs: list[dict[str, Any]]) -> list[str]:
+    """The run's span, first start to last finish (from the facts files), else pyperf dates."""
+    starts = sorted(str(x["started"]) for x in runs if x.get("started"))
+    ends = sorted(str(x["finished"]) for x in runs if x.get("finished"))
+    dates = []
+    if starts:
+        dates.append(f"{starts[0]} to {ends[-1]}" if ends else starts[0])
+    if not dates:
+        for r in ctx.measured:
+            date = r.common_metadata().get("date")
+            if date:
+                dates.append(str(date))
+    return dates
+
+
+def _os_names(ctx: Context) -> list[str]:
+    """Platforms the interpreters reported; the JVM's only when it is all there is."""
+    native = [str(r.probe["platform"]) for r in ctx.results
+              if r.probe.get("platform") and r.implementation != "jython"]
+    return native or [str(r.probe["platform"]) for r in ctx.results if r.probe.get("platform")]
+
+
+def merge_commands(commands: Sequence[str]) -> list[str]:
+    """One command per interpreter -> one command, when only ``--interpreter ID`` differs.
+
+    The runner records the command of each interpreter's run; to reproduce the
+    whole comparison, the same command with every ``--interpreter`` does it.
+    """
+    distinct = sorted(set(commands))
+    if len(distinct) < 2:
+        return distinct
+    pattern = re.compile(r"\s(?:--interpreter|-i)[ =](\S+)")
+    rests = {pattern.sub("", c) for c in distinct}
+    if len(rests) != 1:
+        return distinct
+    ids: list[str] = []
+    for c in distinct:
+        ids += [i for i in pattern.findall(c) if i not in ids]
+    first = distinct[0]
+    match = pattern.search(first)
+    if match is None:
+        return distinct
+    flags = "".join(f" --interpreter {i}" for i in ids)
+    rest = pattern.sub("", first)
+    return [rest[: match.start()] + flags + rest[match.start():]]
+

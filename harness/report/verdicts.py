@@ -1,0 +1,72 @@
+"""Words from intervals: a verdict is drawn only where the 95% interval supports it.
+
+- Strong scaling (a fixed total split over T): "in parallel" needs the whole
+  interval at or above 60% of the ideal gain; "in each other's way" needs it
+  all below 0.9; "take turns" needs it inside 1 +- 10% or below 1; an interval
+  that includes 1 and reaches outside 1 +- 10% gives no verdict. One process
+  gives no interval: no verdict.
+- Weak scaling (fixed work per thread): the ideal is "time unchanged", which
+  is what an interval including T x throughput means: it is never a failure.
+- A speedup above the physical limit (the cores, or T when fewer) is always
+  shown with a note: noise when the interval includes the limit, a measurement
+  fault when it does not.
+"""
+
+from __future__ import annotations
+
+from harness.report import stats
+from harness.report.context import FLAT_BAND, NOT_ENOUGH, PARALLEL_FRACTION
+
+
+def strong_verdict(est: stats.Estimate, ideal: float) -> str:
+    """The headline verdict on threads from a strong-scaling speedup at ``ideal`` cores."""
+    if est.low is None or est.high is None:
+        return f"no verdict on threads: {NOT_ENOUGH}"
+    gain_needed = 1.0 + PARALLEL_FRACTION * (ideal - 1.0)
+    if est.low >= gain_needed:
+        return "runs Python threads in parallel"
+    if est.low > 1.0:
+        if est.high < gain_needed:
+            return "runs Python threads partly in parallel"
+        return "runs Python threads at least partly in parallel"
+    if est.high < 1.0 - FLAT_BAND:
+        return "threads get in each other's way: slower than one thread"
+    if est.high < 1.0:
+        return "threads take turns: no speedup (a little slower than one thread)"
+    if est.low >= 1.0 - FLAT_BAND and est.high <= 1.0 + FLAT_BAND:
+        return "threads take turns: no speedup for CPU-bound Python"
+    return "no clear verdict on threads: the 95% interval is too wide"
+
+
+def change_word(est: stats.Estimate) -> str:
+    """"" when significant, else why not ("not significant" / "not enough processes")."""
+    if not est.enough:
+        return "no interval"
+    return "" if est.excludes(1.0) else "n.s."
+
+
+def limit_note(est: stats.Estimate, limit: float) -> str | None:
+    """The note a speedup above the physical ``limit`` must carry (None when not above)."""
+    if not est.value > limit:
+        return None
+    if est.low is None or est.high is None:
+        return (f"above the physical limit of {limit:g}x, with no interval "
+                f"({NOT_ENOUGH}): not a result")
+    if est.low <= limit:
+        return (f"above the physical limit of {limit:g}x, but its interval includes "
+                f"{limit:g}: noise")
+    return (f"above the physical limit of {limit:g}x and its interval excludes it: a "
+            "measurement fault (the one-thread point ran slower than it should, e.g. "
+            "an outlier process on a busy machine)")
+
+
+def weak_words(est: stats.Estimate, threads: int) -> str:
+    """Weak scaling: ``est`` is T x time(1) / time(T); the ideal is T (time unchanged)."""
+    if est.low is None or est.high is None:
+        return f"time x{threads / est.value:.2f} ({NOT_ENOUGH})"
+    if est.low <= threads <= est.high:
+        return "time unchanged (the ideal)"
+    change = threads / est.value
+    if change > 1.0:
+        return f"time {change:.2f}x longer"
+    return f"time {1.0 / change:.2f}x shorter"
