@@ -9,15 +9,14 @@ tests' fixture builder read and write them through this module only.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyperf
+
+from harness.fileutil import atomic_write
 
 SUITE_SUFFIX = ".json"
 FACTS_SUFFIX = ".facts.json"
@@ -154,20 +153,10 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write a JSON document through a temporary file and ``os.replace``.
+    """Write a JSON document atomically (sorted keys, indented, trailing newline)."""
 
-    A reader (or a Ctrl-C) sees the old file or the new one, never half of one.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fp:
-            json.dump(data, fp, sort_keys=True, indent=2)
-            fp.write("\n")
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    def write(fp: IO[str]) -> None:
+        json.dump(data, fp, sort_keys=True, indent=2)
+        fp.write("\n")
+
+    atomic_write(Path(path), write)

@@ -1,4 +1,4 @@
-"""Worker documents -> pyperf suites and facts files, written atomically; loading them back.
+"""Worker documents -> pyperf runs and suites, written atomically (the folder's format: results).
 
 One suite per interpreter (pyperf refuses to mix implementations in one
 benchmark), benchmark names ``workload/pointkey`` shared by every interpreter,
@@ -8,13 +8,11 @@ worker process becomes one ``pyperf.Run`` per point.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import socket
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,11 +20,10 @@ from typing import Any
 import pyperf
 
 from harness.errors import WorkerError
+from harness.fileutil import atomic_write
 
 # The worker's JSON document format this runner understands.
 WORKER_FORMAT_VERSION = 1
-# The facts file format (RESULTS/<id>.facts.json).
-FACTS_FORMAT_VERSION = 1
 
 # Keys the harness sets itself, or that pyperf parses with its own rules: a
 # workload parameter with one of these names is stored as "param_<name>".
@@ -237,65 +234,6 @@ def build_suite(runs_by_name: Mapping[str, Sequence[pyperf.Run]]) -> pyperf.Benc
     return pyperf.BenchmarkSuite(benchmarks)
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same folder, then ``os.replace``.
-
-    A reader (or a Ctrl-C) sees the old file or the new one, never half of one.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fp:
-            write(fp)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def dump_suite(suite: pyperf.BenchmarkSuite, path: Path) -> None:
     """Write a pyperf suite file atomically (readable by ``python -m pyperf`` as is)."""
-    _atomic_write(path, lambda fp: suite.dump(fp))
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write a JSON document atomically (sorted keys, indented, trailing newline)."""
-
-    def write(fp: Any) -> None:
-        json.dump(data, fp, sort_keys=True, indent=2)
-        fp.write("\n")
-
-    _atomic_write(path, write)
-
-
-def load_suite(path: Path) -> pyperf.BenchmarkSuite:
-    """Read a suite file written by ``dump_suite`` (or by pyperf itself)."""
-    return pyperf.BenchmarkSuite.load(str(path))
-
-
-def load_facts(path: Path) -> dict[str, Any]:
-    """Read a facts file; refuse a format version this harness does not know."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or data.get("version") != FACTS_FORMAT_VERSION:
-        raise ValueError(f"{path}: unknown facts format {data.get('version')!r}")
-    return data
-
-
-def suite_path(output: Path, interpreter: str) -> Path:
-    """``RESULTS/<id>.json``."""
-    return Path(output) / f"{interpreter}.json"
-
-
-def facts_path(output: Path, interpreter: str) -> Path:
-    """``RESULTS/<id>.facts.json``."""
-    return Path(output) / f"{interpreter}.facts.json"
-
-
-def result_ids(output: Path) -> Iterable[str]:
-    """The interpreter ids that have a facts file in ``output``, sorted."""
-    suffix = ".facts.json"
-    names = sorted(p.name for p in Path(output).glob(f"*{suffix}"))
-    return [n[: -len(suffix)] for n in names]
+    atomic_write(path, lambda fp: suite.dump(fp))

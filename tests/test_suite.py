@@ -11,7 +11,7 @@ from typing import Any
 import pyperf
 import pytest
 
-from harness import suite
+from harness import results, suite
 from harness.errors import WorkerError
 
 
@@ -144,10 +144,10 @@ def test_suite_files_work_with_pyperf_cli(tmp_path: Path) -> None:
         by_name = {name: [r[name] for r in runs] for name in runs[0]}
         built = suite.build_suite(by_name)
         assert built is not None
-        path = suite.suite_path(tmp_path, ident)
+        path = results.suite_path(tmp_path, ident)
         suite.dump_suite(built, path)
         paths.append(path)
-    loaded = suite.load_suite(paths[1])
+    loaded = results.load_suite(paths[1])
     assert loaded.get_benchmark_names() == ["counter_lock/threads=1", "counter_lock/threads=2"]
     assert loaded.get_benchmark("counter_lock/threads=1").get_nrun() == 3
 
@@ -165,30 +165,6 @@ def test_suite_files_work_with_pyperf_cli(tmp_path: Path) -> None:
 def test_build_suite_of_nothing_is_none() -> None:
     assert suite.build_suite({}) is None
     assert suite.build_suite({"a/b": []}) is None
-
-
-def test_atomic_write_replaces_and_leaves_no_temporary(tmp_path: Path) -> None:
-    target = tmp_path / "out" / "x.facts.json"
-    suite.write_json(target, {"version": 1, "a": 1})
-    suite.write_json(target, {"version": 1, "a": 2})
-    assert suite.load_facts(target)["a"] == 2
-    assert [p.name for p in target.parent.iterdir()] == ["x.facts.json"]
-
-
-def test_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
-    target = tmp_path / "x.json"
-    suite.write_json(target, {"version": 1, "old": True})
-    with pytest.raises(TypeError):  # fails half way through writing the temporary file
-        suite.write_json(target, {"version": 1, "new": object()})
-    assert json.loads(target.read_text())["old"] is True
-    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
-
-
-def test_load_facts_refuses_unknown_version(tmp_path: Path) -> None:
-    target = tmp_path / "x.facts.json"
-    target.write_text('{"version": 7}')
-    with pytest.raises(ValueError, match="7"):
-        suite.load_facts(target)
 
 
 def test_pyperf_refusals_are_value_errors() -> None:
