@@ -269,12 +269,24 @@ def _bad_facts_version(tmp: Path) -> tuple[Path, Path, str]:
     return PUBLISHED, new, "format version 99"
 
 
+def _bad_other_work(tmp: Path) -> tuple[Path, Path, str]:
+    """Only points sized differently in common (a --fast run against a default one)."""
+    a, b = tmp / "a", tmp / "b"
+    for folder in (a, b):
+        folder.mkdir()
+        shutil.copyfile(PUBLISHED / "3.13.json", folder / "3.13.json")
+    rewrite_suite(b / "3.13.json", lambda bench: [
+        new_run(r, total=1) if r.values else r for r in bench.get_runs()])
+    return a, b, "no point measured with the same work per call"
+
+
 def _bad_missing(tmp: Path) -> tuple[Path, Path, str]:
     return tmp / "nowhere", PUBLISHED, "does not exist"
 
 
 @pytest.mark.parametrize("make", [_bad_no_suites, _bad_unreadable, _bad_nothing_in_common,
-                                  _bad_facts_version, _bad_missing])
+                                  _bad_facts_version, _bad_missing,
+                                  _bad_other_work])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     make: Callable[[Path], tuple[Path, Path, str]], tmp_path: Path,
     capsys: pytest.CaptureFixture[str],

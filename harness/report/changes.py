@@ -434,7 +434,8 @@ def compare_interpreter(
 
 
 def compare(old: Side, new: Side) -> Diff:
-    """NEW against OLD; ``DiffError`` when they have no interpreter and point in common."""
+    """NEW against OLD; ``DiffError`` when they have no interpreter and point in common
+    (or only points whose work per call differs)."""
     common = [i for i in old.suites if i in new.suites]
     diffs = [compare_interpreter(i, old.suites[i], new.suites[i], old.facts.get(i),
                                  new.facts.get(i)) for i in common]
@@ -444,6 +445,13 @@ def compare(old: Side, new: Side) -> Diff:
             f"{old.folder} and {new.folder} have no interpreter and point in common "
             f"(OLD: {', '.join(old.suites)}; NEW: {', '.join(new.suites)})",
             "compare runs of the same interpreters and workloads",
+        )
+    if all(t.work for d in diffs for t in d.times):
+        example = next(t for d in diffs for t in d.times)
+        raise DiffError(
+            f"{old.folder} and {new.folder} have no point measured with the same work per "
+            f"call (e.g. {diffs[0].id} {example.point}: {example.work})",
+            "compare runs made with the same profile: a --fast run with a --fast run",
         )
     return Diff(old.folder, new.folder, diffs,
                 [i for i in old.suites if i not in new.suites],

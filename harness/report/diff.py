@@ -120,19 +120,23 @@ def _lost(counts: tuple[int, int]) -> str:
     return f"{lost:,} of {expected:,}{share}"
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def headline(d: Diff, threshold: float) -> str:
     """One sentence: nothing changed, or how many significant changes and regressions."""
     regressions = d.regressions(threshold)
     found = change_lines(d)
-    n_times = sum(len(i.times) for i in d.interpreters)
-    n_ratios = sum(len(i.scaling) for i in d.interpreters)
-    what = (f"{len(d.interpreters)} interpreters, {n_times} points, {n_ratios} ratios "
-            "against one thread")
+    n_times = sum(1 for i in d.interpreters for t in i.times if not t.work)
+    n_ratios = sum(1 for i in d.interpreters for s in i.scaling if not s.work)
+    what = (f"{_count(len(d.interpreters), 'interpreter')}, {_count(n_times, 'point')} and "
+            f"{_count(n_ratios, 'ratio')} against one thread compared like for like")
     if not found:
         return f"Nothing changed: no significant change in {what} (95% intervals by process)."
-    gate = (f"{len(regressions)} regression(s) beyond {threshold:g}%" if regressions
+    gate = (f"{_count(len(regressions), 'regression')} beyond {threshold:g}%" if regressions
             else f"no regression beyond {threshold:g}%")
-    return f"{len(found)} significant change(s) in {what}; {gate}."
+    return f"{_count(len(found), 'significant change')} in {what}; {gate}."
 
 
 # --------------------------------------------------------------------------- terminal
