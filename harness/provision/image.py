@@ -22,9 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import subprocess
 import tempfile
-import threading
 from pathlib import Path
 
 from harness import paths
@@ -33,29 +31,26 @@ from harness.container import (
     INTERPRETER_ID,
     PROVISION_HINT,
     Engine,
-    find_engine,
-    first_line,
     image_id_of,
     image_versions,
-    last_line,
 )
-from harness.errors import ProvisionError, Unavailable, WorkerError
+from harness.errors import ProvisionError, WorkerError
 from harness.fileutil import download, sha256_of
 from harness.progress import Progress, ProgressFn
-from harness.provision.apt import apt_install
+from harness.provision.images import (
+    Relay,
+    build_mode,
+    debian_base,
+    engine_build,
+    ensure_engine,
+)
 
 CONTAINER_DIR = paths.ROOT / "containers" / "jython"
 REGISTRY_BASE = "docker.io/library/eclipse-temurin:17-jre"
 JAR_NAME = "jython-standalone-2.7.4.jar"
 JAR_URL = f"https://repo1.maven.org/maven2/org/python/jython-standalone/2.7.4/{JAR_NAME}"
-DEBIAN_MIRROR = "http://deb.debian.org/debian"
-DEBIAN_BASE = "localhost/harness-debian"
 # Used when the host is not Debian (its codename would mean nothing to Debian's mirror).
 DEFAULT_SUITE = "bookworm"
-ENGINE_PACKAGES = ("podman", "runc", "debootstrap")
-
-PULL_TIMEOUT = 20.0
-BUILD_TIMEOUT = 1800.0
 
 
 def _timed(steps: Progress, name: str) -> contextlib.AbstractContextManager[None]:
@@ -63,59 +58,12 @@ def _timed(steps: Progress, name: str) -> contextlib.AbstractContextManager[None
     return steps.timed(f"{INTERPRETER_ID}: {name}")
 
 
-class _Relay(Progress):
-    """A ``Progress`` whose lines go to the caller's function (``provision_image(progress)``)."""
-
-    def __init__(self, say: ProgressFn) -> None:
-        super().__init__(stamp=False)
-        self.say = say
-
-    def line(self, text: str) -> None:
-        self.say(text)
-
-
 def _ensure_engine(steps: Progress) -> Engine:
-    try:
-        engine = find_engine()
-    except ProvisionError:
-        if os.environ.get("HARNESS_CONTAINER_ENGINE"):
-            raise
-    else:
-        # Podman without runc falls back to crun, which fails on this kind of
-        # machine (cgroups in hybrid mode): install runc beside a podman that came alone.
-        if engine.name == "podman" and shutil.which("runc") is None:
-            try:
-                with _timed(steps, "install runc (apt): podman's crun fails here"):
-                    apt_install(["runc"], "podman's runtime", steps)
-            except Unavailable as exc:
-                steps(f"{INTERPRETER_ID}: runc not installed: {exc}")
-            return find_engine()
-        return engine
-    with _timed(steps, f"install {' '.join(ENGINE_PACKAGES)} (apt)"):
-        apt_install(ENGINE_PACKAGES, "the Jython container image", steps)
-    return find_engine()
+    return ensure_engine(steps, INTERPRETER_ID)
 
 
 def _build_mode(engine: Engine, steps: Progress) -> str:
-    chosen = os.environ.get("HARNESS_JYTHON_BUILD", "").strip().lower()
-    if chosen in ("registry", "offline"):
-        steps(f"{INTERPRETER_ID}: build mode {chosen} (HARNESS_JYTHON_BUILD)")
-        return chosen
-    if chosen:
-        raise ProvisionError(
-            f"HARNESS_JYTHON_BUILD={chosen!r} is not a build mode",
-            "set it to registry or offline, or unset it",
-        )
-    with _timed(steps, f"pull {REGISTRY_BASE} (is a registry reachable?)"):
-        done = engine.run(["pull", REGISTRY_BASE], timeout=PULL_TIMEOUT)
-    if done.returncode == 0:
-        steps(f"{INTERPRETER_ID}: build mode registry (the base image pulled)")
-        return "registry"
-    steps(
-        f"{INTERPRETER_ID}: build mode offline (no registry: "
-        f"{last_line(done.stderr)[:120] or 'pull failed'})"
-    )
-    return "offline"
+    return build_mode(engine, steps, INTERPRETER_ID, "HARNESS_JYTHON_BUILD", REGISTRY_BASE)
 
 
 def provision_image(progress: ProgressFn | None = None) -> None:
@@ -126,7 +74,7 @@ def provision_image(progress: ProgressFn | None = None) -> None:
     every partial thing (temporary trees, half-written tarballs, the image if its
     check failed) is removed and ``ProvisionError`` names the step.
     """
-    steps = Progress(stamp=False) if progress is None else _Relay(progress)
+    steps = Progress(stamp=False) if progress is None else Relay(progress)
     engine = _ensure_engine(steps)
     image_id = image_id_of(engine, IMAGE)
     if image_id is not None:
@@ -161,48 +109,11 @@ def _check_image(engine: Engine, image_id: str, steps: Progress) -> None:
 def _engine_build(
     engine: Engine, steps: Progress, containerfile: str, context: Path, build_args: dict[str, str]
 ) -> None:
-    """``engine build`` with the build's output in a log file; STEP lines go to progress."""
-    log = paths.cache_dir() / "logs" / "jython-image-build.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    argv = [engine.path, "build", "--force-rm", "-t", IMAGE, "-f", str(context / containerfile)]
-    if engine.name == "podman":
-        # Without intermediate images a failed build leaves nothing behind (docker's
-        # BuildKit keeps its cache out of the image list anyway).
-        argv.append("--layers=false")
-    for key, value in build_args.items():
-        argv += ["--build-arg", f"{key}={value}"]
-    argv.append(str(context))
-    with log.open("w") as out:
-        out.write("$ " + " ".join(argv) + "\n")
-        out.flush()
-        with subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=engine.environ(),
-        ) as proc:  # fmt: skip
-            assert proc.stdout is not None
-            # A build that hangs without printing is still cut at BUILD_TIMEOUT.
-            watchdog = threading.Timer(BUILD_TIMEOUT, proc.kill)
-            watchdog.start()
-            try:
-                for line in proc.stdout:
-                    out.write(line)
-                    # podman/buildah and docker's classic builder announce steps so.
-                    if line.startswith(("STEP ", "Step ")):
-                        steps(f"{INTERPRETER_ID}:   {line.rstrip()[:140]}")
-                status = proc.wait()
-            except BaseException:
-                proc.kill()
-                raise
-            finally:
-                watchdog.cancel()
-    if status != 0:
-        tail = [x for x in log.read_text().splitlines() if x.strip()][-1:]
-        raise ProvisionError(
-            f"{INTERPRETER_ID}: image build failed ({engine.name} build exit {status}"
-            + (f": {tail[0].strip()[:160]}" if tail else "")
-            + ")",
-            f"see {log}",
-        )
+    """``engine build`` of the Jython image, logged to ``<cache>/logs/jython-image-build.log``."""
+    engine_build(
+        engine, steps, INTERPRETER_ID, IMAGE, context / containerfile, build_args,
+        "jython-image-build.log",
+    )
 
 
 # ----- registry
@@ -278,79 +189,8 @@ def host_suite(os_release: Path = Path("/etc/os-release")) -> str:
     return DEFAULT_SUITE
 
 
-def _unmount_under(root: Path) -> None:
-    """Unmount whatever a failed debootstrap left mounted (proc, sys) before deleting the tree."""
-    with contextlib.suppress(OSError):
-        mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines() if line]
-        prefix = str(root.resolve()) + "/"
-        for mount in sorted((m for m in mounts if m.startswith(prefix)), reverse=True):
-            subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
-
-
-def _debootstrap_tarball(suite: str, steps: Progress) -> Path:
-    """A tar of a minbase Debian tree for ``suite``, cached under ``cache_dir()/containers``."""
-    tarball = paths.cache_dir() / "containers" / f"debian-{suite}-minbase.tar"
-    if tarball.is_file():
-        steps(f"{INTERPRETER_ID}: reusing {tarball}")
-        return tarball
-    debootstrap = shutil.which("debootstrap")
-    if debootstrap is None:
-        with _timed(steps, "install debootstrap (apt)"):
-            apt_install(["debootstrap"], "a Debian base image made without a registry", steps)
-        debootstrap = shutil.which("debootstrap")
-        if debootstrap is None:
-            raise ProvisionError("debootstrap is not installed", "apt-get install debootstrap")
-    tarball.parent.mkdir(parents=True, exist_ok=True)
-    partial = tarball.with_name(tarball.name + ".partial")
-    tree = Path(tempfile.mkdtemp(prefix=f"harness-debian-{suite}-"))
-    try:
-        with _timed(steps, f"debootstrap --variant=minbase {suite} ({DEBIAN_MIRROR})"):
-            done = subprocess.run(
-                [debootstrap, "--variant=minbase", suite, str(tree), DEBIAN_MIRROR],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                log = paths.cache_dir() / "logs" / "debootstrap.log"
-                log.parent.mkdir(parents=True, exist_ok=True)
-                log.write_text(done.stdout + done.stderr)
-                raise ProvisionError(
-                    f"debootstrap {suite} failed (exit {done.returncode}): "
-                    f"{last_line(done.stderr)[:160]}",
-                    f"see {log}; is {DEBIAN_MIRROR} reachable?",
-                )
-        with _timed(steps, f"tar the tree into {tarball.name}"):
-            done = subprocess.run(
-                ["tar", "-C", str(tree), "-cf", str(partial), "."],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                raise ProvisionError(f"tar of the Debian tree failed: {first_line(done.stderr)}")
-            os.replace(partial, tarball)
-    finally:
-        partial.unlink(missing_ok=True)
-        _unmount_under(tree)
-        shutil.rmtree(tree, ignore_errors=True)
-    return tarball
-
-
 def _build_offline(engine: Engine, steps: Progress) -> None:
-    suite = host_suite()
-    base = f"{DEBIAN_BASE}:{suite}"
-    if image_id_of(engine, base) is None:
-        tarball = _debootstrap_tarball(suite, steps)
-        with _timed(steps, f"{engine.name} import {tarball.name} as {base}"):
-            done = engine.run(["import", str(tarball), base], timeout=600)
-            if done.returncode != 0:
-                raise ProvisionError(
-                    f"{engine.name} import of {tarball} failed: {last_line(done.stderr)}",
-                    f"delete {tarball} and retry: {PROVISION_HINT}",
-                )
-    else:
-        steps(f"{INTERPRETER_ID}: base image {base} present, reused")
+    base = debian_base(engine, host_suite(), steps, INTERPRETER_ID, PROVISION_HINT)
     with tempfile.TemporaryDirectory(prefix="harness-jython-build-") as tmp:
         context = Path(tmp)
         shutil.copy2(CONTAINER_DIR / "Containerfile.debian", context / "Containerfile.debian")
