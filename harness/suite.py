@@ -19,6 +19,7 @@ from typing import Any
 
 import pyperf
 
+from harness import spec
 from harness.errors import WorkerError
 from harness.fileutil import atomic_write
 
@@ -126,17 +127,9 @@ def _shorten(text: str, limit: int = 120) -> str:
 def gil_state(facts: Mapping[str, Any], expected: str) -> str:
     """The GIL state at run time: the worker's observation, else what the entry expects.
 
-    An interpreter that has no GIL at all (Jython: "none") stays "none": the
-    worker's ``gil_enabled: false`` there does not mean a GIL was turned off.
+    The one derivation is ``harness.spec.gil_state`` (the report uses it too).
     """
-    if expected == "none":
-        return "none"
-    enabled = facts.get("gil_enabled")
-    if enabled is True:
-        return "on"
-    if enabled is False:
-        return "off"
-    return expected or "unknown"
+    return spec.gil_state(facts, expected)
 
 
 def _metadata_value(value: object) -> str | int | float | None:

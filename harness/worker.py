@@ -24,11 +24,16 @@ from __future__ import print_function
 import argparse
 import json
 import os
-import platform
 import random
 import sys
 import time
 import traceback
+
+# The probe lives beside this file (a container mounts the whole folder).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+import probe  # noqa: E402
 
 FORMAT_VERSION = 1
 EXIT_OK = 0
@@ -70,101 +75,22 @@ def log(message):
     sys.stderr.flush()
 
 
-def implementation_name():
-    """'cpython', 'pypy', 'jython', ... in lower case."""
-    try:
-        return platform.python_implementation().lower()
-    except Exception:  # very old or odd platforms module
-        return sys.platform.startswith("java") and "jython" or "unknown"
-
-
-def cpu_count():
-    """Logical CPUs, or None; Jython has no multiprocessing, so ask the JVM."""
-    count = getattr(os, "cpu_count", None)
-    if count is not None:
-        return count()
-    if sys.platform.startswith("java"):
-        try:
-            from java.lang import Runtime  # type: ignore
-
-            return Runtime.getRuntime().availableProcessors()
-        except Exception:
-            return None
-    try:
-        import multiprocessing
-
-        return multiprocessing.cpu_count()
-    except Exception:
-        return None
-
-
-def gil_disabled_build():
-    """True for a free-threaded build (Py_GIL_DISABLED), False for other CPythons, else None."""
-    if implementation_name() != "cpython":
-        return None
-    try:
-        import sysconfig
-
-        return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-    except Exception:  # CPython 2.7 has sysconfig; be safe anyway
-        return False
-
-
-def gil_enabled():
-    """Whether a GIL is active now: sys._is_gil_enabled() where it exists.
-
-    Without that function, CPython and PyPy always run with their GIL and
-    Jython never has one; other implementations are unknown (None).
-    """
-    probe = getattr(sys, "_is_gil_enabled", None)
-    if probe is not None:
-        return bool(probe())
-    name = implementation_name()
-    if name in ("cpython", "pypy"):
-        return True
-    if name == "jython":
-        return False
-    return None
-
-
-def switch_interval():
-    """sys.getswitchinterval() in seconds, or None (2.7 and Jython count bytecodes, if at all)."""
-    getter = getattr(sys, "getswitchinterval", None)
-    if getter is None:
-        return None
-    return getter()
-
-
-def check_interval():
-    """sys.getcheckinterval() on 2.7 (bytecodes between switches), else None."""
-    if hasattr(sys, "getswitchinterval"):
-        return None  # 3.x: deprecated, then removed; the switch interval replaces it
-    getter = getattr(sys, "getcheckinterval", None)
-    if getter is None:
-        return None
-    return getter()
-
-
-def python_version():
-    """'3.13.5' from sys.version_info (Jython's sys.version carries '-DEV (...)' noise)."""
-    info = sys.version_info
-    return "%d.%d.%d" % (info[0], info[1], info[2])
-
-
 def facts():
     """What the document records about the interpreter, read at the end of the run.
 
-    ``gil_enabled`` is read after the workload ran: on a free-threaded build an
-    extension module imported by the workload may have turned the GIL back on.
+    The probe's own functions (``probe.py`` beside this file), so the worker and
+    the probe never disagree. ``gil_enabled`` is read after the workload ran: on
+    a free-threaded build an extension module imported by the workload may have
+    turned the GIL back on; it is null where there is no GIL at all (Jython).
     """
     return {
-        "implementation": implementation_name(),
-        "python_version": python_version(),
-        "gil_disabled_build": gil_disabled_build(),
-        "gil_enabled": gil_enabled(),
-        "switch_interval": switch_interval(),
-        "check_interval": check_interval(),
-        "cpu_count": cpu_count(),
+        "implementation": probe.implementation(),
+        "python_version": probe.python_version(),
+        "gil_disabled_build": probe.gil_disabled_build(),
+        "gil_enabled": probe.gil_enabled(),
+        "switch_interval": probe.switch_interval(),
+        "check_interval": probe.check_interval(),
+        "cpu_count": probe.cpu_count(),
         "platform": sys.platform,
     }
 
