@@ -25,7 +25,7 @@ NOT_GATED = ("reported, never fails the gate by itself: another build compares n
 
 
 def _counts(items: Sequence[str], words: Sequence[str]) -> str:
-    return " / ".join(str(sum(1 for v in items if v == w)) for w in words)
+    return "/".join(str(sum(1 for v in items if v == w)) for w in words)
 
 
 def _note(i: InterpreterDiff) -> str:
@@ -45,15 +45,17 @@ def summary_rows(d: Diff) -> list[list[str]]:
     for i in d.interpreters:
         rows.append([
             i.id, str(len(i.times)),
-            _counts([t.verdict for t in i.times], ("faster", "slower", "no significant change")),
-            _counts([s.verdict for s in i.scaling], ("higher", "lower", "no significant change")),
+            _counts([t.verdict for t in i.times],
+                    ("faster", "slower", "no significant change", "not enough processes")),
+            _counts([s.verdict for s in i.scaling],
+                    ("higher", "lower", "no significant change", "not enough processes")),
             _lock_cell(i), _note(i),
         ])
     return rows
 
 
-SUMMARY_HEADERS = ["interpreter", "points", "time: faster / slower / same",
-                   "ratio vs 1: higher / lower / same", "lock", "note"]
+SUMMARY_HEADERS = ["interpreter", "points", "time: faster/slower/same/none",
+                   "ratio vs 1: higher/lower/same/none", "lock", "note"]
 
 
 def change_lines(d: Diff) -> list[str]:
@@ -128,10 +130,17 @@ def headline(d: Diff, threshold: float) -> str:
     """One sentence: nothing changed, or how many significant changes and regressions."""
     regressions = d.regressions(threshold)
     found = change_lines(d)
-    n_times = sum(1 for i in d.interpreters for t in i.times if not t.work)
-    n_ratios = sum(1 for i in d.interpreters for s in i.scaling if not s.work)
+    judged = ("faster", "slower", "higher", "lower", "no significant change")
+    n_times = sum(1 for i in d.interpreters for t in i.times if t.verdict in judged)
+    n_ratios = sum(1 for i in d.interpreters for s in i.scaling if s.verdict in judged)
+    blind = sum(1 for i in d.interpreters for t in [*i.times, *i.scaling]
+                if t.verdict == "not enough processes")
     what = (f"{_count(len(d.interpreters), 'interpreter')}, {_count(n_times, 'point')} and "
             f"{_count(n_ratios, 'ratio')} against one thread compared like for like")
+    if blind:
+        what += f" ({blind} more without an interval: fewer than 2 processes on a side)"
+    if not found and not n_times and not n_ratios:
+        return f"Nothing judged: {what}."
     if not found:
         return f"Nothing changed: no significant change in {what} (95% intervals by process)."
     gate = (f"{_count(len(regressions), 'regression')} beyond {threshold:g}%" if regressions
