@@ -32,6 +32,9 @@ _RESERVED_KEYS = frozenset(
     {
         "name",
         "loops",
+        "process",
+        "work_scale",
+        "seed",
         "inner_loops",
         "unit",
         "date",
@@ -165,6 +168,8 @@ class RunContext:
     expected_gil: str  # the entry's gil field
     hostname: str = field(default_factory=socket.gethostname)
     date: str = ""  # "YYYY-MM-DD HH:MM:SS", the run's start
+    process: int | None = None  # the worker process's index within the workload (pairs points)
+    work_scale: float = 1.0  # the workload's size relative to its PARAMS (sized per interpreter)
 
 
 def runs_from_document(doc: Mapping[str, Any], ctx: RunContext) -> dict[str, pyperf.Run]:
@@ -191,6 +196,9 @@ def runs_from_document(doc: Mapping[str, Any], ctx: RunContext) -> dict[str, pyp
     _put(common, "platform", _or_na(facts.get("platform")))
     _put(common, "hostname", ctx.hostname)
     _put(common, "date", ctx.date)
+    _put(common, "process", ctx.process)
+    _put(common, "work_scale", ctx.work_scale)
+    _put(common, "seed", doc.get("seed"))
     for key, value in params.items():
         _put(common, f"param_{key}" if key in _RESERVED_KEYS else key, value)
 

@@ -8,6 +8,7 @@ discovery.  Files are read back with pyperf's own CLI.  No timing assertions.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -21,8 +22,9 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from harness import paths, runner, suite
-from harness.spec import Interpreter
+from harness import paths, results, runner
+from harness.profiles import declared_params
+from harness.spec import Interpreter, base_environ
 from harness.workloads import resolve_workloads
 
 FAKE_WORKLOADS = Path(__file__).resolve().parent / "fake_workloads"
@@ -123,7 +125,7 @@ def test_environment_is_an_allow_list() -> None:
         "PYTHONHASHSEED": "7",
         "SECRET_TOKEN": "x",
     }
-    env = runner.base_environ(caller)
+    env = base_environ(caller)
     assert env["PATH"] == "/bin" and env["LC_ALL"] == "C"
     assert not {"PYTHONPATH", "PYTHON_GIL", "PYTHONHASHSEED", "SECRET_TOKEN"} & set(env)
     gil = _local("3.13t+gil", sys.executable, "cpython", "free-threaded", "on")
@@ -133,14 +135,16 @@ def test_environment_is_an_allow_list() -> None:
 
 def test_fast_params_only_for_declared_keys(tmp_path: Path) -> None:
     fast = runner.PROFILES["fast"]
-    countdown = paths.ROOT / "workloads" / "countdown.py"
-    assert runner.workload_params("countdown", countdown, fast) == {"total": 200_000}
-    assert runner.workload_params("countdown", countdown, runner.PROFILES["default"]) == {}
+    [countdown] = resolve_workloads(["countdown"])
+    assert runner.workload_params(countdown, fast) == {"total": 200_000}
+    assert runner.workload_params(countdown, runner.PROFILES["default"]) == {}
     odd = tmp_path / "countdown.py"
     odd.write_text("PARAMS = {'n': 1}\n")
-    assert runner.workload_params("countdown", odd, fast) == {}
+    moved = dataclasses.replace(countdown, path=odd)
+    assert runner.workload_params(moved, fast) == {}
     odd.write_text("PARAMS = {'total': 16 * 1024 * 1024, 'chunk': 2}\n")
-    assert runner.workload_params("countdown", odd, fast) == {"total": 200_000}
+    assert runner.workload_params(moved, fast) == {"total": 200_000}
+    assert declared_params(odd) == {"total": 16 * 1024 * 1024, "chunk": 2}
 
 
 # ---------------------------------------------------------------- real runs
@@ -160,7 +164,7 @@ def test_fast_run_on_real_interpreters(tmp_path: Path) -> None:
     names_per_interp = {}
     keys_per_bench: dict[str, set[frozenset[str]]] = {}
     for interp in interps:
-        spath = suite.suite_path(tmp_path, interp.id)
+        spath = results.suite_path(tmp_path, interp.id)
         done = _pyperf("check", str(spath))
         assert done.returncode == 0, done.stderr
         done = _pyperf("stats", str(spath))
@@ -181,7 +185,7 @@ def test_fast_run_on_real_interpreters(tmp_path: Path) -> None:
                 if bench.get_name().startswith("counter_lock/"):
                     assert meta["lost_updates"] == 0  # the lock makes it correct everywhere
                     assert meta["expected_updates"] > 0
-        facts = suite.load_facts(suite.facts_path(tmp_path, interp.id))
+        facts = results.Facts.load(results.facts_path(tmp_path, interp.id)).to_json()
         assert facts["interpreter"]["id"] == interp.id
         assert {o["status"] for o in facts["outcomes"]} == {"ok"}
         assert facts["run"]["finished"] and "--fast" in facts["run"]["command"]
@@ -192,7 +196,7 @@ def test_fast_run_on_real_interpreters(tmp_path: Path) -> None:
     assert all(names == first for names in names_per_interp.values())
     assert all(len(keys) == 1 for keys in keys_per_bench.values()), keys_per_bench
 
-    files = [str(suite.suite_path(tmp_path, i.id)) for i in interps]
+    files = [str(results.suite_path(tmp_path, i.id)) for i in interps]
     done = _pyperf("compare_to", *files, "--table")
     assert done.returncode == 0, done.stderr
     assert "countdown/threads=2" in done.stdout or "not significant" in done.stdout
@@ -209,7 +213,7 @@ def test_fast_run_on_jython(tmp_path: Path) -> None:
     assert summary.ok, summary.lines()
     statuses = {o.benchmark: o.status for o in summary.results[0].outcomes}
     assert statuses["countdown_processes"] == "unsupported"  # no multiprocessing on Jython
-    loaded = pyperf.BenchmarkSuite.load(str(suite.suite_path(tmp_path, "jython2.7")))
+    loaded = pyperf.BenchmarkSuite.load(str(results.suite_path(tmp_path, "jython2.7")))
     for bench in loaded:
         for run in bench.get_runs():
             assert run.get_metadata()["lost_updates"] == 0
@@ -237,11 +241,11 @@ def test_hang_and_crash_are_isolated(tmp_path: Path) -> None:
     assert not _processes_mentioning(str(fakes)), "a killed worker left processes behind"
 
     # The other workload's results are kept, readable by pyperf.
-    spath = suite.suite_path(out, "host")
+    spath = results.suite_path(out, "host")
     loaded = pyperf.BenchmarkSuite.load(str(spath))
     assert loaded.get_benchmark_names() == ["tiny/threads=1", "tiny/threads=2"]
     assert loaded.get_benchmark("tiny/threads=2").get_runs()[0].get_metadata()["calls"] > 0
-    facts = suite.load_facts(suite.facts_path(out, "host"))
+    facts = results.Facts.load(results.facts_path(out, "host")).to_json()
     assert {o["benchmark"]: o["status"] for o in facts["outcomes"]}["hang"] == "timeout"
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no temporaries
 
@@ -284,7 +288,7 @@ def test_unknown_worker_version_is_a_failed_outcome(tmp_path: Path) -> None:
     assert outcome.status == "failed"
     assert "version 2" in outcome.reason and "'tiny'" in outcome.reason
     assert "'host'" in outcome.reason
-    assert not suite.suite_path(tmp_path, "host").exists()
+    assert not results.suite_path(tmp_path, "host").exists()
 
 
 @pytest.mark.slow
@@ -311,8 +315,8 @@ def test_missing_interpreter_is_failed_and_others_run(tmp_path: Path) -> None:
     assert not summary.ok
     ((failed_id, failed),) = summary.failed
     assert failed_id == "3.14t" and "provision 3.14t" in failed.reason
-    assert suite.suite_path(tmp_path, "host").exists()
-    facts = suite.load_facts(suite.facts_path(tmp_path, "3.14t"))
+    assert results.suite_path(tmp_path, "host").exists()
+    facts = results.Facts.load(results.facts_path(tmp_path, "3.14t")).to_json()
     assert facts["outcomes"][0]["status"] == "failed"
 
 
@@ -418,7 +422,7 @@ def test_ctrl_c_keeps_completed_suites(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", script], cwd=paths.ROOT, stderr=subprocess.PIPE, text=True
     )
-    facts = suite.facts_path(out, "host")
+    facts = results.facts_path(out, "host")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if _processes_mentioning("--workload hang"):
@@ -429,9 +433,9 @@ def test_ctrl_c_keeps_completed_suites(tmp_path: Path) -> None:
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert not _processes_mentioning(str(fakes)), "Ctrl-C left a worker running"
-    loaded = pyperf.BenchmarkSuite.load(str(suite.suite_path(out, "host")))
+    loaded = pyperf.BenchmarkSuite.load(str(results.suite_path(out, "host")))
     assert loaded.get_benchmark_names() == ["tiny/threads=1"]
-    assert suite.load_facts(facts)["run"]["finished"] is None  # it did not finish
+    assert results.Facts.load(facts).to_json()["run"]["finished"] is None  # it did not finish
 
 
 def test_default_interpreters_not_ready_are_recorded_as_missing(
@@ -455,7 +459,7 @@ def test_default_interpreters_not_ready_are_recorded_as_missing(
     assert [i.id for i in recorded] == ["3.14t"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["3.14t.facts.json"]
     facts = json.loads((tmp_path / "3.14t.facts.json").read_text())
-    assert facts["version"] == suite.FACTS_FORMAT_VERSION
+    assert facts["version"] == results.FACTS_FORMAT_VERSION
     [outcome] = facts["outcomes"]
     assert outcome["status"] == "missing"
     assert outcome["reason"].startswith("to provide it: python -m harness provision 3.14t")

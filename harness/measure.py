@@ -1,0 +1,352 @@
+"""One workload under one interpreter: calibrate, size the work, then one process at a time.
+
+The calibration process picks the loops of every point (``--calibrate
+--min-time``) and measures one call.  A CPU-bound workload whose call is
+shorter than the profile's ``min_call`` (PyPy's countdown: 3 ms) has its total
+scaled up by an integer factor and is calibrated again, so that thread start
+and join stay a small part of a call; the factor goes into the run metadata
+(``work_scale``) and the facts (``work``).  A JIT gets one more process that
+recalibrates its loops from warm values (stored as pyperf's calibration run).
+
+Each measuring process then runs ALL the points of the workload, interleaved
+in an order shuffled per round from a recorded seed, and becomes one
+``pyperf.Run`` per point with run metadata ``process`` (its index): the
+report pairs the 1-thread and T-thread points by process.  After each process
+the noise monitor times its reference loop; a process that ran during a burst
+is measured again (a bounded number of times).
+
+A failure (crash, timeout, unreadable output) becomes a workload-level
+outcome and no runs are kept for that workload: a benchmark is either
+measured as the profile asked or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyperf
+
+from harness import kinds, paths, sampling
+from harness import suite as suite_mod
+from harness.environment import NoiseMonitor, now
+from harness.errors import HarnessError, WorkerError
+from harness.profiles import Profile, declared_params, workload_params
+from harness.spawn import WorkerTimeout, run_worker
+from harness.spec import Interpreter
+
+# Groups of the MANIFEST whose work is sized per interpreter (CPU-bound totals).
+SIZED_GROUPS = ("cpu", "c")
+SIZED_PARAM = "total"
+MAX_WORK_SCALE = 256
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one benchmark (``workload/key``) or a whole workload (``workload``)."""
+
+    benchmark: str
+    status: str  # "ok" | "unsupported" | "failed" | "timeout" | "missing" (not ready here)
+    reason: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        """The facts file's form."""
+        return {"benchmark": self.benchmark, "status": self.status, "reason": self.reason}
+
+
+@dataclass
+class WorkloadResult:
+    """The runs (by benchmark name, in point order) and outcomes of one workload."""
+
+    workload: str
+    runs: dict[str, list[pyperf.Run]] = field(default_factory=dict)
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def status(self) -> str:
+        """The worst outcome: failed/timeout > ok > unsupported."""
+        statuses = {o.status for o in self.outcomes}
+        for status in ("timeout", "failed", "ok"):
+            if status in statuses:
+                return status
+        return "unsupported" if statuses else "failed"
+
+
+def work_scale(per_call: float, min_call: float) -> int:
+    """The integer factor that makes a call of ``per_call`` seconds last ``min_call`` (>= 1)."""
+    if min_call <= 0 or per_call <= 0 or per_call >= min_call:
+        return 1
+    return min(math.ceil(min_call / per_call), MAX_WORK_SCALE)
+
+
+@dataclass
+class JobSetup:
+    """What every job of one interpreter shares: where things are and what to call."""
+
+    workloads_dir: Path
+    timeout: float | None = None
+    worker: Path = paths.WORKER_SCRIPT
+    ctx: suite_mod.RunContext | None = None
+    noise: NoiseMonitor | None = None
+    seed: int = 0
+    on_step: Callable[[str], None] | None = None
+
+
+class WorkloadJob:
+    """One workload under one interpreter, measured one process at a time (``add_process``)."""
+
+    def __init__(
+        self,
+        interp: Interpreter,
+        workload: Any,  # harness.workloads.Workload: name, path, group, kind
+        threads: Sequence[int],
+        profile: Profile,
+        setup: JobSetup,
+    ) -> None:
+        self.interp = interp
+        self.name: str = workload.name
+        self.path: Path | None = getattr(workload, "path", None)
+        self.group: str = getattr(workload, "group", "")
+        self.weak = getattr(workload, "kind", "strong") == "weak"
+        self.threads = list(threads)
+        self.profile = profile
+        self.setup = setup
+        self.ctx = setup.ctx or suite_mod.RunContext(interp.id, interp.implementation, interp.gil)
+        self.result = WorkloadResult(self.name)
+        self.params = workload_params(workload, profile)
+        self.scale = 1
+        self.loops: dict[str, int] = {}
+        self.alive = False
+        self.process_seconds: list[float] = []
+        self.reruns = 0
+        self._index = 0
+        self.warmups, self.values = profile.for_interpreter(kinds.has_jit(interp))
+
+    # ------------------------------------------------------------ the worker
+
+    def _call(self, args: list[str]) -> dict[str, Any]:
+        common = ["--threads", ",".join(str(t) for t in self.threads)]
+        if self.params:
+            common += ["--params", json.dumps(self.params, sort_keys=True)]
+        return run_worker(
+            self.interp,
+            self.name,
+            common + args,
+            timeout=self.setup.timeout or self.profile.timeout,
+            workloads_dir=self.setup.workloads_dir,
+            worker=self.setup.worker,
+        )
+
+    def _step(self, what: str) -> None:
+        if self.setup.on_step:
+            self.setup.on_step(what)
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """A worker failure ends the job: its runs are dropped, its outcome says why."""
+        started = time.monotonic()
+        try:
+            yield
+        except WorkerTimeout as exc:
+            self._fail("timeout", _reason(exc))
+        except WorkerError as exc:
+            self._fail("failed", _reason(exc))
+        except ValueError as exc:  # pyperf refused a value or metadata
+            self._fail("failed", f"{self.name!r} under {self.interp.id!r}: {exc}")
+        finally:
+            self.result.seconds += time.monotonic() - started
+
+    def _fail(self, status: str, reason: str) -> None:
+        self.alive = False
+        self.result.runs.clear()
+        self.result.outcomes[:] = [Outcome(self.name, status, reason)]
+
+    # ------------------------------------------------------------ calibration
+
+    def _calibrate(self) -> dict[str, Any]:
+        doc = self._call(["--calibrate", "--min-time", repr(self.profile.min_time)])
+        self.loops.clear()
+        self.result.runs.clear()
+        self.result.outcomes.clear()
+        if doc.get("unsupported"):
+            self.result.outcomes.append(Outcome(self.name, "unsupported", str(doc["unsupported"])))
+            return doc
+        for point in doc["points"]:
+            name = suite_mod.benchmark_name(self.name, point["key"])
+            if point.get("unsupported"):
+                self.result.outcomes.append(Outcome(name, "unsupported", str(point["unsupported"])))
+            else:
+                self.loops[point["key"]] = max(int(point.get("loops") or 1), 1)
+                self.result.runs[name] = []
+        return doc
+
+    def _sized_scale(self, doc: dict[str, Any]) -> int:
+        """The work scale this interpreter needs, from the calibration's seconds per call."""
+        if self.profile.min_call <= 0 or self.group not in SIZED_GROUPS:
+            return 1
+        declared = declared_params(self.path) or {}
+        if not isinstance(declared.get(SIZED_PARAM), int):
+            return 1
+        calls = [
+            float(p["values"][-1])
+            for p in doc.get("points") or []
+            if p.get("values") and not p.get("unsupported")
+            and (sampling.scaling_count(f"{self.name}/{p['key']}") or ("", 0))[1] in self.threads
+        ]
+        return work_scale(min(calls), self.profile.min_call) if calls else 1
+
+    def prepare(self) -> None:
+        """Calibrate (again with a larger total when a call is too short; again warm for a JIT)."""
+        with self._guard():
+            self._step("calibrate")
+            doc = self._calibrate()
+            if not self.loops:
+                return
+            scale = self._sized_scale(doc)
+            if scale > 1:
+                total = int((declared_params(self.path) or {})[SIZED_PARAM])
+                self.scale = scale
+                self.params = {**self.params, SIZED_PARAM: total * scale}
+                self._step(f"calibrate x{scale}")
+                doc = self._calibrate()
+                if not self.loops:
+                    return
+            self.ctx = dataclasses.replace(self.ctx, work_scale=float(self.scale))
+            self.alive = True
+            # A JIT is cold in the calibration process (Jython's first call can be
+            # 6x its steady state), so its loops come out too low: like pyperf, one
+            # more process recalibrates them from warm values and is stored as a
+            # calibration run (no values), not measured.
+            if kinds.has_jit(self.interp) and doc.get("measures") != "own":
+                self._step("recalibrate")
+                runs = self._measure(0)
+                for key in self.loops:
+                    name = suite_mod.benchmark_name(self.name, key)
+                    self.loops[key] = _recalibrated(
+                        self.loops[key], runs[name], self.profile.min_time
+                    )
+                    self.result.runs[name].append(_as_recalibration(runs[name], self.loops[key]))
+
+    # ------------------------------------------------------------ measuring
+
+    def _measure(self, index: int) -> dict[str, pyperf.Run]:
+        """One measuring process: every point interleaved, its runs by benchmark name."""
+        seed = self.setup.seed + index
+        args = [
+            "--loops",
+            ";".join(f"{k}={n}" for k, n in self.loops.items()),
+            "--values",
+            str(self.values),
+            "--warmups",
+            str(self.warmups),
+            "--seed",
+            str(seed),
+        ]
+        # pyperf's per-run date: when this process started (stats shows the span).
+        date = now().strftime("%Y-%m-%d %H:%M:%S")
+        doc = self._call(args)
+        ctx = dataclasses.replace(self.ctx, date=date, process=index)
+        runs = suite_mod.runs_from_document(doc, ctx)
+        for key in self.loops:
+            name = suite_mod.benchmark_name(self.name, key)
+            if name not in runs:
+                raise WorkerError(
+                    f"worker for {self.name!r} under {self.interp.id!r} returned no values for "
+                    f"{name!r}"
+                )
+        return runs
+
+    @property
+    def processes(self) -> int:
+        """Measuring processes kept so far."""
+        return self._index
+
+    def per_process(self) -> float:
+        """Seconds one measuring process took on average (inf before the first)."""
+        if not self.process_seconds:
+            return float("inf")
+        return sum(self.process_seconds) / len(self.process_seconds)
+
+    def add_process(self) -> None:
+        """Run one more measuring process; measure it again if it ran during a burst."""
+        if not self.alive:
+            return
+        with self._guard():
+            index = self._index + 1
+            while True:
+                self._step(f"run {index}")
+                started = time.monotonic()
+                runs = self._measure(index)
+                self.process_seconds.append(time.monotonic() - started)
+                if not self._ran_in_burst():
+                    break
+                if self.reruns >= self.profile.noise_reruns:
+                    break
+                self.reruns += 1
+            for name, run in runs.items():
+                if name in self.result.runs:
+                    self.result.runs[name].append(run)
+            self._index = index
+
+    def _ran_in_burst(self) -> bool:
+        """Time the noise reference after the process; True (and counted) in a burst."""
+        noise = self.setup.noise
+        if noise is None:
+            return False
+        burst = noise.is_burst(noise.sample())
+        if burst:
+            noise.flagged += 1
+        return burst
+
+    # ------------------------------------------------------------ results
+
+    def checks(self, target: sampling.Target) -> list[sampling.PointCheck]:
+        """Every point of this workload against ``target`` (none before a process ran)."""
+        if not self.result.runs:
+            return []
+        return sampling.check_workload(self.result.runs, self.threads, target, self.weak)
+
+    def finish(self) -> WorkloadResult:
+        """Mark every measured benchmark ok (failures already replaced the outcomes)."""
+        if self.alive:
+            done = {o.benchmark for o in self.result.outcomes}
+            self.result.outcomes.extend(
+                Outcome(name, "ok") for name in self.result.runs if name not in done
+            )
+        self.alive = False
+        return self.result
+
+    def work_facts(self) -> dict[str, Any]:
+        """The facts file's ``work[workload]``: the scale and the parameters passed."""
+        return {"scale": float(self.scale), "params": dict(self.params)}
+
+
+def _recalibrated(loops: int, run: pyperf.Run, min_time: float) -> int:
+    """Loops for a JIT interpreter's measuring processes, from one process's warm values.
+
+    Doubles the calibrated loops until the median warm value lasts ``min_time``.
+    """
+    per_loop = sorted(run.values)[len(run.values) // 2]
+    while loops * per_loop < min_time and loops < 2**30:
+        loops *= 2
+    return loops
+
+
+def _as_recalibration(run: pyperf.Run, loops: int) -> pyperf.Run:
+    """A measured run turned into pyperf's loop recalibration run (warmups only)."""
+    old = run.get_metadata()["loops"]
+    warmups = [*run.warmups, *((old, v) for v in run.values)]
+    metadata = {**run.get_metadata(), "recalibrate_loops": loops}
+    return pyperf.Run([], warmups=warmups, metadata=metadata, collect_metadata=False)
+
+
+def _reason(exc: HarnessError) -> str:
+    return f"{exc.message}\n{exc.hint}" if exc.hint else exc.message

@@ -1,0 +1,195 @@
+"""How much measuring to do: the run profiles (fast, default, rigorous) and thread counts.
+
+A profile says how many worker processes measure each workload, how many
+values each takes, how long one value lasts, and how much time one
+interpreter may spend before adaptive sampling stops adding processes
+(``harness.sampling``).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Profile:
+    """pyperf's processes x values, warmups, loop length, timeout, and the sampling targets.
+
+    ``processes`` is the minimum number of measuring processes per workload;
+    while a target is not met and the interpreter's budget allows, adaptive
+    sampling adds processes up to ``max_processes`` (0: no adaptive sampling).
+    ``jit_*`` apply to interpreters with a JIT (PyPy; Jython's JVM too), whose
+    first values are far slower than the steady state. ``fast_params`` scales
+    workloads down (``--fast`` only) so a smoke run stays short.
+    """
+
+    processes: int
+    values: int
+    warmups: int
+    jit_warmups: int
+    min_time: float  # seconds; calibration makes each value last at least this
+    timeout: float  # seconds, per worker process
+    jit_values: int = 0  # 0: same as values
+    fast_params: bool = False
+    max_processes: int = 0  # 0: exactly ``processes``
+    budget: float = 0.0  # seconds per interpreter for all its workloads; 0: no limit
+    ratio_half_width: float = 0.05  # target: scaling ratio's 95% interval half-width
+    mean_rel_half_width: float = 0.02  # target: 1-thread mean's relative half-width
+    pyperf_bar: bool = False  # also aim at pyperf's required_nprocesses() <= processes
+    min_call: float = 0.0  # seconds: CPU-bound work is scaled so one call lasts this long
+    noise_reruns: int = 0  # processes re-measured per workload when they ran in a burst
+
+    def __post_init__(self) -> None:
+        if self.processes < 1 or self.values < 1 or self.warmups < 0 or self.jit_warmups < 0:
+            raise ValueError("processes and values must be >= 1, warmups >= 0")
+        if self.min_time <= 0 or self.timeout <= 0:
+            raise ValueError("min_time and timeout must be > 0 seconds")
+        if self.max_processes and self.max_processes < self.processes:
+            raise ValueError("max_processes must be 0 or >= processes")
+
+    @property
+    def adaptive(self) -> bool:
+        """True when processes are added until the targets are met (or the budget spent)."""
+        return self.max_processes > self.processes
+
+    def for_interpreter(self, jit: bool) -> tuple[int, int]:
+        """(warmups, values) for an interpreter with or without a JIT: more of both for a JIT."""
+        if jit:
+            return self.jit_warmups, self.jit_values or self.values
+        return self.warmups, self.values
+
+
+# Chosen on a 2-core VM.  Default: at least 5 processes per workload, then more
+# until the targets are met, within 70 s per interpreter (about 10 minutes for
+# the 8 default interpreters, with the probe and the calibration processes).
+# One process runs all points of a workload (interleaved), so Jython's JVM start
+# is paid once per process, not once per point.
+PROFILES: dict[str, Profile] = {
+    "fast": Profile(
+        processes=1,
+        values=2,
+        warmups=1,
+        jit_warmups=1,
+        min_time=0.005,
+        timeout=60.0,
+        jit_values=2,
+        fast_params=True,
+    ),
+    "default": Profile(
+        processes=5,
+        values=3,
+        warmups=1,
+        jit_warmups=3,
+        min_time=0.05,
+        timeout=120.0,
+        jit_values=5,
+        max_processes=40,
+        budget=70.0,
+        min_call=0.05,
+        noise_reruns=2,
+    ),
+    "rigorous": Profile(
+        processes=8,
+        values=5,
+        warmups=2,
+        jit_warmups=6,
+        min_time=0.1,
+        timeout=300.0,
+        jit_values=10,
+        max_processes=60,
+        budget=600.0,
+        pyperf_bar=True,
+        min_call=0.05,
+        noise_reruns=3,
+    ),
+}
+
+def default_threads(cpu_count: int | None = None) -> list[int]:
+    """1, 2, 4 ... up to twice the CPU count."""
+    cpus = cpu_count or os.cpu_count() or 1
+    counts = [1]
+    while counts[-1] * 2 <= 2 * cpus:
+        counts.append(counts[-1] * 2)
+    return counts
+
+
+def parse_threads(text: str | None) -> list[int]:
+    """``"1,2,4"`` -> [1, 2, 4]; None -> the default; anything else is a UsageError."""
+    if not text:
+        return default_threads()
+    counts: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or int(part) < 1:
+            raise UsageError(
+                f"--threads: {part!r} is not a positive integer", "e.g. --threads 1,2,4"
+            )
+        if int(part) not in counts:
+            counts.append(int(part))
+    if not counts:
+        raise UsageError("--threads: no thread counts given", "e.g. --threads 1,2,4")
+    return counts
+
+
+def workload_params(workload: Any, profile: Profile) -> dict[str, Any]:
+    """The ``--params`` overrides for this workload under this profile ({} for most).
+
+    With ``fast_params`` (``--fast``): the workload's own ``FAST_PARAMS``
+    (``Workload.fast_params``), only the keys its ``PARAMS`` declares (the
+    worker refuses others).
+    """
+    wanted = getattr(workload, "fast_params", None) or {}
+    if not profile.fast_params or not wanted:
+        return {}
+    known = declared_params(getattr(workload, "path", None))
+    if known is None:
+        return {}
+    return {k: v for k, v in wanted.items() if k in known}
+
+
+def declared_params(path: Path | None) -> dict[str, Any] | None:
+    """The workload's ``PARAMS`` literal read without importing it (None: not a dict literal).
+
+    Values that are expressions (``16 * 1024 * 1024``) are evaluated only when
+    they are plain arithmetic on literals; otherwise they read as None.
+    """
+    if path is None or not Path(path).is_file():
+        return None
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (SyntaxError, OSError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "PARAMS" for t in node.targets
+        ):
+            if not isinstance(node.value, ast.Dict):
+                return None
+            out: dict[str, Any] = {}
+            for key, value in zip(node.value.keys, node.value.values, strict=True):
+                if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+                    return None
+                out[key.value] = _literal(value)
+            return out
+    return None
+
+
+def _literal(node: ast.expr) -> Any:
+    """A literal, or integer arithmetic on literals (``8 * 1024``); None otherwise."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add, ast.Sub)):
+        left, right = _literal(node.left), _literal(node.right)
+        if isinstance(left, int) and isinstance(right, int):
+            if isinstance(node.op, ast.Mult):
+                return left * right
+            return left + right if isinstance(node.op, ast.Add) else left - right
+    return None

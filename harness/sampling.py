@@ -1,0 +1,231 @@
+"""Adaptive sampling: when a workload has enough worker processes, and how time is shared.
+
+Processes are the independent samples (``harness.report.stats``).  After the
+profile's minimum, a workload gets more processes while one of its points
+misses its target and its interpreter still has budget:
+
+- a scaling point (T threads, T > 1 among the run's thread counts) against the
+  1-thread point of the same workload: the 95% interval of the paired
+  per-process ratios (``stats.speedup``) must have a half-width of at most
+  ``Target.ratio_half_width`` (the ratio as the report shows it: x T for weak scaling);
+- a 1-thread point: the 95% interval of its per-process means must be within
+  ``Target.mean_rel_half_width`` of the mean;
+- ``--rigorous`` also asks pyperf's own bar: ``Benchmark.required_nprocesses()``
+  no larger than the processes run;
+- other points (the notebook's 100 threads, latency, start+join) have no target:
+  they ride along in the same processes.
+
+The budget is per interpreter, so a noisy or slow interpreter spends its own
+share and never another's.  Inside it, every workload first gets the minimum
+(cut short only when one workload would take more than twice its fair share),
+then the rest goes, one process at a time, to the workload furthest from its
+target that still fits in what is left.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyperf
+
+from harness.report import stats
+
+# Fewer processes give no interval at all.
+FLOOR_PROCESSES = 2
+
+
+@dataclass(frozen=True)
+class Target:
+    """What "known well enough" means for the points of a workload."""
+
+    ratio_half_width: float = 0.05
+    mean_rel_half_width: float = 0.02
+    pyperf_bar: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The facts file's ``sampling.target``."""
+        return {
+            "ratio_half_width": self.ratio_half_width,
+            "mean_rel_half_width": self.mean_rel_half_width,
+            "pyperf_bar": self.pyperf_bar,
+        }
+
+
+@dataclass(frozen=True)
+class PointCheck:
+    """One point against its target after ``processes`` processes."""
+
+    name: str
+    measure: str  # "ratio" | "mean" | "none"
+    processes: int
+    half_width: float | None  # ratio: absolute; mean: relative to the mean
+    limit: float | None
+    met: bool
+
+    @property
+    def miss(self) -> float:
+        """How far from the target: half_width / limit (inf without an interval, 0 when met)."""
+        if self.met or self.limit is None:
+            return 0.0
+        if self.half_width is None:
+            return float("inf")
+        return self.half_width / self.limit
+
+    def to_json(self) -> dict[str, Any]:
+        """The facts file's ``sampling.points[name]``."""
+        hw = None if self.half_width is None else round(self.half_width, 5)
+        return {
+            "processes": self.processes,
+            "met": self.met,
+            "half_width": hw,
+            "measure": self.measure,
+            "limit": self.limit,
+        }
+
+
+def scaling_count(name: str) -> tuple[str, int] | None:
+    """``countdown/threads=2`` -> ("threads", 2): the point key's first ``name=int`` part."""
+    key = name.split("/", 1)[1] if "/" in name else ""
+    first = key.split(",", 1)[0]
+    param, _, value = first.partition("=")
+    if param in ("threads", "processes", "interpreters") and value.isdigit():
+        return param, int(value)
+    return None
+
+
+def _single_point(names: Sequence[str], param: str) -> str | None:
+    for name in names:
+        if scaling_count(name) == (param, 1):
+            return name
+    return None
+
+
+def _bench(runs: Sequence[pyperf.Run]) -> pyperf.Benchmark | None:
+    measured = [run for run in runs if run.values]
+    return pyperf.Benchmark(measured) if measured else None
+
+
+def check_point(
+    name: str,
+    runs: Mapping[str, Sequence[pyperf.Run]],
+    thread_counts: Sequence[int],
+    target: Target,
+    weak: bool = False,
+) -> PointCheck:
+    """Where one point stands against its target (see the module docstring)."""
+    bench = _bench(runs.get(name) or [])
+    processes = len(bench.get_runs()) if bench else 0
+    count = scaling_count(name)
+    single = _single_point(list(runs), count[0]) if count else None
+    if bench is None or count is None or count[1] not in thread_counts or single is None:
+        return PointCheck(name, "none", processes, None, None, True)
+    if count[1] == 1:
+        est = stats.mean_interval(list(stats.process_means(bench).values()))
+        hw, limit, measure = est.rel_half_width(), target.mean_rel_half_width, "mean"
+    else:
+        one = _bench(runs.get(single) or [])
+        if one is None:
+            return PointCheck(name, "none", processes, None, None, True)
+        est = stats.speedup(one, bench, float(count[1]) if weak else 1.0)
+        hw, limit, measure = est.half_width(), target.ratio_half_width, "ratio"
+    met = hw is not None and hw <= limit
+    if met and target.pyperf_bar:
+        required = bench.required_nprocesses()
+        met = required is not None and required <= processes
+    return PointCheck(name, measure, processes, hw, limit, met)
+
+
+def check_workload(
+    runs: Mapping[str, Sequence[pyperf.Run]],
+    thread_counts: Sequence[int],
+    target: Target,
+    weak: bool = False,
+) -> list[PointCheck]:
+    """Every point of one workload against its target."""
+    return [check_point(name, runs, thread_counts, target, weak) for name in runs]
+
+
+def worst(checks: Sequence[PointCheck]) -> PointCheck | None:
+    """The point furthest from its target (None when every point met it)."""
+    missing = [c for c in checks if not c.met]
+    return max(missing, key=lambda c: c.miss) if missing else None
+
+
+def describe(checks: Sequence[PointCheck]) -> str:
+    """``7 processes, worst +-0.071 (countdown/threads=2)`` for the progress output."""
+    count = max((c.processes for c in checks), default=0)
+    processes = f"{count} process" + ("es" if count != 1 else "")
+    bad = worst(checks)
+    if bad is None:
+        return f"{processes}, target met"
+    point = bad.name.split("/", 1)[-1]
+    if bad.half_width is None:
+        return f"{processes}, no interval yet"
+    shown = f"{bad.half_width:.1%}" if bad.measure == "mean" else f"{bad.half_width:.3f}"
+    return f"{processes}, worst +-{shown} ({point})"
+
+
+@dataclass
+class Budget:
+    """One interpreter's time for all its workloads (seconds; 0 means no limit)."""
+
+    total: float
+    workloads: int
+    clock: Callable[[], float] = time.monotonic
+    started: float = field(default=0.0)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
+    @property
+    def limited(self) -> bool:
+        """False for a budget of 0 (no limit)."""
+        return self.total > 0
+
+    def spent(self) -> float:
+        """Seconds since the interpreter started."""
+        return self.clock() - self.started
+
+    def left(self) -> float:
+        """Seconds left (inf without a limit)."""
+        return self.total - self.spent() if self.limited else float("inf")
+
+    def fair_share(self) -> float:
+        """One workload's equal part of the whole budget (inf without a limit)."""
+        return self.total / max(self.workloads, 1) if self.limited else float("inf")
+
+    def fits(self, seconds: float) -> bool:
+        """True when ``seconds`` more still fit in what is left."""
+        return seconds <= self.left()
+
+
+def keep_minimum(processes: int, minimum: int, spent: float, fair_share: float) -> bool:
+    """Run another of the minimum processes? Always up to the floor; then below 2x the share."""
+    if processes >= minimum:
+        return False
+    if processes < FLOOR_PROCESSES:
+        return True
+    return spent < 2 * fair_share
+
+
+def pick_next(
+    candidates: Sequence[tuple[Any, list[PointCheck], float, int]],
+    budget: Budget,
+    max_processes: int,
+) -> Any | None:
+    """The workload to give one more process: (job, checks, seconds per process, processes).
+
+    Only workloads that miss a target, are under ``max_processes`` and whose
+    next process fits in what is left; among them the one furthest from its target.
+    """
+    best: tuple[float, Any] | None = None
+    for job, checks, per_process, processes in candidates:
+        bad = worst(checks)
+        if bad is None or processes >= max_processes or not budget.fits(per_process):
+            continue
+        if best is None or bad.miss > best[0]:
+            best = (bad.miss, job)
+    return best[1] if best else None
