@@ -217,6 +217,9 @@ def _method(threshold: float) -> Section:
     return Section("method", "Method", "How each figure is computed.", [Bullets([
         "Processes are the independent samples: each worker process gives one mean per "
         "point (runs pair by their `process` metadata, or by run index in older files).",
+        "none (in the summary): no interval, because a side has fewer than 2 processes; "
+        "never judged. A point whose work per call differs (`total`, `increments`, "
+        "`work_scale`...) is listed under Not compared and never judged.",
         "Time: the ratio of the geometric means of NEW's and OLD's per-process means, with "
         "Welch's 95% t-interval on their logarithms (unequal counts and variances allowed). "
         "Faster or slower only when the interval excludes no change.",
