@@ -23,6 +23,7 @@ EXPECTED = [
     ("io_wait", "io"),
     ("c_release", "c"),
     ("switch_latency", "latency"),
+    ("thread_start", "overhead"),
 ]
 
 
