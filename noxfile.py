@@ -187,9 +187,10 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff and mypy on host code, a 2.7-syntax check of worker and workloads, actionlint."""
+    """ruff, mypy and the import map on host code, a 2.7-syntax check of the workers, actionlint."""
     _install(session, "lint")
     session.run("ruff", "check", ".")
     session.run("mypy")
+    session.run("lint-imports")
     session.run("python", "-m", "harness.lint27")
     session.run("actionlint")

@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run one command, and map errors to one line and an exit status."""
     args = _parser().parse_args(argv)
+    # Each command's module is imported when chosen (no cycle to avoid): `interpreters`
+    # should not pay for matplotlib, nor `report` for discovery.
     try:
         if args.command == "interpreters":
             from harness.interpreters import cmd_interpreters

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from harness import paths
 from harness.errors import HarnessError
+from harness.interpreters import discover
 
 # Compile each file given on the command line; print "path: error" for each failure.
 _CHECK = """
@@ -38,8 +39,6 @@ def files_to_check() -> list[Path]:
 
 def python27_argv() -> list[str]:
     """argv of a ready 2.7 interpreter (CPython 2.7 preferred: Jython starts slowly)."""
-    from harness.interpreters import discover
-
     ready = {i.id: i for i in discover() if i.ready and i.container is None}
     for key in ("2.7", "jython2.7", "jython2.7-local"):
         if key in ready:
