@@ -41,7 +41,7 @@ MORE: dict[str, tuple[str, str, str, str, float, float, float, float | None]] = 
 INTERPRETERS.update(MORE)
 DEFAULT_IDS = ("2.7", "3.13", "3.13t", "3.13t+gil", "pypy3.9", "jython2.7")
 KINDS = {"countdown": "strong", "counter_race": "strong", "counter_lock": "strong",
-         "switch_latency": "latency", "thread_start": "overhead"}
+         "switch_latency": "latency", "thread_start": "overhead", "io_wait": "weak"}
 
 
 def _run(rng: random.Random, mean: float, meta: dict[str, Any], nvalues: int = 3,
@@ -115,6 +115,9 @@ def write_interpreter(
             else:
                 keys.append(("interval=0.001", {"interval": 0.001},
                              0.001 if gil == "on" else base, None))
+        elif workload == "io_wait":
+            for t in THREADS:  # fixed work per thread: the time stays the same
+                keys.append((f"threads={t}", {"threads": t}, 0.05, None))
         elif workload == "thread_start":
             keys.append(("start_join", {}, 0.0001 if impl != "jython" else 0.0004, None))
         for key, params, mean, extra in keys:

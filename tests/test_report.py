@@ -450,3 +450,137 @@ def test_only_unavailable_interpreters_is_one_clear_error(
     assert main(["report", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nothing was measured" in err[0] and "3.14t" in err[0]
+
+
+def _headline_items(readme: str) -> dict[str, str]:
+    headline = readme.split("## Headline")[1].split("\n## ")[0]
+    items = [item.replace("<br>\n  ", " ") for item in headline.split("\n- ")[1:]]
+    return {item.split("**")[1]: item.split("\n\n")[0] for item in items}
+
+
+def test_one_process_gives_no_verdict_and_no_crash(tmp_path: Path) -> None:
+    results = tmp_path / "r"
+    results.mkdir()
+    write_interpreter(results, "3.13", processes=1)
+    write_interpreter(results, "3.13t", processes=1)
+    readme = report.write_report(results).markdown.read_text()
+    lines = _headline_items(readme)
+    assert "no verdict on threads: not enough processes" in lines["3.13t"]
+    assert "runs Python threads" not in lines["3.13t"]
+    assert "1 process: no interval" in lines["3.13t"]
+    assert "no verdict (not enough processes" in lines["3.13t"]  # the single-thread ratio
+
+
+def test_speedup_above_the_cores_always_carries_its_note(tmp_path: Path) -> None:
+    results = tmp_path / "r"
+    results.mkdir()
+    # 2.6x on 2 cores, measured tightly: the interval excludes the limit.
+    write_interpreter(results, "3.13", noise=0.005, processes=6)
+    write_interpreter(results, "3.13t", speed=2.6, noise=0.005, processes=6)
+    readme = report.write_report(results).markdown.read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| 3.13t | GIL"))
+    assert "above the physical limit of 2x and its interval excludes it" in row
+    assert "measurement fault" in row
+    scaling = readme.split("## Thread scaling")[1].split("\n## ")[0]
+    assert "measurement fault" in scaling
+    # Just above, within noise: the interval includes the limit.
+    noisy = tmp_path / "n"
+    noisy.mkdir()
+    write_interpreter(noisy, "3.13", noise=0.3, processes=3)
+    write_interpreter(noisy, "3.13t", speed=2.05, noise=0.3, processes=3)
+    page = report.write_report(noisy).markdown.read_text()
+    lines = _headline_items(page)
+    if "above the physical limit" in lines["3.13t"]:  # only when the estimate is above 2
+        assert "its interval includes 2: noise" in lines["3.13t"]
+
+
+def test_interval_including_one_is_never_a_speedup() -> None:
+    from harness.report import stats
+    from harness.report.verdicts import limit_note, strong_verdict, weak_words
+
+    wide = stats.Estimate(1.3, 0.8, 2.1, 3)
+    assert "no clear verdict" in strong_verdict(wide, 2)
+    assert "in parallel" not in strong_verdict(wide, 2)
+    assert strong_verdict(stats.Estimate(1.9, 1.8, 2.0, 5), 2) == "runs Python threads in parallel"
+    assert "take turns" in strong_verdict(stats.Estimate(1.0, 0.97, 1.04, 5), 2)
+    assert "not enough processes" in strong_verdict(stats.Estimate(1.9, None, None, 1), 2)
+    assert limit_note(stats.Estimate(1.9, 1.8, 2.0, 5), 2) is None
+    note = limit_note(stats.Estimate(2.03, 1.9, 2.2, 3), 2)
+    assert note is not None and "noise" in note
+    # Weak scaling: throughput T x is the ideal, "time unchanged", not a failure.
+    assert weak_words(stats.Estimate(2.0, 1.95, 2.04, 3), 2) == "time unchanged (the ideal)"
+
+
+def test_weak_scaling_reads_as_time_unchanged(tmp_path: Path) -> None:
+    results = tmp_path / "r"
+    results.mkdir()
+    for ident in ("3.13", "3.13t"):
+        write_interpreter(results, ident, workloads=("countdown", "io_wait"))
+    readme = report.write_report(results).markdown.read_text()
+    scaling = readme.split("`io_wait`")[1].split("\n## ")[0]
+    assert "time unchanged (the ideal)" in scaling
+    assert "n.s." not in scaling.split("_time per run")[0]
+
+
+def test_suites_from_two_hosts_are_not_compared_across_machines(tmp_path: Path) -> None:
+    results = tmp_path / "r"
+    results.mkdir()
+    write_interpreter(results, "3.13", hostname="runner-a", cpu_model="AMD EPYC 7763")
+    write_interpreter(results, "3.13t", hostname="runner-b", cpu_model="Intel Xeon 8370C")
+    write_interpreter(results, "3.13t+gil", hostname="runner-a", cpu_model="AMD EPYC 7763")
+    readme = report.write_report(results).markdown.read_text()
+    lines = _headline_items(readme)
+    # Each keeps its own scaling; only cross-machine single-thread figures are withheld.
+    assert "runs Python threads in parallel" in lines["3.13t"]
+    assert "not comparable with 3.13 (different machines)" in lines["3.13t"]
+    assert "not comparable" not in lines["3.13t+gil"]
+    assert "**Several machines**" in readme
+    single = readme.split("## Single-thread cost")[1].split("\n## ")[0]
+    assert "not comparable (different machines)" in single
+    method = readme.split("## Method and environment")[1]
+    assert "more than one machine" in method and "runner-b" in method
+    assert "AMD EPYC 7763" in method and "Intel Xeon 8370C" in method
+
+
+def test_new_runner_facts_are_rendered(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "r", ids=("3.13", "3.13t"), new_facts=True)
+    readme = report.write_report(results).markdown.read_text()
+    assert "thread start + join" in readme and "work scaled" in readme
+    assert "countdown x16" in readme
+    assert "machine noise during 3.13t's run" in readme and "3.1%" in readme
+    assert "CPU affinity 0,1" in readme and "point order random (seed 12345)" in readme
+    assert "sampling target met" in readme
+    assert "missed: countdown/threads=4 (3 processes)" in readme
+    busy = tmp_path / "b"
+    write_results(busy, ids=("3.13",), new_facts=True)
+    facts = json.loads((busy / "3.13.facts.json").read_text())
+    facts["environment"]["busy_at_start"] = True
+    (busy / "3.13.facts.json").write_text(json.dumps(facts))
+    assert "**Busy machine**" in report.write_report(busy).markdown.read_text()
+
+
+def test_kind_comes_from_metadata_before_the_workloads_folder(tmp_path: Path) -> None:
+    results = tmp_path / "r"
+    results.mkdir()
+    write_interpreter(results, "3.13", workloads=("countdown",))
+    suite = pyperf.BenchmarkSuite.load(str(results / "3.13.json"))
+    benches = []
+    for bench in suite.get_benchmarks():
+        runs = []
+        for run in bench.get_runs():
+            meta = dict(run.get_metadata(), workload_kind="weak",
+                        workload_description="a countdown relabelled weak")
+            runs.append(pyperf.Run(run.values, warmups=run.warmups, metadata=meta,
+                                   collect_metadata=False))
+        benches.append(pyperf.Benchmark(runs))
+    pyperf.BenchmarkSuite(benches).dump(str(results / "3.13.json"), replace=True)
+    readme = report.write_report(results).markdown.read_text()
+    assert "a countdown relabelled weak" in readme
+    assert "time unchanged" in readme or "time " in readme.split("## Thread scaling")[1]
+
+
+def test_headers_have_no_literal_backticks_in_html(full: Path) -> None:
+    page = (full / "report" / "index.html").read_text()
+    for header in re.findall(r"<th>(.*?)</th>", page):
+        assert "`" not in header, header
+    assert "<th>2 threads of <code>countdown</code> vs 1</th>" in page

@@ -128,14 +128,22 @@ def fmt_times(ratio: float) -> str:
 
 
 def fmt_compare(est: stats.Estimate, than: str = "") -> str:
-    """A time ratio with its verdict: faster/slower only when the interval excludes 1."""
+    """A time ratio with its verdict: faster/slower only when the interval excludes 1.
+
+    "1.31x slower than 3.13 (1.27-1.35x)", "52.9x faster (50.1-55.6x)": the
+    interval in the same direction as the words.
+    """
     if not est.enough:
-        return f"{est.value:.2f}x, no verdict ({NOT_ENOUGH})"
+        return f"{est.value:.2f}x the time, no verdict ({NOT_ENOUGH})"
     assert est.low is not None and est.high is not None
-    span = f"{est.low:.2f}-{est.high:.2f}x"
     if not est.excludes(1.0):
-        return f"no significant change ({est.value:.2f}x, {span})"
-    return f"{fmt_times(est.value)}{f' than {than}' if than else ''} (time ratio {span})"
+        return (f"no significant change ({est.value:.2f}x the time, "
+                f"{est.low:.2f}-{est.high:.2f}x)")
+    than_text = f" than {than}" if than else ""
+    if est.value < 1.0:
+        return (f"{1.0 / est.value:.2f}x faster{than_text} "
+                f"({1.0 / est.high:.2f}-{1.0 / est.low:.2f}x)")
+    return f"{est.value:.2f}x slower{than_text} ({est.low:.2f}-{est.high:.2f}x)"
 
 
 def relative_spread(bench: pyperf.Benchmark) -> float:

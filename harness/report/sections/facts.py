@@ -25,8 +25,7 @@ def facts(ctx: Context) -> Section:
         "difference between two builds is not only a difference between versions.",
     )
     main: list[Column] = [
-        ("implementation", lambda r: r.description),
-        ("GIL at run time", lambda r: r.gil_text),
+        ("implementation, GIL at run time", lambda r: r.description),
         ("free-threaded build", _probe("gil_disabled_build")),
         ("build optimizations (PGO, LTO)", _optimizations),
         ("switch interval", lambda r: fmt_seconds(r.probe.get("switch_interval"))),
