@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import container, kinds, paths
+from harness import container, kinds, paths, sid
 from harness.binaries import BinaryInfo, binary_infos
 from harness.errors import HarnessError, InterpreterNotFound, UsageError, WorkerError
 from harness.spec import (
@@ -228,7 +228,7 @@ def _listed_missing(entries: Mapping[str, Interpreter],
         if kind.family == "jython":
             continue
         for ident in kind.ids:
-            if ident in entries or (kind.family == "pypy" and any(
+            if ident in entries or (ident == "pypy3" and any(
                     e.family == "pypy" for e in entries.values())):
                 continue
             base = _missing(kind, ident, failures,
@@ -249,6 +249,11 @@ def _container_jython(sources: Sources) -> Interpreter | None:
         missing = _missing(kinds.kind_of("jython2.7-container"), "jython2.7-container", {},
                            source=SOURCE_CONTAINER)
         return dataclasses.replace(missing, hint=exc.hint or missing.hint, notes=(exc.message,))
+
+
+def _container_sid(sources: Sources) -> list[Interpreter]:
+    """The sid image's ready entries (``harness.sid``); none when ``sources`` leaves images out."""
+    return sid.discover() if sources.container else []
 
 
 def _merge_jython(local: Interpreter | None, boxed: Interpreter | None,
@@ -308,6 +313,9 @@ def discover(sources: Sources | None = None) -> list[Interpreter]:
                 entries[entry.id] = entry
     for entry in _listed_missing(entries, failures):
         entries[entry.id] = entry
+    for entry in _container_sid(sources):  # where no host interpreter of the id is ready
+        if not (entry.id in entries and entries[entry.id].ready):
+            entries[entry.id] = entry
     for entry in _merge_jython(jython_local, _container_jython(sources), failures):
         entries[entry.id] = entry
     for entry in user_entries(sources.config_files, sources.cache):

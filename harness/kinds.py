@@ -79,9 +79,18 @@ _FT_HINT_314 = (
     "(or $HARNESS_PY314_SOURCE, or `uv python install 3.14t`)"
 )
 
+_SID_NOTE = "Debian unstable's build, in a container image made offline (about 1 minute)"
+
 # Rows whose patterns could overlap come most specific first; otherwise the
 # order is the order of a bare `provision` run's targets.
 KINDS: tuple[Kind, ...] = (
+    # Debian unstable's builds in the sid image (harness.sid): container entries
+    # where no host interpreter of the id exists. Their binaries on a host are
+    # discovered through the generic rows below (binary="" here).
+    Kind("sid-cpython", r"3\.1[45]", "cpython", "cpython", "on", 0, "CPython",
+         target="sid", default_target=True, ids=("3.14", "3.15"), note=_SID_NOTE),
+    Kind("sid-pypy", r"pypy3\.11", "pypy", "pypy", "on", 2, "PyPy", jit=True,
+         target="sid", ids=("pypy3.11",), note=_SID_NOTE),
     Kind("pypy", r"pypy\d+(\.\d+)?", "pypy", "pypy", "on", 2, "PyPy", jit=True,
          binary="pypy", id_format="pypy{minor}", target="pypy", default_target=True,
          packages=PYPY_PACKAGES, ids=("pypy3",), bench=("pypy3",),

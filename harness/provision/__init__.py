@@ -5,7 +5,8 @@ The targets (which ids each makes ready, and by default which run) are rows of
 
 * ``apt``: Debian packages (PyPy, Jython, build dependencies, the container engine);
 * ``cpython``: free-threaded CPython built from pinned sources into the cache;
-* ``image``: the Jython container image.
+* ``image``: the Jython container image;
+* ``sid``: Debian unstable's image (CPython 3.14, 3.15, PyPy 3.11), sharing ``images`` with it.
 
 Progress goes to stderr, one line per step with the elapsed seconds. Why a
 target failed is remembered (``harness.state``) for discovery's hints.
@@ -23,6 +24,7 @@ from harness.progress import Progress, ProgressFn
 from harness.provision.apt import apt_install
 from harness.provision.cpython import CPYTHON_313, provision_314t, provision_free_threaded
 from harness.provision.image import provision_image
+from harness.provision.sid import provision_sid
 from harness.state import record_failure
 
 
@@ -63,6 +65,7 @@ TARGETS: dict[str, Callable[[argparse.Namespace, ProgressFn], object]] = {
                                                                  image=True),
     "3.13t": lambda args, progress: provision_free_threaded(CPYTHON_313, progress),
     "3.14t": lambda args, progress: provision_314t(getattr(args, "source_314", None), progress),
+    "sid": lambda args, progress: provision_sid(progress),
 }
 
 

@@ -101,8 +101,11 @@ def engine_build(
     containerfile: Path,
     build_args: dict[str, str],
     log_name: str,
+    labels: dict[str, str] | None = None,
 ) -> None:
     """``engine build -t tag`` of ``containerfile`` (its folder is the context), logged.
+
+    ``labels`` are added to the image (``--label``), beside the Containerfile's own.
 
     The output goes to ``<cache>/logs/<log_name>``; STEP lines go to progress. A
     failed build raises ``ProvisionError`` with the log's last line; podman is
@@ -117,6 +120,8 @@ def engine_build(
         argv.append("--layers=false")
     for key, value in build_args.items():
         argv += ["--build-arg", f"{key}={value}"]
+    for key, value in (labels or {}).items():
+        argv += ["--label", f"{key}={value}"]
     argv.append(str(containerfile.parent))
     with log.open("w") as out:
         out.write("$ " + " ".join(argv) + "\n")
