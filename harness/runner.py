@@ -28,7 +28,7 @@ from typing import Any
 import pyperf
 
 import harness
-from harness import container, environment, interpreters, paths, results, sampling
+from harness import container, environment, interpreters, paths, results, sampling, sid
 from harness import suite as suite_mod
 from harness import workloads as workloads_mod
 from harness.errors import HarnessError, UsageError
@@ -110,7 +110,7 @@ def _probe(interp: Interpreter) -> tuple[Any, str]:
 def _describe_container(interp: Interpreter) -> dict[str, Any]:
     """Engine and version, image id, Java and Jython versions inside (or the error)."""
     try:
-        return container.describe(interp)
+        return sid.describe(interp) if sid.is_sid(interp) else container.describe(interp)
     except HarnessError as exc:  # recorded; the measurements say the rest
         return {"error": str(exc)}
 
