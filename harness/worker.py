@@ -265,6 +265,70 @@ def _round(measured, shuffle):
     return order
 
 
+def selected_points(args, module, params):
+    """The workload's points for these thread counts, only those of --point when given."""
+    points = list(module.points(args.thread_counts, params))
+    keys = [key for key, _ in points]
+    if args.point:
+        missing = [key for key in args.point if key not in keys]
+        if missing:
+            raise UsageFailure(
+                "--point: no point %s (points: %s)" % (", ".join(missing), ", ".join(keys))
+            )
+        points = [(key, p) for key, p in points if key in args.point]
+    return points
+
+
+def plan_points(args, module, points, params, own):
+    """(key, point, unsupported reason, loops) per point; loops None when calibrating."""
+    point_supported = getattr(module, "point_supported", None)
+    plan = []
+    for key, point in points:
+        reason = point_supported(point, params) if point_supported is not None else None
+        loops = None
+        if not reason and not args.calibrate:
+            if own:
+                loops = 1
+            elif key not in args.loop_counts:
+                raise UsageFailure(
+                    "--loops has no count for point %r (give KEY=N for: %s)"
+                    % (key, ", ".join(k for k, _ in points))
+                )
+            else:
+                loops = args.loop_counts[key]
+        plan.append((key, point, reason, loops))
+    return plan
+
+
+def measure_rounds(doc, measured, args, module, params, own):
+    """Warmups, then values, each round visiting every measured point once.
+
+    Points are interleaved (round robin), not measured one after the other:
+    whatever drifts inside one process (3.11's specializing interpreter was
+    seen speeding up by 15% over a second, a JIT, caches, another job) then
+    spreads over every point instead of favouring the points measured last.
+    With --seed each round visits the points in its own shuffled order, so no
+    point always runs right after the same other one.
+    """
+    shuffle = random.Random(args.seed).shuffle if args.seed is not None else None
+    doc["seed"] = args.seed
+    doc["rounds"] = []
+    for _ in range(args.warmups):
+        for key, point, loops, point_doc in _round(measured, shuffle):
+            value, _extra = time_value(module.run, point, params, loops, own)
+            point_doc["warmups"].append(value)
+    for _ in range(args.values):
+        order = _round(measured, shuffle)
+        doc["rounds"].append([item[0] for item in order])
+        for key, point, loops, point_doc in order:
+            value, extra = time_value(module.run, point, params, loops, own)
+            point_doc["values"].append(value)
+            add_extra(point_doc, extra)
+    for key, point, loops, point_doc in measured:
+        shown = ", ".join("%.6g" % v for v in point_doc["values"])
+        log("%s: loops=%d values=%s" % (key, loops, shown))
+
+
 def run_workload(args, module):
     """Build the document for one workload: calibration or measurement of each point."""
     params = merged_params(module, args.param_overrides)
@@ -287,36 +351,10 @@ def run_workload(args, module):
         doc["facts"] = facts()
         return doc
 
-    points = list(module.points(args.thread_counts, params))
-    keys = [key for key, _ in points]
-    if args.point:
-        missing = [key for key in args.point if key not in keys]
-        if missing:
-            raise UsageFailure(
-                "--point: no point %s (points: %s)" % (", ".join(missing), ", ".join(keys))
-            )
-        points = [(key, p) for key, p in points if key in args.point]
-
     own = getattr(module, "MEASURES", "time") == "own"
-    point_supported = getattr(module, "point_supported", None)
-    plan = []
-    for key, point in points:
-        reason = point_supported(point, params) if point_supported is not None else None
-        loops = None
-        if not reason and not args.calibrate:
-            if own:
-                loops = 1
-            elif key not in args.loop_counts:
-                raise UsageFailure(
-                    "--loops has no count for point %r (give KEY=N for: %s)"
-                    % (key, ", ".join(k for k, _ in points))
-                )
-            else:
-                loops = args.loop_counts[key]
-        plan.append((key, point, reason, loops))
-
+    points = selected_points(args, module, params)
     measured = []
-    for key, point, reason, loops in plan:
+    for key, point, reason, loops in plan_points(args, module, points, params, own):
         point_doc = {
             "key": key,
             "params": point,
@@ -342,29 +380,7 @@ def run_workload(args, module):
             continue
         measured.append((key, point, loops, point_doc))
 
-    # Points are interleaved (round robin), not measured one after the other:
-    # whatever drifts inside one process (3.11's specializing interpreter was
-    # seen speeding up by 15% over a second, a JIT, caches, another job) then
-    # spreads over every point instead of favouring the points measured last.
-    # With --seed each round visits the points in its own shuffled order, so no
-    # point always runs right after the same other one.
-    shuffle = random.Random(args.seed).shuffle if args.seed is not None else None
-    doc["seed"] = args.seed
-    doc["rounds"] = []
-    for _ in range(args.warmups):
-        for key, point, loops, point_doc in _round(measured, shuffle):
-            value, _extra = time_value(module.run, point, params, loops, own)
-            point_doc["warmups"].append(value)
-    for _ in range(args.values):
-        order = _round(measured, shuffle)
-        doc["rounds"].append([item[0] for item in order])
-        for key, point, loops, point_doc in order:
-            value, extra = time_value(module.run, point, params, loops, own)
-            point_doc["values"].append(value)
-            add_extra(point_doc, extra)
-    for key, point, loops, point_doc in measured:
-        shown = ", ".join("%.6g" % v for v in point_doc["values"])
-        log("%s: loops=%d values=%s" % (key, loops, shown))
+    measure_rounds(doc, measured, args, module, params, own)
     doc["facts"] = facts()
     return doc
 
