@@ -32,7 +32,8 @@ KEYS = ["interpreters=1", "interpreters=2", "start=2"]
 
 def _module() -> ModuleType:
     """workloads/subinterpreters.py imported on the host (it is plain Python 2/3 code)."""
-    spec = importlib.util.spec_from_file_location("subinterpreters", WORKLOADS / "subinterpreters.py")
+    path = WORKLOADS / "subinterpreters.py"
+    spec = importlib.util.spec_from_file_location("subinterpreters", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -129,7 +130,7 @@ def test_a_failing_sub_interpreter_raises(ident: str) -> None:
     """An exception inside a sub-interpreter reaches the caller (3.13's exec only returns it)."""
     interp = ready_by_id(ident)
     if interp is None:
-        pytest.skip(f"{ident} is not ready here")
+        skip_unless_provisioned(f"{ident} is not ready here (3.14, 3.15: provision sid)")
     assert interp is not None
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); import subinterpreters as s\n"
@@ -137,15 +138,15 @@ def test_a_failing_sub_interpreter_raises(ident: str) -> None:
         "except RuntimeError as exc:\n    print('raised', exc)\n"
     )
     result = subprocess.run(
-        _python_c(interp, code), capture_output=True, text=True, timeout=120, env=interp.environ(base_environ()),
-        check=False,
+        _python_c(interp, code), capture_output=True, text=True, timeout=120,
+        env=interp.environ(base_environ()), check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "raised" in result.stdout and "ZeroDivisionError" in result.stdout
 
 
 def _python_c(interp: Interpreter, code: str) -> list[str]:
-    """``python -c code WORKLOADS`` under ``interp``, the workloads mounted read-only in a container."""
+    """``python -c code WORKLOADS`` under ``interp`` (in a container: workloads mounted read-only)."""
     if interp.container is None:
         return [*interp.argv, "-c", code, str(WORKLOADS)]
     ref = interp.container
