@@ -146,7 +146,7 @@ def test_a_failing_sub_interpreter_raises(ident: str) -> None:
 
 
 def _python_c(interp: Interpreter, code: str) -> list[str]:
-    """``python -c code WORKLOADS`` under ``interp`` (in a container: workloads mounted read-only)."""
+    """``python -c code WORKLOADS`` under ``interp`` (a container mounts workloads read-only)."""
     if interp.container is None:
         return [*interp.argv, "-c", code, str(WORKLOADS)]
     ref = interp.container
