@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import paths
+from harness import kinds, paths
 from harness.errors import ProvisionError, WorkerError
 from harness.fileutil import atomic_write_text
 from harness.spec import MISSING, READY, ContainerRef, Interpreter
@@ -32,6 +32,7 @@ from harness.spec import MISSING, READY, ContainerRef, Interpreter
 INTERPRETER_ID = "jython2.7"
 IMAGE = "localhost/harness-jython:2.7"
 PROVISION_HINT = f"python -m harness provision {INTERPRETER_ID}"
+_KIND = kinds.kind_of(INTERPRETER_ID)
 CONTAINER_DIR = paths.ROOT / "containers" / "jython"
 
 ANSWER_TIMEOUT = 10.0  # `docker info`, `image inspect`: an engine that answers does so quickly
@@ -202,11 +203,11 @@ def last_line(text: str) -> str:
 def _missing(reason: str, hint: str = PROVISION_HINT) -> Interpreter:
     return Interpreter(
         id=INTERPRETER_ID,
-        implementation="jython",
+        implementation=_KIND.implementation,
         version="",
-        gil="none",
+        gil=_KIND.gil,
         source="container",
-        family="jython",
+        family=_KIND.family,
         status=MISSING,
         hint=hint,
         notes=(reason,),
@@ -230,11 +231,11 @@ def discover_jython() -> Interpreter:
     ref = engine.ref()
     return Interpreter(
         id=INTERPRETER_ID,
-        implementation="jython",
+        implementation=_KIND.implementation,
         version=version,
-        gil="none",
+        gil=_KIND.gil,
         source="container",
-        family="jython",
+        family=_KIND.family,
         # Informative only: command() builds the real argv, with the mounts.
         argv=(engine.path, "run", "--rm", "--network=none", "-i", IMAGE, *ref.interpreter),
         status=READY,
