@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyperf
 import pytest
-from report_data import write_interpreter, write_results
+from report_data import INTERPRETERS, write_interpreter, write_results
 
 from harness import report
 from harness.__main__ import main
@@ -584,3 +584,20 @@ def test_headers_have_no_literal_backticks_in_html(full: Path) -> None:
     for header in re.findall(r"<th>(.*?)</th>", page):
         assert "`" not in header, header
     assert "<th>2 threads of <code>countdown</code> vs 1</th>" in page
+
+
+def test_a_dozen_interpreters_get_distinct_styles(tmp_path: Path) -> None:
+    """One colour and marker per interpreter; one line style per family."""
+    results = write_results(tmp_path / "results", ids=tuple(INTERPRETERS))
+    loaded = report.load_results(results)
+    styles = [r.chart_style for r in loaded]
+    assert len({s.color for s in styles}) == len(styles)
+    assert len({s.marker for s in styles}) == len(styles)
+    by_family: dict[str, set[str]] = {}
+    for r in loaded:
+        by_family.setdefault(r.family, set()).add(r.chart_style.line)
+    assert all(len(lines) == 1 for lines in by_family.values())
+    assert len({next(iter(v)) for v in by_family.values()}) == len(by_family)
+    # Newest first within each family.
+    cpython = [r.id for r in loaded if r.family == "cpython"]
+    assert cpython == ["3.15", "3.14", "3.13", "3.12", "3.11", "2.7"]

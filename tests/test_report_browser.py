@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from report_data import write_interpreter, write_results
+from report_data import INTERPRETERS, write_interpreter, write_results
 
 from harness import report
 
@@ -98,3 +98,43 @@ def test_partial_report_renders_without_errors(browser: object, tmp_path: Path) 
     assert len(charts) == len(files.charts) >= 1
     for chart in charts:
         assert chart["width"] > 100 and chart["drawn"] > 0, chart
+
+
+def test_a_dozen_interpreters_stay_readable_at_1280px(browser: object, tmp_path: Path) -> None:
+    """Every interpreter's facts row is visible, unclipped, in a 1280 px window."""
+    ids = tuple(INTERPRETERS)
+    assert len(ids) >= 12
+    results = write_results(tmp_path / "results", ids=ids)
+    files = report.write_report(results)
+    _check_page(browser, files.html)
+    rows = browser.execute_script(  # type: ignore[attr-defined]
+        """
+        var width = document.documentElement.clientWidth;
+        return Array.from(document.querySelectorAll('#facts table')).map(function (table) {
+          var wrap = table.parentElement.getBoundingClientRect();
+          return Array.from(table.querySelectorAll('tbody tr')).map(function (tr) {
+            var cell = tr.cells[0].getBoundingClientRect();
+            return {id: tr.cells[0].textContent, left: cell.left, right: cell.right,
+                    width: cell.width, height: cell.height, wrapLeft: wrap.left,
+                    wrapRight: wrap.right, page: width,
+                    fits: table.scrollWidth <= table.parentElement.clientWidth + 1,
+                    scrolls: getComputedStyle(table.parentElement).overflowX};
+          });
+        });
+        """
+    )
+    assert len(rows) == 2
+    for table in rows:
+        assert sorted(r["id"] for r in table) == sorted(ids)
+        for row in table:
+            assert row["width"] > 0 and row["height"] > 0, row
+            assert row["wrapLeft"] <= row["left"] and row["right"] <= row["wrapRight"], row
+            assert row["wrapRight"] <= row["page"], row
+            # Wider than the page: it scrolls inside its own box, the page does not.
+            assert row["fits"] or row["scrolls"] == "auto", row
+    # The main facts table (build, GIL, PGO/LTO, where it ran) fits without scrolling.
+    assert all(row["fits"] for row in rows[0]), rows[0][0]
+    overflow = browser.execute_script(  # type: ignore[attr-defined]
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+    assert overflow <= 0
+
