@@ -115,7 +115,6 @@ class WorkloadJob:
         self.name: str = workload.name
         self.path: Path | None = getattr(workload, "path", None)
         self.group: str = getattr(workload, "group", "")
-        self.weak = getattr(workload, "kind", "strong") == "weak"
         self.threads = list(threads)
         self.profile = profile
         self.setup = setup
@@ -265,6 +264,11 @@ class WorkloadJob:
         return runs
 
     @property
+    def status(self) -> str:
+        """"ok" while measuring goes well, else the result's status."""
+        return "ok" if self.alive else self.result.status
+
+    @property
     def processes(self) -> int:
         """Measuring processes kept so far."""
         return self._index
@@ -275,8 +279,12 @@ class WorkloadJob:
             return float("inf")
         return sum(self.process_seconds) / len(self.process_seconds)
 
-    def add_process(self) -> None:
-        """Run one more measuring process; measure it again if it ran during a burst."""
+    def add_process(self, affordable: Callable[[float], bool] | None = None) -> None:
+        """Run one more measuring process; measure it again if it ran during a burst.
+
+        A re-run happens at most ``profile.noise_reruns`` times per workload, and
+        only when ``affordable(seconds of one more process)`` says it fits.
+        """
         if not self.alive:
             return
         with self._guard():
@@ -290,7 +298,10 @@ class WorkloadJob:
                     break
                 if self.reruns >= self.profile.noise_reruns:
                     break
+                if affordable is not None and not affordable(self.per_process()):
+                    break
                 self.reruns += 1
+                self._step(f"run {index} again (it ran in a burst)")
             for name, run in runs.items():
                 if name in self.result.runs:
                     self.result.runs[name].append(run)
@@ -312,7 +323,7 @@ class WorkloadJob:
         """Every point of this workload against ``target`` (none before a process ran)."""
         if not self.result.runs:
             return []
-        return sampling.check_workload(self.result.runs, self.threads, target, self.weak)
+        return sampling.check_workload(self.result.runs, self.threads, target)
 
     def finish(self) -> WorkloadResult:
         """Mark every measured benchmark ok (failures already replaced the outcomes)."""

@@ -281,16 +281,16 @@ class InterpreterRun:
         job = WorkloadJob(self.interp, workload, self.opts.threads, self.opts.profile, setup)
         self.jobs.append(job)
         job.prepare()
-        fair = self.budget.fair_share()
+        cap = 2 * self.budget.fair_share()
         while job.alive and sampling.keep_minimum(
-            job.processes, self.opts.profile.processes, job.result.seconds, fair
+            job.processes, self.opts.profile.processes, job.result.seconds, cap / 2
         ):
-            job.add_process()
+            job.add_process(lambda more: job.result.seconds + more <= cap)
         if not self.opts.profile.adaptive:
             job.finish()
         self.save()
         if self.progress:
-            self.progress.done(job.result.status, job.result.seconds, self._detail(job))
+            self.progress.done(job.status, job.result.seconds, self._detail(job))
 
     def _step(self, what: str) -> None:
         if self.progress:
@@ -298,7 +298,7 @@ class InterpreterRun:
 
     def _detail(self, job: WorkloadJob) -> str:
         res = job.result
-        if res.status in ("failed", "timeout", "unsupported"):
+        if job.status in ("failed", "timeout", "unsupported"):
             return res.outcomes[0].reason.splitlines()[0] if res.outcomes else ""
         scale = f", work x{job.scale}" if job.scale > 1 else ""
         return sampling.describe(job.checks(self.opts.target)) + scale
@@ -321,7 +321,7 @@ class InterpreterRun:
                 break
             if self.progress:
                 self.progress.step(f"{job.name}: {sampling.describe(job.checks(target))}")
-            job.add_process()
+            job.add_process(self.budget.fits)
             added += 1
             self.save()
         for job in self.jobs:

@@ -6,8 +6,8 @@ misses its target and its interpreter still has budget:
 
 - a scaling point (T threads, T > 1 among the run's thread counts) against the
   1-thread point of the same workload: the 95% interval of the paired
-  per-process ratios (``stats.speedup``) must have a half-width of at most
-  ``Target.ratio_half_width`` (the ratio as the report shows it: x T for weak scaling);
+  per-process ratios of times (``stats.speedup``, factor 1: for weak scaling the
+  ideal is then 1) must have a half-width of at most ``Target.ratio_half_width``;
 - a 1-thread point: the 95% interval of its per-process means must be within
   ``Target.mean_rel_half_width`` of the mean;
 - ``--rigorous`` also asks pyperf's own bar: ``Benchmark.required_nprocesses()``
@@ -113,7 +113,6 @@ def check_point(
     runs: Mapping[str, Sequence[pyperf.Run]],
     thread_counts: Sequence[int],
     target: Target,
-    weak: bool = False,
 ) -> PointCheck:
     """Where one point stands against its target (see the module docstring)."""
     bench = _bench(runs.get(name) or [])
@@ -129,7 +128,7 @@ def check_point(
         one = _bench(runs.get(single) or [])
         if one is None:
             return PointCheck(name, "none", processes, None, None, True)
-        est = stats.speedup(one, bench, float(count[1]) if weak else 1.0)
+        est = stats.speedup(one, bench)
         hw, limit, measure = est.half_width(), target.ratio_half_width, "ratio"
     met = hw is not None and hw <= limit
     if met and target.pyperf_bar:
@@ -142,10 +141,9 @@ def check_workload(
     runs: Mapping[str, Sequence[pyperf.Run]],
     thread_counts: Sequence[int],
     target: Target,
-    weak: bool = False,
 ) -> list[PointCheck]:
     """Every point of one workload against its target."""
-    return [check_point(name, runs, thread_counts, target, weak) for name in runs]
+    return [check_point(name, runs, thread_counts, target) for name in runs]
 
 
 def worst(checks: Sequence[PointCheck]) -> PointCheck | None:

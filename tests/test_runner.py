@@ -178,6 +178,7 @@ def test_fast_run_on_real_interpreters(tmp_path: Path) -> None:
                     assert meta["recalibrate_loops"] >= meta["loops"]
                     continue
                 assert meta["interpreter"] == interp.id
+                assert meta["process"] == 1 and meta["work_scale"] == 1.0
                 assert meta["gil"] in ("on", "off", "none")
                 keys_per_bench.setdefault(bench.get_name(), set()).add(
                     frozenset(k for k in meta if k != "check_interval")
@@ -190,6 +191,13 @@ def test_fast_run_on_real_interpreters(tmp_path: Path) -> None:
         assert {o["status"] for o in facts["outcomes"]} == {"ok"}
         assert facts["run"]["finished"] and "--fast" in facts["run"]["command"]
         assert isinstance(facts["probe"], dict) or facts.get("probe_error")
+        # Sampling: processes run, the target, whether it was met, per point.
+        sampling = facts["sampling"]
+        assert sampling["target"]["ratio_half_width"] == 0.05
+        point = sampling["points"]["countdown/threads=2"]
+        assert point["processes"] == 1 and point["met"] is False  # --fast: no interval
+        assert facts["work"]["countdown"]["scale"] == 1.0
+        assert facts["environment"]["seed"] and facts["noise"]["samples_ms"]
 
     first = names_per_interp[interps[0].id]
     assert "countdown/threads=2" in first
@@ -464,3 +472,88 @@ def test_default_interpreters_not_ready_are_recorded_as_missing(
     assert outcome["status"] == "missing"
     assert outcome["reason"].startswith("to provide it: python -m harness provision 3.14t")
     assert "no source for CPython 3.14.0" in outcome["reason"]
+
+
+# ---------------------------------------------------------------- adaptive sampling
+
+# A stand-in for worker.py (the one seam replaced here): it prints documents whose
+# values depend on the workload's name and on the process's seed (base 0 + index).
+# "settles": the first 3 processes spread by +-5%, then every process gives the
+# same ratio, so the interval narrows as processes are added. "noisy": the 2-thread
+# time is random (x0.5-x1.5) in every process: the target is out of reach.
+FAKE_WORKER = '''\
+import json, random, sys
+args = sys.argv[1:]
+def opt(name, default=None):
+    return args[args.index(name) + 1] if name in args else default
+workload = opt("--workload")
+seed = int(opt("--seed", "0"))
+calibrate = "--calibrate" in args
+rng = random.Random(seed)
+def values(threads):
+    if calibrate:
+        return [0.01]
+    base = 0.01 / threads
+    if workload == "settles":
+        spread = 0.0 if seed > 3 else 0.05
+    else:
+        spread = 0.5
+    return [base * rng.uniform(1 - spread, 1 + spread) for _ in range(2)]
+points = [{"key": "threads=%d" % t, "params": {"threads": t}, "loops": 1, "unsupported": None,
+           "warmups": [], "values": values(t), "extra": {}} for t in (1, 2)]
+print(json.dumps({"version": 1, "workload": workload, "params": {}, "measures": "time",
+                  "unsupported": None, "points": points, "seed": seed,
+                  "facts": {"implementation": "cpython", "gil_enabled": True}}))
+'''
+
+
+def _adaptive(tmp_path: Path, name: str, budget: float, cap: int = 12) -> results.Facts:
+    worker = tmp_path / "fake_worker.py"
+    worker.write_text(FAKE_WORKER)
+    folder = tmp_path / "workloads"
+    folder.mkdir(exist_ok=True)
+    (folder / "MANIFEST").write_text(f"{name} cpu\n")
+    (folder / f"{name}.py").write_text('"""A fake."""\nKIND = "strong"\nPARAMS = {}\n')
+    profile = runner.Profile(
+        processes=2, values=2, warmups=0, jit_warmups=0, min_time=0.001, timeout=30,
+        max_processes=cap, budget=budget, min_call=0.0,
+    )
+    out = tmp_path / "out"
+    summary = runner.run(
+        [HOST], resolve_workloads([name], folder), out, threads=[1, 2], profile=profile,
+        workloads_dir=folder, worker=worker, seed=0,
+    )
+    assert summary.ok, summary.lines()
+    return results.Facts.load(results.facts_path(out, "host"))
+
+
+@pytest.mark.slow
+def test_adaptive_sampling_stops_at_the_target(tmp_path: Path) -> None:
+    facts = _adaptive(tmp_path, "settles", budget=600.0)
+    assert facts.sampling is not None
+    point = facts.sampling["points"]["settles/threads=2"]
+    assert point["met"] and point["measure"] == "ratio"
+    assert 2 < point["processes"] < 12  # more than the minimum, fewer than the cap
+    assert point["half_width"] <= facts.sampling["target"]["ratio_half_width"]
+    assert facts.sampling["points"]["settles/threads=1"]["met"]
+    # Every run names its process; the two points pair on it.
+    loaded = pyperf.BenchmarkSuite.load(str(results.suite_path(tmp_path / "out", "host")))
+    ids = [
+        sorted(r.get_metadata()["process"] for r in b.get_runs()) for b in loaded.get_benchmarks()
+    ]
+    assert ids[0] == ids[1] == list(range(1, point["processes"] + 1))
+    env = facts.environment or {}
+    assert env["seed"] == 0 and "seed" in env["point_order"]
+    assert {r.get_metadata()["seed"] for r in loaded.get_benchmarks()[0].get_runs()} == set(ids[0])
+
+
+@pytest.mark.slow
+def test_adaptive_sampling_stops_at_the_budget(tmp_path: Path) -> None:
+    facts = _adaptive(tmp_path, "noisy", budget=1.5, cap=1000)
+    assert facts.sampling is not None
+    point = facts.sampling["points"]["noisy/threads=2"]
+    assert not point["met"] and point["processes"] < 1000
+    assert point["processes"] >= 2  # the floor: an interval, however wide
+    assert facts.sampling["budget_s"] == 1.5
+    noise = facts.noise or {}
+    assert len(noise["samples_ms"]) >= runner.START_NOISE_SAMPLES + point["processes"]

@@ -1,0 +1,133 @@
+"""harness.sampling: targets on synthetic runs with known spreads, and the budget's rules."""
+
+from __future__ import annotations
+
+import pyperf
+import pytest
+
+from harness import sampling
+
+TARGET = sampling.Target(ratio_half_width=0.05, mean_rel_half_width=0.02)
+
+
+def _run(name: str, process: int, values: list[float]) -> pyperf.Run:
+    meta = {"name": name, "loops": 1, "process": process}
+    return pyperf.Run(values, metadata=meta, collect_metadata=False)
+
+
+def _runs(one: list[float], two: list[float]) -> dict[str, list[pyperf.Run]]:
+    """countdown/threads=1 and threads=2, one run per process, paired by ``process``."""
+    return {
+        "countdown/threads=1": [_run("countdown/threads=1", i, [v]) for i, v in enumerate(one)],
+        "countdown/threads=2": [_run("countdown/threads=2", i, [v]) for i, v in enumerate(two)],
+    }
+
+
+def test_scaling_count_reads_the_first_key_part() -> None:
+    assert sampling.scaling_count("countdown/threads=2") == ("threads", 2)
+    assert sampling.scaling_count("counter_lock/threads=100,increments=1") == ("threads", 100)
+    assert sampling.scaling_count("countdown_processes/processes=1") == ("processes", 1)
+    assert sampling.scaling_count("switch_latency/interval=default") is None
+    assert sampling.scaling_count("thread_start/start_join") is None
+
+
+def test_steady_points_meet_the_target() -> None:
+    one = [0.200, 0.201, 0.199, 0.200, 0.200]
+    two = [0.100, 0.1005, 0.0995, 0.100, 0.100]  # ratio 2.0 in every process
+    checks = {c.name: c for c in sampling.check_workload(_runs(one, two), [1, 2], TARGET)}
+    assert checks["countdown/threads=1"].measure == "mean"
+    assert checks["countdown/threads=1"].met
+    ratio = checks["countdown/threads=2"]
+    assert ratio.measure == "ratio" and ratio.met and ratio.processes == 5
+    assert ratio.half_width is not None and ratio.half_width < 0.01
+    assert sampling.worst(list(checks.values())) is None
+
+
+def test_noisy_ratio_misses_and_is_the_worst() -> None:
+    one = [0.2, 0.2, 0.2, 0.2, 0.2]
+    two = [0.10, 0.14, 0.09, 0.16, 0.11]  # ratios from 1.25 to 2.2
+    checks = sampling.check_workload(_runs(one, two), [1, 2], TARGET)
+    bad = sampling.worst(checks)
+    assert bad is not None and bad.name == "countdown/threads=2" and not bad.met
+    assert bad.half_width is not None and bad.half_width > 0.05
+    assert "worst +-" in sampling.describe(checks)
+
+
+def test_one_process_has_no_interval_and_no_target_met() -> None:
+    checks = sampling.check_workload(_runs([0.2], [0.1]), [1, 2], TARGET)
+    assert all(not c.met and c.half_width is None for c in checks)
+    assert sampling.worst(checks) is not None
+    assert "no interval yet" in sampling.describe(checks)
+
+
+def test_weak_scaling_is_judged_on_the_ratio_of_times() -> None:
+    one = [0.05] * 4
+    two = [0.05, 0.0505, 0.0495, 0.05]  # time unchanged: the ideal of weak scaling
+    runs = {
+        "io_wait/threads=1": [_run("io_wait/threads=1", i, [v]) for i, v in enumerate(one)],
+        "io_wait/threads=2": [_run("io_wait/threads=2", i, [v]) for i, v in enumerate(two)],
+    }
+    check = sampling.check_point("io_wait/threads=2", runs, [1, 2], TARGET)
+    assert check.measure == "ratio" and check.met
+    assert check.half_width is not None and check.half_width < 0.05
+
+
+def test_points_off_the_thread_counts_have_no_target() -> None:
+    runs = _runs([0.2, 0.2], [0.1, 0.1])
+    runs["counter_lock/threads=100,increments=1"] = [
+        _run("counter_lock/threads=100,increments=1", i, [v]) for i, v in enumerate([0.1, 0.3])
+    ]
+    check = sampling.check_point("counter_lock/threads=100,increments=1", runs, [1, 2], TARGET)
+    assert check.measure == "none" and check.met and check.processes == 2
+
+
+def test_pyperf_bar_needs_required_nprocesses() -> None:
+    one = [0.200, 0.203, 0.198, 0.201, 0.199]  # ~1% spread: pyperf wants ~16 processes
+    two = [v / 2 for v in one]
+    rigorous = sampling.Target(0.05, 0.02, pyperf_bar=True)
+    check = sampling.check_point("countdown/threads=1", _runs(one, two), [1, 2], rigorous)
+    plain = sampling.check_point("countdown/threads=1", _runs(one, two), [1, 2], TARGET)
+    assert plain.met and not check.met
+
+
+class Clock:
+    """A hand-driven monotonic clock."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_budget_shares_and_fits() -> None:
+    clock = Clock()
+    budget = sampling.Budget(60.0, 3, clock=clock)
+    assert budget.fair_share() == 20.0
+    clock.now += 50
+    assert budget.left() == pytest.approx(10.0)
+    assert budget.fits(9.0) and not budget.fits(11.0)
+    unlimited = sampling.Budget(0.0, 3, clock=clock)
+    assert not unlimited.limited and unlimited.fits(1e9)
+
+
+def test_minimum_runs_the_floor_then_stops_past_twice_the_share() -> None:
+    assert sampling.keep_minimum(0, 5, spent=1000.0, fair_share=1.0)  # floor: 2 always
+    assert sampling.keep_minimum(1, 5, spent=1000.0, fair_share=1.0)
+    assert not sampling.keep_minimum(2, 5, spent=2.5, fair_share=1.0)
+    assert sampling.keep_minimum(2, 5, spent=1.5, fair_share=1.0)
+    assert not sampling.keep_minimum(5, 5, spent=0.0, fair_share=1.0)
+
+
+def test_pick_next_takes_the_worst_that_fits() -> None:
+    clock = Clock()
+    budget = sampling.Budget(100.0, 2, clock=clock)
+    clock.now += 90  # 10 s left
+    far = [sampling.PointCheck("a/threads=2", "ratio", 5, 0.20, 0.05, False)]
+    near = [sampling.PointCheck("b/threads=2", "ratio", 5, 0.06, 0.05, False)]
+    done = [sampling.PointCheck("c/threads=2", "ratio", 5, 0.01, 0.05, True)]
+    assert sampling.pick_next([("a", far, 5.0, 5), ("b", near, 5.0, 5)], budget, 40) == "a"
+    # "a" does not fit in what is left: "b" does.
+    assert sampling.pick_next([("a", far, 20.0, 5), ("b", near, 5.0, 5)], budget, 40) == "b"
+    assert sampling.pick_next([("c", done, 1.0, 5)], budget, 40) is None
+    assert sampling.pick_next([("a", far, 1.0, 40)], budget, 40) is None  # at max_processes
