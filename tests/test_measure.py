@@ -1,0 +1,109 @@
+"""harness.measure: work sized per interpreter, and re-runs of processes measured in a burst.
+
+Real worker, real interpreter (the running Python), tiny workloads written
+here; the noise monitor's reference is the one seam replaced (a scripted list
+of times), so that a burst happens when the test says. No timing assertions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import pyperf
+import pytest
+
+from harness import environment, measure, runner
+from harness.spec import Interpreter
+from harness.workloads import resolve_workloads
+
+HOST = Interpreter(
+    id="host", implementation="cpython", version="", gil="on", source="PATH",
+    family="cpython", argv=(sys.executable,),
+)
+
+SIZED = '''\
+"""A short CPU-bound loop whose total the runner may scale."""
+KIND = "strong"
+PARAMS = {"total": 1000}
+
+
+def points(thread_counts, params):
+    return [("threads=%d" % t, {"threads": t}) for t in thread_counts]
+
+
+def run(point, params):
+    n = params["total"]
+    while n > 0:
+        n -= 1
+    return {"counted": params["total"]}
+'''
+
+PROFILE = runner.Profile(
+    processes=2, values=2, warmups=0, jit_warmups=0, min_time=0.001, timeout=60,
+    min_call=0.002, noise_reruns=2,
+)
+
+
+def _workloads(tmp_path: Path, group: str) -> Path:
+    folder = tmp_path / "workloads"
+    folder.mkdir()
+    (folder / "MANIFEST").write_text(f"sized {group}\n")
+    (folder / "sized.py").write_text(SIZED)
+    return folder
+
+
+def _job(folder: Path, profile: runner.Profile,
+         noise: environment.NoiseMonitor | None = None) -> measure.WorkloadJob:
+    [workload] = resolve_workloads(["sized"], folder)
+    setup = measure.JobSetup(workloads_dir=folder, noise=noise, seed=5)
+    return measure.WorkloadJob(HOST, workload, [1, 2], profile, setup)
+
+
+def test_work_scale_is_an_integer_factor() -> None:
+    assert measure.work_scale(0.003, 0.05) == 17
+    assert measure.work_scale(0.2, 0.05) == 1
+    assert measure.work_scale(0.01, 0.0) == 1  # --fast: no sizing
+    assert measure.work_scale(1e-9, 0.05) == measure.MAX_WORK_SCALE
+
+
+@pytest.mark.slow
+def test_a_short_cpu_bound_call_is_scaled_and_recorded(tmp_path: Path) -> None:
+    job = _job(_workloads(tmp_path, "cpu"), PROFILE)
+    job.prepare()
+    assert job.alive and job.scale > 1
+    assert job.work_facts() == {"scale": float(job.scale), "params": {"total": 1000 * job.scale}}
+    job.add_process()
+    result = job.finish()
+    run = result.runs["sized/threads=1"][0]
+    assert run.get_metadata()["work_scale"] == float(job.scale)
+    assert run.get_metadata()["counted"] == 2 * 1000 * job.scale  # two values, summed
+
+
+@pytest.mark.slow
+def test_only_cpu_bound_groups_are_scaled(tmp_path: Path) -> None:
+    job = _job(_workloads(tmp_path, "correctness"), PROFILE)
+    job.prepare()
+    assert job.alive and job.scale == 1 and job.params == {}
+
+
+@pytest.mark.slow
+def test_a_process_in_a_burst_is_measured_again(tmp_path: Path) -> None:
+    # Five quiet references, then a burst after process 1, then quiet again.
+    times = iter([0.02] * 5 + [0.05, 0.02, 0.02, 0.02])
+    noise = environment.NoiseMonitor(measure=lambda: next(times))
+    for _ in range(5):
+        noise.sample()
+    job = _job(_workloads(tmp_path, "cpu"), dataclasses.replace(PROFILE, min_call=0.0), noise)
+    job.prepare()
+    job.add_process()
+    job.add_process()
+    result = job.finish()
+    assert noise.flagged == 1 and job.reruns == 1
+    assert len(job.process_seconds) == 3  # three processes ran, two were kept
+    runs = result.runs["sized/threads=2"]
+    assert [r.get_metadata()["process"] for r in runs] == [1, 2]
+    assert [r.get_metadata()["seed"] for r in runs] == [6, 7]  # base seed 5 + index
+    assert noise.to_json()["flagged_processes"] == 1
+    assert isinstance(pyperf.Benchmark(runs), pyperf.Benchmark)
