@@ -96,7 +96,6 @@ KNOWN_SHA256 = {
     "Python-3.14.0.tar.xz": CPYTHON_314.sha256,
     "Python-3.14.4.tar.xz": "d923c51303e38e249136fc1bdf3568d56ecb03214efdef48516176d3d7faaef8",
 }
-RELEASES = {CPYTHON_313.id: CPYTHON_313, CPYTHON_314.id: CPYTHON_314}
 
 
 def built_prefix(release: SourceRelease) -> Path:
