@@ -28,7 +28,7 @@ LOCK_WORKLOAD = "counter_lock"
 # The workload the headline quotes: pure-Python, CPU-bound, a fixed total split over T.
 HEADLINE_WORKLOAD = "countdown"
 # Parameters along which a workload scales; the first one a benchmark has is used.
-SCALING_PARAMS = ("threads", "processes")
+SCALING_PARAMS = ("threads", "processes", "interpreters")
 
 _FAMILY_ORDER = {"cpython": 0, "free-threaded": 1, "pypy": 2, "jython": 3}
 

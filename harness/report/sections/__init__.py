@@ -17,11 +17,13 @@ from harness.report.sections.latency import latency
 from harness.report.sections.method import method
 from harness.report.sections.scaling import scaling
 from harness.report.sections.single_thread import single_thread
+from harness.report.sections.ways import ways
 
 SECTIONS: tuple[Callable[[Context], Section], ...] = (
     headline,
     facts,
     scaling,
+    ways,
     correctness,
     single_thread,
     latency,

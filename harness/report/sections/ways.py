@@ -1,0 +1,193 @@
+"""Three ways around the GIL: threads, processes and sub-interpreters side by side, start costs.
+
+The same countdown (the same total work) split over T threads (``countdown``),
+T processes (``countdown_processes``) and T sub-interpreters with their own GIL
+(``subinterpreters``), per interpreter: each speedup against one worker of the
+same kind, from paired per-process ratios (``stats.speedup``), and what one
+worker of each kind costs to start.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+
+import pyperf
+from scipy import stats as scipy_stats
+
+from harness.report import charts, stats
+from harness.report.context import Context, fmt_interval, short
+from harness.report.document import Bullets, Chart, Para, Section, Table
+from harness.report.model import InterpreterResults
+
+# (label, workload, point key prefix): the three ways, in the order shown.
+WAYS = (
+    ("threads", "countdown", "threads"),
+    ("processes", "countdown_processes", "processes"),
+    ("sub-interpreters", "subinterpreters", "interpreters"),
+)
+THREAD_START = "thread_start/start_join"
+SUB_START = "subinterpreters/start="
+
+
+def ways(ctx: Context) -> Section:
+    """Per interpreter: the three speedups at T workers and the start cost of each kind."""
+    t = _count(ctx)
+    sec = Section(
+        "ways", "Three ways around the GIL",
+        f"The same countdown, the same total work, split over {t} threads, {t} processes "
+        f"or {t} sub-interpreters (each with its own GIL: CPython 3.12+). Speedup = time "
+        "with 1 worker / time with T of the same kind (every call starts and joins its "
+        "workers), the geometric mean of per-process ratios with its 95% interval. "
+        "Start costs, per worker: a thread from `thread_start`; a process as the "
+        "1-process time minus the 1-thread time (Welch 95% interval); a sub-interpreter "
+        "from `subinterpreters`' `start=T` point (create T, run `pass` in each, close) / T.",
+    )
+    rows: list[list[str]] = []
+    bars: dict[str, list[tuple[int, stats.Estimate]]] = {label: [] for label, _, _ in WAYS}
+    shown: list[InterpreterResults] = []
+    for r in ctx.measured:
+        cells = [_speedup_cell(r, workload, key, t) for _, workload, key in WAYS]
+        if all(text == "not measured" for text, _ in cells):
+            continue
+        for (label, _, _), (_, est) in zip(WAYS, cells, strict=True):
+            if est is not None:
+                bars[label].append((len(shown), est))
+        shown.append(r)
+        rows.append([r.id] + [text for text, _ in cells]
+                    + [_thread_start(r), _process_start(r), _sub_start(r)])
+    if not rows:
+        sec.blocks.append(Para("None of `countdown`, `countdown_processes` and "
+                               "`subinterpreters` was measured.", css="missing"))
+        return sec
+    chart = _chart(shown, bars, t)
+    if chart is not None:
+        sec.blocks.append(chart)
+    headers = ["interpreter"] + [f"{label} x{t}" for label, _, _ in WAYS]
+    headers += ["start: thread", "start: process", "start: sub-interpreter"]
+    sec.blocks.append(Table(
+        headers, rows, css="wide",
+        caption=f"speedup at {t} workers against 1 (95% interval); start cost per worker",
+    ))
+    why = _unsupported(ctx)
+    if why:
+        sec.blocks.append(Bullets(why, css="missing"))
+    return sec
+
+
+def _count(ctx: Context) -> int:
+    """The worker count compared: the largest measured count at most the cores (at least 2)."""
+    counts = {p.scale for p in ctx.points.values()
+              if p.workload in {w for _, w, _ in WAYS} and p.scale > 1}
+    fitting = [c for c in counts if c <= max(ctx.cores, 2)]
+    return max(fitting) if fitting else min(counts) if counts else 2
+
+
+def _bench(r: InterpreterResults, workload: str, key: str, count: int) -> pyperf.Benchmark | None:
+    return r.benchmark(f"{workload}/{key}={count}")
+
+
+def _speedup_cell(
+    r: InterpreterResults, workload: str, key: str, t: int
+) -> tuple[str, stats.Estimate | None]:
+    one, many = _bench(r, workload, key, 1), _bench(r, workload, key, t)
+    if one is None or many is None:
+        outcome = _outcome(r, workload)
+        return (outcome or "not measured"), None
+    est = stats.speedup(one, many)
+    return fmt_interval(est), est
+
+
+def _outcome(r: InterpreterResults, workload: str) -> str:
+    for o in r.outcomes:
+        if str(o.get("benchmark", "")).split("/")[0] == workload and o.get("status") != "ok":
+            return str(o.get("status"))
+    return ""
+
+
+def _unsupported(ctx: Context) -> list[str]:
+    lines = []
+    for r in ctx.measured:
+        for o in r.outcomes:
+            workload = str(o.get("benchmark", "")).split("/")[0]
+            if workload in {w for _, w, _ in WAYS} and o.get("status") != "ok":
+                reason = f": {short(str(o.get('reason')))}" if o.get("reason") else ""
+                lines.append(f"**{r.id}**: `{workload}` {o.get('status')}{reason}")
+    return lines
+
+
+def _seconds(bench: pyperf.Benchmark, est: stats.Estimate, per: int = 1) -> str:
+    text = bench.format_value(est.value / per)
+    half = est.half_width()
+    return text + (f" ± {bench.format_value(half / per)}" if half is not None else " (1 process)")
+
+
+def _thread_start(r: InterpreterResults) -> str:
+    bench = r.benchmark(THREAD_START)
+    return _seconds(bench, stats.bench_mean(bench)) if bench is not None else "not measured"
+
+
+def _sub_start(r: InterpreterResults) -> str:
+    names = [] if r.suite is None else [
+        n for n in r.suite.get_benchmark_names() if n.startswith(SUB_START)]
+    if not names:
+        return _outcome(r, "subinterpreters") or "not measured"
+    bench = r.suite.get_benchmark(names[0]) if r.suite is not None else None
+    assert bench is not None
+    count = int(names[0][len(SUB_START):])
+    return _seconds(bench, stats.bench_mean(bench), per=count)
+
+
+def _process_start(r: InterpreterResults) -> str:
+    procs, thread = r.benchmark("countdown_processes/processes=1"), r.benchmark(
+        "countdown/threads=1")
+    if procs is None or thread is None:
+        return _outcome(r, "countdown_processes") or "not measured"
+    est = difference(list(stats.process_means(thread).values()),
+                     list(stats.process_means(procs).values()))
+    if est.value <= 0 or (est.enough and not est.excludes(0.0)):
+        # Start cost within the noise of two separately measured times.
+        return f"not resolved: {_seconds(procs, est)}"
+    return _seconds(procs, est)
+
+
+def difference(a: Sequence[float], b: Sequence[float]) -> stats.Estimate:
+    """mean(b) - mean(a) with Welch's 95% t-interval (no interval below 2 on either side)."""
+    n = min(len(a), len(b))
+    if not a or not b:
+        return stats.Estimate(math.nan, None, None, n)
+    diff = statistics.fmean(b) - statistics.fmean(a)
+    if n < 2:
+        return stats.Estimate(diff, None, None, n)
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    se2 = va + vb
+    if se2 == 0.0:
+        return stats.Estimate(diff, diff, diff, n)
+    df = se2**2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = float(scipy_stats.t.ppf(0.5 + stats.CONFIDENCE / 2.0, df)) * math.sqrt(se2)
+    return stats.Estimate(diff, diff - half, diff + half, n)
+
+
+def _chart(
+    shown: list[InterpreterResults], bars: dict[str, list[tuple[int, stats.Estimate]]], t: int
+) -> Chart | None:
+    palette = charts.styles_for(["cpython", "pypy", "jython"])
+    series = []
+    for (label, _, _), style in zip(WAYS, palette, strict=True):
+        found = bars[label]
+        if not found:
+            continue
+        lows = tuple(e.value - e.low if e.low is not None else 0.0 for _, e in found)
+        highs = tuple(e.high - e.value if e.high is not None else 0.0 for _, e in found)
+        series.append(charts.Series(label, tuple(float(i) for i, _ in found),
+                                    tuple(e.value for _, e in found), lows, highs, style))
+    if not series:
+        return None
+    svg = charts.grouped_bars(
+        "ways", f"Speedup with {t} workers: threads, processes, sub-interpreters",
+        [r.id for r in shown], series, ylabel=f"speedup at {t} against 1 (95% interval)",
+        xlabel="interpreter", value_format="{:.2f}x",
+    )
+    return Chart("chart-ways.svg", svg,
+                 f"Speedup at {t} threads, processes and sub-interpreters, per interpreter")
