@@ -4,7 +4,7 @@ The machine facts (CPU model, CPU affinity, frequency governor, load average,
 git commit) go into each interpreter's facts file.  The noise monitor times a
 fixed single-thread reference loop with the harness's own interpreter between
 worker processes: its spread over the run is the machine's noise level, and a
-reference far above its median marks a burst (another job, a throttled core),
+reference far above the quiet machine's marks a burst (another job, a throttled core),
 during which a worker process measured the machine rather than the interpreter.
 """
 
@@ -26,7 +26,10 @@ from harness import paths
 # About 20 ms on CPython 3.11 on this kind of machine: long enough for a clock,
 # short enough to take between every two worker processes.
 REFERENCE_COUNT = 1_000_000
-# A reference this much above the run's median marks a burst.
+# A reference this much above the quiet machine's (the samples' lower quartile)
+# marks a burst.  Not the median: a run that starts in a burst would raise the
+# median so far, and the bursts that follow would pass unnoticed (seen here: 5
+# references at 21-44 ms at the start, 14 ms for the rest of the run).
 BURST_FACTOR = 1.25
 # The machine counts as busy at the start above these (load per core, noise).
 BUSY_LOAD_PER_CPU = 0.5
@@ -155,16 +158,20 @@ class NoiseMonitor:
         self.samples.append(value)
         return value
 
-    def median(self) -> float | None:
-        """The median reference time so far (None before any sample)."""
-        return statistics.median(self.samples) if self.samples else None
+    def baseline(self) -> float | None:
+        """The quiet machine's reference time: the lower quartile of the samples so far."""
+        if not self.samples:
+            return None
+        if len(self.samples) < 4:
+            return min(self.samples)
+        return statistics.quantiles(self.samples, n=4)[0]
 
     def is_burst(self, value: float) -> bool:
-        """True when ``value`` lies more than ``burst_factor`` above the median so far."""
-        if len(self.samples) < 3:
+        """True when ``value`` lies more than ``burst_factor`` above the baseline so far."""
+        baseline = self.baseline()
+        if len(self.samples) < 3 or baseline is None:
             return False
-        median = statistics.median(self.samples)
-        return value > self.burst_factor * median
+        return value > self.burst_factor * baseline
 
     def rsd(self) -> float | None:
         """Relative standard deviation of the samples (None with fewer than two)."""
@@ -174,11 +181,11 @@ class NoiseMonitor:
         return statistics.stdev(self.samples) / mean if mean > 0 else None
 
     def bursts(self) -> int:
-        """Samples above ``burst_factor`` times the run's median."""
-        median = self.median()
-        if median is None:
+        """Samples above ``burst_factor`` times the run's baseline."""
+        baseline = self.baseline()
+        if baseline is None:
             return 0
-        return sum(1 for s in self.samples if s > self.burst_factor * median)
+        return sum(1 for s in self.samples if s > self.burst_factor * baseline)
 
     def summary(self) -> str:
         """``noise 4% (12 samples, 1 burst)`` for the progress output."""
@@ -189,11 +196,12 @@ class NoiseMonitor:
 
     def to_json(self) -> dict[str, Any]:
         """The facts file's ``noise`` record."""
-        rsd = self.rsd()
+        rsd, baseline = self.rsd(), self.baseline()
         return {
             "reference": self.reference,
             "samples_ms": [round(s * 1e3, 3) for s in self.samples],
             "rsd": None if rsd is None else round(rsd, 4),
+            "baseline_ms": None if baseline is None else round(baseline * 1e3, 3),
             "bursts": self.bursts(),
             "flagged_processes": self.flagged,
             "burst_factor": self.burst_factor,
