@@ -16,10 +16,12 @@ from typing import Any
 
 import pyperf
 
+from harness import kinds
 from harness import results as results_mod
 from harness.errors import HarnessError, UsageError
 from harness.report.charts import Style, styles_for
 from harness.results import Facts
+from harness.spec import gil_state
 from harness.workloads import list_workloads
 
 # The unsynchronized counter (lost updates expected) and its locked twin (none allowed).
@@ -29,8 +31,6 @@ LOCK_WORKLOAD = "counter_lock"
 HEADLINE_WORKLOAD = "countdown"
 # Parameters along which a workload scales; the first one a benchmark has is used.
 SCALING_PARAMS = ("threads", "processes", "interpreters")
-
-_FAMILY_ORDER = {"cpython": 0, "free-threaded": 1, "pypy": 2, "jython": 3}
 
 
 class ReportError(HarnessError):
@@ -117,23 +117,15 @@ class InterpreterResults:
 
     @property
     def gil(self) -> str:
-        """The GIL at run time: "on" | "off" | "none" | "unknown"."""
-        enabled = self.probe.get("gil_enabled")
-        if enabled is True:
-            return "on"
-        if enabled is False:
-            return "off"
-        # "none" (no GIL at all: Jython) is a property of the implementation, which
-        # the spec knows; a worker that reads "no sys._is_gil_enabled" may say "off".
-        if self.spec.get("gil") == "none":
-            return "none"
-        meta = self.common_metadata().get("gil")
-        if meta in ("on", "off", "none"):
-            return str(meta)
-        spec = self.spec.get("gil")
-        if spec in ("on", "off", "none"):
-            return str(spec)
-        return "none" if self.implementation == "jython" else "unknown"
+        """The GIL at run time: "on" | "off" | "none" | "unknown".
+
+        The probe's answer through the one derivation (``spec.gil_state``); old
+        files without a probe fall back on the runs' metadata, then the entry.
+        """
+        expected = str(self.spec.get("gil") or self.common_metadata().get("gil") or "")
+        facts = dict(self.probe)
+        facts.setdefault("implementation", self.implementation)
+        return gil_state(facts, expected)
 
     @property
     def gil_text(self) -> str:
@@ -148,9 +140,7 @@ class InterpreterResults:
     @property
     def description(self) -> str:
         """Implementation, version, build and GIL in words."""
-        impl = {"cpython": "CPython", "pypy": "PyPy", "jython": "Jython"}.get(
-            self.implementation, self.implementation
-        )
+        impl = kinds.display_name(self.implementation)
         parts = [f"{impl} {self.version}".strip()]
         if self.family == "free-threaded":
             parts.append("free-threaded build")
@@ -160,7 +150,7 @@ class InterpreterResults:
     def sort_key(self) -> tuple[int, tuple[int, ...], str]:
         """Report order: CPython with GIL, free-threaded, PyPy, Jython; newest first in each."""
         newest_first = tuple(-n for n in version_tuple(self.version))
-        return (_FAMILY_ORDER.get(self.family, 9), newest_first, self.id)
+        return (kinds.family_rank(self.family), newest_first, self.id)
 
 
 
