@@ -40,6 +40,7 @@ QUICK_PARAMS: dict[str, dict[str, Any]] = {
     "io_wait": {"waits": 1, "wait": 0.001},
     "c_release": {"total": 256 * 1024, "chunk": 64 * 1024},
     "switch_latency": {"sleeps": 3},
+    "thread_start": {},
 }
 # The point keys each workload must produce for THREADS and QUICK_PARAMS.
 EXPECTED_KEYS: dict[str, list[str]] = {
@@ -55,6 +56,7 @@ EXPECTED_KEYS: dict[str, list[str]] = {
     "io_wait": ["threads=1", "threads=2"],
     "c_release": ["threads=1", "threads=2"],
     "switch_latency": ["interval=default", "interval=0.001"],
+    "thread_start": ["start_join"],
 }
 
 
