@@ -306,6 +306,7 @@ class InterpreterRun:
     def adaptive(self) -> None:
         """Spend what is left of the budget on the workloads furthest from their targets."""
         if not self.opts.profile.adaptive:
+            self._line(f"{self.head} {self.noise.summary()}, {self.noise.flagged} flagged")
             return
         target, added, started = self.opts.target, 0, time.monotonic()
         if self.progress:
