@@ -29,10 +29,15 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("provision", help="install or build the interpreters that are missing")
     p.add_argument("ids", nargs="*", metavar="ID", help="interpreter ids (default: all)")
     p.add_argument(
+        "--source",
+        metavar="PATH_OR_URL",
+        help="a CPython source tarball: build X.Yt and its GIL twin X.Y-twin from it",
+    )
+    p.add_argument(
         "--source-3.14",
         dest="source_314",
         metavar="PATH_OR_URL",
-        help="a Python-3.14.x.tar.xz to build 3.14t from (also $HARNESS_PY314_SOURCE)",
+        help="alias of --source for 3.14 (also $HARNESS_PY314_SOURCE)",
     )
 
     p = sub.add_parser("run", help="run workloads under interpreters; write pyperf suites")

@@ -132,6 +132,12 @@ def _candidates(sources: Sources) -> list[_Candidate]:
         for binary in sorted((prefix / "bin").glob("python3.*t")):
             if re.fullmatch(r"python\d+\.\d+t", binary.name):
                 found.append((binary, SOURCE_BUILT))
+    # Their GIL twins (the same source and flags without --disable-gil): "X.Y-twin".
+    for prefix in sorted(sources.cache.glob(f"cpython-*{kinds.GIL_TWIN_SUFFIX}"),
+                         key=lambda p: _version_key(p.name), reverse=True):
+        for binary in sorted((prefix / "bin").glob("python3.*")):
+            if re.fullmatch(r"python\d+\.\d+", binary.name):
+                found.append((binary, SOURCE_BUILT))
     if sources.pyenv_root is not None:
         versions = sources.pyenv_root / "versions"
         folders = [p for p in versions.glob("*") if p.is_dir() and not p.is_symlink()]
@@ -183,14 +189,42 @@ def _entries_for(cand: _Candidate, info: BinaryInfo, sources: Sources) -> list[I
             source=source, family=impl, argv=(str(cand.path),), default=False,
         )]
     ident = kind.id_format.format(minor=info.minor)
+    record = _build_record(cand) if source == SOURCE_BUILT else None
+    if record is not None and not info.free_threaded:  # a GIL twin's own prefix
+        ident = f"{info.minor}{kinds.GIL_TWIN_SUFFIX}"
+        kind = kinds.kind_of(ident)
     base = Interpreter(
         id=ident, implementation=kind.implementation, version=info.version, gil=kind.gil,
         source=source, family=kind.family, argv=(str(cand.path),), env=kind.env,
-        default=kinds.is_default(ident),
+        default=kinds.is_default(ident), notes=_record_notes(record),
     )
     if not kind.twin:
         return [base]
     return [base, _twin(base)]
+
+
+def _build_record(cand: _Candidate) -> dict[str, Any] | None:
+    """What a harness-built prefix says it was built from (``kinds.BUILD_RECORD``), if anything."""
+    try:
+        data = json.loads((cand.path.parent.parent / kinds.BUILD_RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _record_notes(record: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """One note from a build record: the source, its sha256, the configure flags, the sibling."""
+    if not record:
+        return ()
+    flags = " ".join(str(f) for f in record.get("configure") or []) or "(none)"
+    sibling = str(record.get("sibling") or "")
+    text = (f"built from {record.get('tarball')} (sha256 {str(record.get('sha256'))[:16]}...), "
+            f"configure {flags}")
+    if sibling and record.get("gil") == "on":
+        text += f"; the GIL twin of {sibling}: the same source and flags, without --disable-gil"
+    elif sibling:
+        text += f"; its GIL twin: {sibling}"
+    return (text,)
 
 
 def _twin(base: Interpreter) -> Interpreter:

@@ -20,6 +20,11 @@ from harness.spec import Interpreter
 
 TWIN_SUFFIX = "+gil"
 TWIN_ENV = (("PYTHON_GIL", "1"),)
+# The GIL twin of a free-threaded build: the default CPython built from the same
+# source with the same configure flags but --disable-gil ("3.13-twin"), and the
+# record each built prefix keeps of what it was built from (harness.provision.build).
+GIL_TWIN_SUFFIX = "-twin"
+BUILD_RECORD = "harness-build.json"
 PROVISION = "python -m harness provision"
 
 PYPY_PACKAGES = ("pypy3", "pypy3-venv", "pypy3-dev")
@@ -73,11 +78,19 @@ class Kind:
         )
 
 
-_FT_NOTE_313 = "builds CPython 3.13.5 --disable-gil into the cache (about 2-3 minutes)"
-_FT_HINT_314 = (
-    f"{PROVISION} {{id}} [--source-3.14 PATH_OR_URL] "
-    "(or $HARNESS_PY314_SOURCE, or `uv python install 3.14t`)"
-)
+_FT_NOTE_313 = ("builds CPython 3.13.5 (Debian's sha256-pinned source) --disable-gil and its "
+                "GIL twin into the cache (about 2-3 minutes each)")
+
+
+def _ft_hint(minor: str, uv: bool = True) -> str:
+    """How to get X.Yt (and its twin) where no build exists: python.org, a tarball, uv."""
+    text = (f"{PROVISION} {minor}t (python.org's newest {minor}), or {PROVISION} --source "
+            f"PATH_OR_URL (any CPython {minor} tarball)")
+    return text + (f", or `uv python install {minor}t`" if uv else "")
+
+
+_FT_NOTE = "builds the newest release from python.org --disable-gil and its GIL twin"
+_TWIN_NOTE = "the same source and configure flags as {ft}, without --disable-gil"
 
 _SID_NOTE = "Debian unstable's build, in a container image made offline (about 1 minute)"
 
@@ -110,11 +123,28 @@ KINDS: tuple[Kind, ...] = (
          bench=("3.13t",)),
     Kind("free-threaded-3.14", r"3\.14t", "free-threaded", "cpython", "off", 1, "CPython",
          binary="python", free_threaded=True, id_format="{minor}t", twin=True,
-         target="3.14t", default_target=True, ids=("3.14t",), hint=_FT_HINT_314,
-         note="needs python.org, a source tarball, or an existing 3.14t install",
+         target="3.14t", default_target=True, ids=("3.14t",), hint=_ft_hint("3.14"),
+         note=_FT_NOTE,
          bench=("3.14t",)),
+    Kind("free-threaded-3.15", r"3\.15t", "free-threaded", "cpython", "off", 1, "CPython",
+         binary="python", free_threaded=True, id_format="{minor}t", twin=True,
+         target="3.15t", default_target=True, ids=("3.15t",), hint=_ft_hint("3.15"),
+         note=_FT_NOTE),
     Kind("free-threaded", r"\d+\.\d+t", "free-threaded", "cpython", "off", 1, "CPython",
          binary="python", free_threaded=True, id_format="{minor}t", twin=True),
+    # GIL twins: found only in the harness's own "-twin" prefixes (binary="": a plain
+    # python3.13 elsewhere is "3.13"); family "cpython" because that is what they are.
+    Kind("gil-twin-3.13", r"3\.13-twin", "cpython", "cpython", "on", 0, "CPython",
+         target="3.13t", ids=("3.13-twin",), note=_TWIN_NOTE.format(ft="3.13t"),
+         hint=f"{PROVISION} 3.13t"),
+    Kind("gil-twin-3.14", r"3\.14-twin", "cpython", "cpython", "on", 0, "CPython",
+         target="3.14t", ids=("3.14-twin",), note=_TWIN_NOTE.format(ft="3.14t"),
+         hint=_ft_hint("3.14", uv=False)),
+    Kind("gil-twin-3.15", r"3\.15-twin", "cpython", "cpython", "on", 0, "CPython",
+         target="3.15t", ids=("3.15-twin",), note=_TWIN_NOTE.format(ft="3.15t"),
+         hint=_ft_hint("3.15", uv=False)),
+    Kind("gil-twin", r"\d+\.\d+-twin", "cpython", "cpython", "on", 0, "CPython",
+         hint=f"{PROVISION} --source PATH_OR_URL"),
     Kind("cpython", r"\d+\.\d+", "cpython", "cpython", "on", 0, "CPython",
          binary="python", id_format="{minor}", default_since=(3, 11),
          bench=("2.7", "3.11", "3.12", "3.13", "3.14")),

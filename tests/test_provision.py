@@ -26,26 +26,46 @@ from harness.provision import apt, cpython
 from harness.provision.cpython import SourceRelease
 
 CONFIGURE = """#!/bin/sh
+binary=python3.13; flavour=twin
 for arg in "$@"; do
-  case $arg in --prefix=*) prefix=${arg#--prefix=};; esac
+  case $arg in
+    --prefix=*) prefix=${arg#--prefix=};;
+    --disable-gil) binary=python3.13t; flavour=ft;;
+  esac
 done
+echo "$@" > configured-with
 printf 'all:\\n\\techo compiled\\naltinstall:\\n' > Makefile
 printf '\\tmkdir -p $(DESTDIR)%s/bin\\n' "$prefix" >> Makefile
-printf '\\tcp fakepython $(DESTDIR)%s/bin/python3.13t\\n' "$prefix" >> Makefile
+printf '\\tcp fakepython-%s $(DESTDIR)%s/bin/%s\\n' "$flavour" "$prefix" "$binary" >> Makefile
 """
 
 
-def fake_source_tarball(folder: Path, gil_disabled: str = "1") -> Path:
-    """A Python-3.13.5.tar.xz whose 'python3.13t' prints ``gil_disabled`` for Py_GIL_DISABLED."""
+def fake_python(gil_disabled: str, gil_enabled: str) -> str:
+    """A shell 'python' that answers the build check's questions."""
+    return (
+        "#!/bin/sh\n"
+        f"echo '{{\"gil_disabled\": {gil_disabled}, \"gil_enabled\": {gil_enabled}, "
+        '"version": "3.13.5", "config_args": "--disable-test-modules --prefix=/x"}\'\n'
+    )
+
+
+def fake_source_tarball(folder: Path, gil_disabled: str = "1",
+                        name: str = "Python-3.13.5.tar.xz") -> Path:
+    """A CPython-like tarball: configure + Makefile in shell, a 'python' per flavour.
+
+    The free-threaded 'python3.13t' reports ``gil_disabled`` for Py_GIL_DISABLED.
+    """
     files = {
         "configure": CONFIGURE,
-        "fakepython": f"#!/bin/sh\necho {gil_disabled}\n",
+        "fakepython-ft": fake_python(gil_disabled, "false"),
+        "fakepython-twin": fake_python("0", "true"),
+        "Include/patchlevel.h": '#define PY_VERSION              "3.13.5"\n',
     }
-    tarball = folder / "Python-3.13.5.tar.xz"
+    tarball = folder / name
     with tarfile.open(tarball, "w:xz") as tar:
-        for name, text in files.items():
+        for path, text in files.items():
             data = text.encode()
-            info = tarfile.TarInfo(f"Python-3.13.5/{name}")
+            info = tarfile.TarInfo(f"Python-3.13.5/{path}")
             info.size = len(data)
             info.mode = 0o755
             tar.addfile(info, io.BytesIO(data))
@@ -102,7 +122,7 @@ def test_a_build_that_is_not_free_threaded_installs_nothing(
     isolated_cache: Path, tmp_path: Path
 ) -> None:
     needs_build_tools()
-    tarball = fake_source_tarball(tmp_path, gil_disabled="None")
+    tarball = fake_source_tarball(tmp_path, gil_disabled="null")
     release = SourceRelease("3.13.5", fileutil.sha256_of(tarball), "")
     with pytest.raises(ProvisionError) as err:
         cpython.build_free_threaded(release, tarball)
@@ -130,13 +150,19 @@ def test_pinned_313_source() -> None:
     assert cpython.CPYTHON_313.id == "3.13t"
 
 
-def test_release_for_tarball() -> None:
-    assert cpython.release_for_tarball("Python-3.14.0.tar.xz").sha256 == (
-        cpython.CPYTHON_314.sha256
-    )
-    assert cpython.release_for_tarball("Python-3.14.9.tgz").version == "3.14.9"
+def test_tarball_version_from_its_name_or_its_patchlevel(tmp_path: Path) -> None:
+    from harness.provision import catalogue
+
+    assert catalogue.version_from_name("Python-3.14.9.tgz") == "3.14.9"
+    assert catalogue.version_from_name("Python-3.15.0a2.tar.xz") == "3.15.0a2"
+    assert catalogue.version_from_name("python3.13_3.13.5.orig.tar.xz") == "3.13.5"
+    renamed = fake_source_tarball(tmp_path, name="cpython-main.tar.xz")
+    assert catalogue.tarball_version(renamed) == "3.13.5"
+    junk = tmp_path / "notes.tar.xz"
+    with tarfile.open(junk, "w:xz"):
+        pass
     with pytest.raises(UsageError):
-        cpython.release_for_tarball("cpython-main.zip")
+        catalogue.tarball_version(junk)
 
 
 # ---------------------------------------------------------------- apt
@@ -170,8 +196,9 @@ def python_org_reachable() -> bool:
         return False
 
 
-def args(*ids: str, source_314: str | None = None) -> argparse.Namespace:
-    return argparse.Namespace(ids=list(ids), source_314=source_314)
+def args(*ids: str, source_314: str | None = None, source: str | None = None
+         ) -> argparse.Namespace:
+    return argparse.Namespace(ids=list(ids), source_314=source_314, source=source)
 
 
 def test_missing_314_source_file_is_one_line(
@@ -179,7 +206,7 @@ def test_missing_314_source_file_is_one_line(
 ) -> None:
     missing = tmp_path / "Python-3.14.0.tar.xz"
     with pytest.raises(ProvisionError) as err:
-        cpython.provision_314t(str(missing), lambda step: None)
+        cpython.provision_newest("3.14", str(missing), lambda step: None)
     assert "does not exist" in str(err.value) and "\n" not in str(err.value)
 
 
@@ -200,7 +227,7 @@ def test_unobtainable_314t_fails_only_when_asked_for(
     assert provision.cmd_provision(args("3.14t")) == 1
     err = capsys.readouterr().err
     failed = [line for line in err.splitlines() if "3.14t: FAILED" in line]
-    assert len(failed) == 1 and "--source-3.14" in failed[0]
+    assert len(failed) == 1 and "python.org unreachable" in failed[0]
     # Discovery's row then says why.
     assert "cannot be had here" in state.last_failures()["3.14t"]
     # Part of a plain `provision`: a skip, exit 0.

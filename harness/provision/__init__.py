@@ -4,7 +4,8 @@ The targets (which ids each makes ready, and by default which run) are rows of
 ``harness.kinds``; what each does lives here and in the modules of this package:
 
 * ``apt``: Debian packages (PyPy, Jython, build dependencies, the container engine);
-* ``cpython``: free-threaded CPython built from pinned sources into the cache;
+* ``cpython``: free-threaded CPython and its GIL twin built into the cache (``build``), from
+  Debian's pinned 3.13.5, python.org's newest release (``catalogue``) or ``--source``;
 * ``image``: the Jython container image;
 * ``sid``: Debian unstable's image (CPython 3.14, 3.15, PyPy 3.11), sharing ``images`` with it.
 
@@ -15,6 +16,7 @@ target failed is remembered (``harness.state``) for discovery's hints.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 
@@ -22,7 +24,12 @@ from harness import interpreters, kinds
 from harness.errors import ProvisionError, Unavailable, UsageError
 from harness.progress import Progress, ProgressFn
 from harness.provision.apt import apt_install
-from harness.provision.cpython import CPYTHON_313, provision_314t, provision_free_threaded
+from harness.provision.cpython import (
+    CPYTHON_313,
+    provision_free_threaded,
+    provision_newest,
+    provision_source,
+)
 from harness.provision.image import provision_image
 from harness.provision.sid import provision_sid
 from harness.state import record_failure
@@ -56,6 +63,11 @@ def _pypy(args: argparse.Namespace, progress: ProgressFn) -> None:
     progress("pypy3: " + ("installed" if done else "present"))
 
 
+def _source_314(args: argparse.Namespace) -> str | None:
+    """The old spelling of ``--source`` for 3.14 (``--source-3.14``, $HARNESS_PY314_SOURCE)."""
+    return getattr(args, "source_314", None) or os.environ.get("HARNESS_PY314_SOURCE") or None
+
+
 # What each provisioning target of ``harness.kinds`` does.
 TARGETS: dict[str, Callable[[argparse.Namespace, ProgressFn], object]] = {
     "pypy": _pypy,
@@ -64,7 +76,9 @@ TARGETS: dict[str, Callable[[argparse.Namespace, ProgressFn], object]] = {
     "jython-container": lambda args, progress: _provision_jython(progress, local=False,
                                                                  image=True),
     "3.13t": lambda args, progress: provision_free_threaded(CPYTHON_313, progress),
-    "3.14t": lambda args, progress: provision_314t(getattr(args, "source_314", None), progress),
+    "3.14t": lambda args, progress: provision_newest("3.14", _source_314(args), progress),
+    "3.15t": lambda args, progress: provision_newest("3.15", None, progress),
+    "source": lambda args, progress: provision_source(args.source, progress),
     "sid": lambda args, progress: provision_sid(progress),
 }
 
@@ -72,9 +86,11 @@ TARGETS: dict[str, Callable[[argparse.Namespace, ProgressFn], object]] = {
 def cmd_provision(args: argparse.Namespace) -> int:
     """``python -m harness provision [ID ...]``: install or build what is missing.
 
-    Without ids: PyPy, Jython (local package and container image), 3.13t and
-    3.14t; what cannot be had here (3.14t without a source, apt without root) is
-    a skip line and does not fail the command. An id asked for explicitly that
+    Without ids: the sid image, PyPy, Jython (local package and container image),
+    3.13t, 3.14t and 3.15t with their GIL twins; what cannot be had here (3.14t
+    without python.org or a source, apt without root) is a skip line and does not
+    fail the command. ``--source PATH_OR_URL`` builds X.Yt and X.Y-twin from that
+    tarball (alone, or before the ids given). An id asked for explicitly that
     ends up missing makes the exit status 1. Ids that need nothing (pyenv or
     PATH CPythons, user entries) are reported as present.
     """
@@ -106,8 +122,12 @@ def cmd_provision(args: argparse.Namespace) -> int:
                 targets.append(target)
         if getattr(args, "source_314", None) and "3.14t" not in targets:
             progress("--source-3.14 is ignored: 3.14t was not asked for")
-    else:
+    elif getattr(args, "source_314", None):
+        targets = ["3.14t"]
+    elif not getattr(args, "source", None):
         targets = list(kinds.default_targets())
+    if getattr(args, "source", None):
+        targets.insert(0, "source")
 
     failed: list[str] = []
     skipped: list[str] = []

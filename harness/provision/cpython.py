@@ -1,9 +1,11 @@
-"""CPython built from source with ``--disable-gil``: pinned releases, fetching, the build.
+"""CPython built from source: where the source comes from, and the provisioning targets.
 
+A free-threaded build always comes with its GIL twin (``harness.provision.build``):
+``3.13t`` and ``3.13-twin`` from Debian's sha256-pinned 3.13.5 source; ``3.14t``,
+``3.15t`` and their twins from the newest release python.org lists
+(``harness.provision.catalogue``), or from any tarball given with ``--source``.
 Everything goes under ``harness.paths.cache_dir()`` (never into the checkout),
-and only appears there once complete: a build is installed into a staging
-folder and renamed into place on success, so nothing half-installed ever looks
-ready to discovery.
+and only appears there once complete.
 """
 
 from __future__ import annotations
@@ -11,69 +13,43 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from harness import fileutil, interpreters
 from harness.errors import ProvisionError, Unavailable, UsageError
 from harness.fileutil import sha256_of
 from harness.paths import cache_dir
-from harness.progress import ProgressFn, quiet
-from harness.provision.apt import apt_install
+from harness.progress import ProgressFn
+from harness.provision import catalogue
+from harness.provision.build import (
+    BUILD_DEPS,
+    SourceRelease,
+    backfill_record,
+    build_deps,
+    build_free_threaded,
+    build_twin,
+    built_binary,
+    built_prefix,
+    configure_args,
+    verify,
+)
 from harness.provision.commands import locked, logs_dir, run_logged
+
+__all__ = [
+    "BUILD_DEPS", "CPYTHON_313", "SourceRelease", "build_free_threaded", "build_twin",
+    "built_binary", "built_prefix", "configure_args", "provision_free_threaded",
+    "provision_newest", "provision_source",
+]
 
 # Seconds to wait for python.org before deciding it is not reachable.
 DOWNLOAD_TIMEOUT = 10.0
-
-# What ./configure needs for a CPython with the usual stdlib modules; gdbm for dbm.
-BUILD_DEPS = (
-    "build-essential",
-    "dpkg-dev",
-    "xz-utils",
-    "libssl-dev",
-    "zlib1g-dev",
-    "libffi-dev",
-    "libbz2-dev",
-    "liblzma-dev",
-    "libsqlite3-dev",
-    "libreadline-dev",
-    "libgdbm-dev",
-    "libgdbm-compat-dev",
-)
 
 # Debian's keyring signs the archive; the suite that carries python3.13 3.13.5.
 DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 DEBIAN_SOURCE_SUITE = "trixie"
-
-
-@dataclass(frozen=True)
-class SourceRelease:
-    """A CPython source release the harness can build free-threaded, pinned by sha256."""
-
-    version: str  # "3.13.5"
-    sha256: str
-    url: str  # python.org tarball
-    debian_package: str | None = None  # Debian source package carrying it byte for byte
-
-    @property
-    def minor(self) -> str:
-        """"3.13" for "3.13.5"."""
-        return ".".join(self.version.split(".")[:2])
-
-    @property
-    def id(self) -> str:
-        """The harness id of the free-threaded build: "3.13t"."""
-        return f"{self.minor}t"
-
-    @property
-    def debian_tarball(self) -> str:
-        """The file name Debian gives the upstream tarball."""
-        return f"{self.debian_package}_{self.version}.orig.tar.xz"
 
 
 CPYTHON_313 = SourceRelease(
@@ -82,42 +58,10 @@ CPYTHON_313 = SourceRelease(
     "https://www.python.org/ftp/python/3.13.5/Python-3.13.5.tar.xz",
     debian_package="python3.13",
 )
-# Debian's mirror lists python3.14 sources but serves 404 for them, so 3.14
-# comes from python.org or a tarball the user gives. Checksums as pinned by
-# pyenv's python-build definitions.
-CPYTHON_314 = SourceRelease(
-    "3.14.0",
-    "2299dae542d395ce3883aca00d3c910307cd68e0b2f7336098c8e7b7eee9f3e9",
-    "https://www.python.org/ftp/python/3.14.0/Python-3.14.0.tar.xz",
-)
 KNOWN_SHA256 = {
     "Python-3.13.5.tar.xz": CPYTHON_313.sha256,
     "python3.13_3.13.5.orig.tar.xz": CPYTHON_313.sha256,
-    "Python-3.14.0.tar.xz": CPYTHON_314.sha256,
-    "Python-3.14.4.tar.xz": "d923c51303e38e249136fc1bdf3568d56ecb03214efdef48516176d3d7faaef8",
 }
-
-
-def built_prefix(release: SourceRelease) -> Path:
-    """Where the free-threaded build of ``release`` is installed: ``<cache>/cpython-3.13.5t``."""
-    return cache_dir() / f"cpython-{release.version}t"
-
-
-def built_binary(prefix: Path, minor: str) -> Path:
-    """The free-threaded binary of a built prefix (``bin/python3.13t``)."""
-    return prefix / "bin" / f"python{minor}t"
-
-
-def verify(path: Path, expected: str, progress: ProgressFn) -> None:
-    """Check ``path`` against its pinned sha256; raise ProvisionError on a mismatch."""
-    started = time.monotonic()
-    actual = sha256_of(path)
-    if actual != expected:
-        raise ProvisionError(
-            f"checksum mismatch for {path.name}: sha256 {actual}, expected {expected}",
-            hint="the download is corrupt or not the pinned release; nothing was installed",
-        )
-    progress(f"verify {path.name}: sha256 ok ({time.monotonic() - started:.1f} s)")
 
 
 def download(url: str, dest: Path, progress: ProgressFn, timeout: float = DOWNLOAD_TIMEOUT) -> Path:
@@ -225,166 +169,129 @@ def fetch_source(release: SourceRelease, progress: ProgressFn) -> Path:
     )
 
 
-# ---------------------------------------------------------------- building
+
+# ---------------------------------------------------------------- the targets
 
 
-def _build_deps(progress: ProgressFn) -> None:
-    try:
-        apt_install(BUILD_DEPS, "building CPython", progress)
-    except Unavailable as exc:
-        # Without apt (another distribution) the tools may still be there: try.
-        if shutil.which("cc") is None or shutil.which("make") is None:
-            raise
-        progress(f"warning: {exc}; building with what is installed")
+def build_pair(release: SourceRelease, tarball: Path, progress: ProgressFn) -> tuple[Path, Path]:
+    """The free-threaded build of ``tarball`` and its GIL twin (each cached, staged, checked)."""
+    free = build_free_threaded(release, tarball, progress)
+    backfill_record(release, free, tarball.name, twin=False)
+    twin = build_twin(release, tarball, progress)
+    return free, twin
 
 
-def build_free_threaded(
-    release: SourceRelease, tarball: Path, progress: ProgressFn | None = None
-) -> Path:
-    """Build and install ``release`` with ``--disable-gil`` from ``tarball``; return the prefix.
-
-    The tarball is checked against the pinned sha256 first. The build runs in a
-    temporary folder and installs with ``DESTDIR`` into a staging folder that is
-    renamed to ``<cache>/cpython-X.Y.Zt`` only once the installed binary reports
-    a free-threaded build; on any failure nothing is left at the prefix.
-    """
-    say = progress or quiet
-    prefix = built_prefix(release)
-    with locked(prefix.name):
-        if built_binary(prefix, release.minor).exists():
-            say(f"{release.id}: already built at {prefix}")
-            return prefix
-        verify(tarball, release.sha256, quiet)  # fetch_source said so already; be sure
-        if prefix.exists():
-            # Only the harness writes here, and a complete install has its binary:
-            # this is debris (a copy interrupted by hand); make room for the rename.
-            say(f"removing incomplete {prefix}")
-            shutil.rmtree(prefix)
-        _build_deps(say)
-        tmp_root = cache_dir() / "tmp"
-        tmp_root.mkdir(parents=True, exist_ok=True)
-        log = logs_dir() / f"{prefix.name}.log"
-        log.write_text(f"# build of {prefix.name} from {tarball}\n")
-        say(f"build log: {log}")
-        with tempfile.TemporaryDirectory(dir=tmp_root, prefix=f"build-{prefix.name}-") as tmp:
-            work = Path(tmp)
-            step = time.monotonic()
-            run_logged(["tar", "-xf", str(tarball), "-C", str(work)], log, say, "extract")
-            sources = [p for p in work.iterdir() if (p / "configure").exists()]
-            if len(sources) != 1:
-                raise ProvisionError(f"{tarball.name} does not hold one CPython source tree")
-            src = sources[0]
-            say(f"extract: done ({time.monotonic() - step:.1f} s)")
-            step = time.monotonic()
-            say("configure --disable-gil --disable-test-modules")
-            run_logged(
-                [
-                    "./configure", "--disable-gil", "--disable-test-modules",
-                    f"--prefix={prefix}",
-                ],
-                log, say, "configure", cwd=src,
-            )
-            say(f"configure: done ({time.monotonic() - step:.1f} s)")
-            step = time.monotonic()
-            jobs = os.cpu_count() or 1
-            say(f"make -j{jobs}")
-            run_logged(["make", f"-j{jobs}"], log, say, "make", cwd=src)
-            say(f"make: done ({time.monotonic() - step:.1f} s)")
-            step = time.monotonic()
-            stage = work / "stage"
-            say("make altinstall (staged)")
-            run_logged(["make", "altinstall", f"DESTDIR={stage}"], log, say, "make altinstall",
-                        cwd=src)
-            staged = stage / prefix.relative_to(prefix.anchor)
-            binary = built_binary(staged, release.minor)
-            check = subprocess.run(
-                [str(binary), "-c",
-                 "import sysconfig; print(sysconfig.get_config_var('Py_GIL_DISABLED'))"],
-                capture_output=True, text=True, check=False,
-            )
-            if check.returncode != 0 or check.stdout.strip() != "1":
-                raise ProvisionError(
-                    f"the built {binary.name} is not free-threaded: "
-                    f"{(check.stdout + check.stderr).strip()[:200]}",
-                    hint=f"see {log}",
-                )
-            os.rename(staged, prefix)
-            say(f"install: {prefix} ({time.monotonic() - step:.1f} s)")
-    return prefix
+def _both_built(release: SourceRelease) -> bool:
+    return all(built_binary(built_prefix(release, twin), release.minor, twin).exists()
+               for twin in (False, True))
 
 
 def provision_free_threaded(release: SourceRelease, progress: ProgressFn) -> Path:
-    """Make the free-threaded build of ``release`` ready: fetch, verify, build (idempotent)."""
+    """Make ``release``'s free-threaded build and its GIL twin ready (idempotent).
+
+    Returns the free-threaded prefix.
+    """
     prefix = built_prefix(release)
-    if built_binary(prefix, release.minor).exists():
+    if _both_built(release):
+        cached = [n for n in (release.debian_tarball if release.debian_package else "",)
+                  if n and (cache_dir() / "downloads" / n).exists()]
+        backfill_record(release, prefix, (cached or [Path(release.url).name])[0], twin=False)
         progress(f"{release.id}: already built at {prefix}")
+        progress(f"{release.twin_id}: already built at {built_prefix(release, twin=True)}")
         return prefix
     # First: `apt-get source` and tar's xz support come with the build dependencies.
-    _build_deps(progress)
+    build_deps(progress)
     with locked(f"source-{release.version}"):
         tarball = fetch_source(release, progress)
-    return build_free_threaded(release, tarball, progress)
+    return build_pair(release, tarball, progress)[0]
 
 
-_TARBALL_NAME = re.compile(
-    r"^(?:Python-|python3\.\d+_)(3\.14\.\d+)(?:\.orig)?\.(?:tar\.xz|tgz|tar\.gz)$"
-)
+def _release_of(tarball: Path, name: str, minor: str | None) -> SourceRelease:
+    """The release a given tarball holds (pinned sha256 when known, else its own, recorded)."""
+    version = catalogue.tarball_version(tarball, name)
+    if minor is not None and catalogue.minor_of(version) != minor:
+        raise UsageError(f"{name} holds CPython {version}, not {minor}",
+                         hint=f"give a CPython {minor} source tarball")
+    pinned = KNOWN_SHA256.get(name, "")
+    return SourceRelease(version, pinned or sha256_of(tarball), "")
 
 
-def release_for_tarball(name: str) -> SourceRelease:
-    """The 3.14 release a tarball's file name says it holds (its sha256 pinned when known)."""
-    match = _TARBALL_NAME.match(name)
-    if match is None:
-        raise UsageError(
-            f"cannot tell the CPython version of {name!r}",
-            hint="give a tarball named like Python-3.14.0.tar.xz",
-        )
-    version = match.group(1)
-    return SourceRelease(version, KNOWN_SHA256.get(name, ""), "")
+def _fetch_given(source: str, progress: ProgressFn) -> tuple[Path, str]:
+    """A tarball path or URL the user gave: (local file, its name)."""
+    if re.match(r"^(https?|ftp|file)://", source):
+        name = source.rstrip("/").rsplit("/", 1)[-1]
+        downloads = cache_dir() / "downloads"
+        downloads.mkdir(parents=True, exist_ok=True)
+        return download(source, downloads / name, progress, timeout=60), name
+    tarball = Path(source).expanduser()
+    if not tarball.is_file():
+        raise ProvisionError(f"CPython source {source} does not exist",
+                             hint="give the path or URL of a CPython source tarball")
+    return tarball, tarball.name
 
 
-def provision_314t(source: str | None, progress: ProgressFn) -> Path | None:
-    """Make 3.14t ready from ``source`` (a tarball path or URL), python.org, or an existing install.
+def provision_source(source: str, progress: ProgressFn, minor: str | None = None) -> Path:
+    """``provision --source PATH_OR_URL``: build X.Yt and X.Y-twin from any CPython tarball.
 
-    Returns the built prefix, or None when an existing install was found.
-    Raises :class:`Unavailable` when no source can be had.
+    X.Y comes from the tarball's name or its ``Include/patchlevel.h``; ``minor``
+    (the old ``--source-3.14``) insists on one. A tarball whose name has a pinned
+    sha256 is verified; any other is built as given, its sha256 recorded.
     """
-    existing = [i for i in interpreters.discover() if i.id == "3.14t" and i.ready]
-    if existing and not source:
-        progress(f"3.14t: already present ({existing[0].argv[0]}, {existing[0].source})")
-        return None
-    source = source or os.environ.get("HARNESS_PY314_SOURCE") or None
-    for prefix in sorted(cache_dir().glob("cpython-3.14.*t"), reverse=True):
-        if built_binary(prefix, "3.14").exists():
-            progress(f"3.14t: already built at {prefix}")
-            return prefix
+    tarball, name = _fetch_given(source, progress)
+    release = _release_of(tarball, name, minor)
+    if name not in KNOWN_SHA256:
+        progress(f"{name}: CPython {release.version}, sha256 {release.sha256} (not pinned: "
+                 "built as given, recorded in the build)")
+    return build_pair(release, tarball, progress)[0]
+
+
+def _cached_builds(minor: str) -> list[Path]:
+    """The harness's free-threaded builds of ``minor``, newest first."""
+    found = [p for p in cache_dir().glob(f"cpython-{minor}.*t")
+             if built_binary(p, minor).exists()]
+    return sorted(found, key=lambda p: catalogue.version_key(p.name), reverse=True)
+
+
+def provision_newest(minor: str, source: str | None, progress: ProgressFn) -> Path | None:
+    """Make ``minor``t and its twin ready: from ``source``, the cache, or python.org's newest.
+
+    Returns the free-threaded prefix, or None when a 3.14t installed otherwise
+    (uv, pyenv, PATH) is used as it is (no twin: its source is not known).
+    Raises :class:`Unavailable` when no source can be had, saying why.
+    """
     if source:
-        if re.match(r"^(https?|ftp)://", source):
-            name = source.rstrip("/").rsplit("/", 1)[-1]
-            release = release_for_tarball(name)
-            downloads = cache_dir() / "downloads"
-            downloads.mkdir(parents=True, exist_ok=True)
-            tarball = download(source, downloads / name, progress, timeout=60)
-        else:
-            tarball = Path(source).expanduser()
-            if not tarball.is_file():
-                raise ProvisionError(
-                    f"3.14 source {source} does not exist",
-                    hint="give the path of a Python-3.14.x.tar.xz",
-                )
-            release = release_for_tarball(tarball.name)
-        if not release.sha256:
-            # No pinned checksum for that release: build what the user gave, say so.
-            progress(f"{tarball.name}: no pinned sha256 for {release.version}; not verified")
-            release = SourceRelease(release.version, sha256_of(tarball), "")
-        return build_free_threaded(release, tarball, progress)
+        return provision_source(source, progress, minor)
+    for prefix in _cached_builds(minor):
+        release = SourceRelease(prefix.name[len("cpython-"):-1], "", "")
+        twin = built_prefix(release, twin=True)
+        if not built_binary(twin, minor, twin=True).exists():
+            tarball = cache_dir() / "downloads" / f"Python-{release.version}.tar.xz"
+            if tarball.exists():
+                build_twin(release, tarball, progress)
+            else:
+                progress(f"{release.twin_id}: cannot be built, {tarball.name} is not in the "
+                         "cache any more")
+        progress(f"{minor}t: already built at {prefix}")
+        return prefix
+    ident = f"{minor}t"
+    existing = [i for i in interpreters.discover() if i.id == ident and i.ready]
+    if existing:
+        progress(f"{ident}: already present ({existing[0].argv[0]}, {existing[0].source}); "
+                 f"no {minor}-twin (its source and flags are not known)")
+        return None
     try:
-        tarball = fetch_source(CPYTHON_314, progress)
-    except Unavailable as exc:
+        newest = catalogue.newest_release(minor, timeout=DOWNLOAD_TIMEOUT)
+        progress(f"{ident}: python.org's newest {minor} is {newest.version}")
+        downloads = cache_dir() / "downloads"
+        with locked(f"source-{newest.version}"):
+            tarball = downloads / newest.tarball
+            if not tarball.exists():
+                download(newest.url, tarball, progress)
+    except (Unavailable, ProvisionError) as exc:
         raise Unavailable(
-            f"3.14t cannot be had here: {exc.message}; Debian's mirror does not serve "
-            "python3.14 sources, and no 3.14t is installed",
-            hint="pass --source-3.14 PATH_OR_URL (or $HARNESS_PY314_SOURCE), or install one "
-            "with `uv python install 3.14t` or `pyenv install 3.14.0t`",
+            f"{ident} cannot be had here: {exc.message} (python.org unreachable or no "
+            f"release), Debian serves no python{minor} source, and no {ident} is installed",
         ) from exc
-    return build_free_threaded(CPYTHON_314, tarball, progress)
+    release = SourceRelease(newest.version, sha256_of(tarball), newest.url)
+    progress(f"{tarball.name}: sha256 {release.sha256} (HTTPS from python.org; recorded)")
+    return build_pair(release, tarball, progress)[0]
