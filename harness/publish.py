@@ -21,9 +21,8 @@ from pathlib import Path
 from harness import kinds
 from harness.report import charts, stats
 from harness.report.changes import DiffError, load_side
+from harness.report.diff import render_pages
 from harness.report.document import Bullets, Chart, Document, Para, Section, Table
-from harness.report.html_page import render_html
-from harness.report.markdown import render_markdown
 from harness.report.stats import Estimate
 
 HEADLINE_ONE = "countdown/threads=1"
@@ -162,8 +161,8 @@ def build_document(reports: Sequence[Published]) -> Document:
                           f"reports/{newest.name}`",
                           "`nox -s compare -- --against reports/<name>` runs the comparison "
                           "after a new report and fails on a significant regression."]),
-                 Para("Made by `python -m harness publish reports` (also run by "
-                      "`nox -s compare -- --publish`).")]),
+                 Para("`nox -s compare -- --publish` rewrites this page "
+                      "(`python -m harness publish reports`).")]),
     ]
     return Document("Published reports", f"{len(reports)} report(s); newest {newest.date}",
                     [f"Newest: **{newest.name}**: {headline(newest)}."], sections)
@@ -180,10 +179,12 @@ def write_index(reports_dir: Path) -> list[Path]:
     """Write index.html, README.md and the chart into ``reports_dir``; return the paths."""
     reports_dir = Path(reports_dir)
     doc = build_document(scan(reports_dir))
+    md, page = render_pages(doc, "Made by `python -m harness publish` from the suite and "
+                                 "facts files of each folder.")
     paths = [reports_dir / CHART_FILE, reports_dir / "index.html", reports_dir / "README.md"]
     _write(paths[0], doc.charts()[0].svg)
-    _write(paths[1], render_html(doc))
-    _write(paths[2], render_markdown(doc))
+    _write(paths[1], page)
+    _write(paths[2], md)
     return paths
 
 

@@ -8,6 +8,8 @@ its HTML/Markdown renderers, so the pages look like the report.
 from __future__ import annotations
 
 import argparse
+import html
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -274,13 +276,32 @@ def build_document(d: Diff, threshold: float) -> Document:
                     [headline(d, threshold)], sections)
 
 
+_LINK = re.compile(r"\[([^\]\n<]+)\]\(([^)\s<\"]+)\)")
+_HTML_FOOTER = re.compile(r"<footer>.*?</footer>", re.S)
+_MD_FOOTER = re.compile(r"\n---\n\nMade by .*\Z", re.S)
+
+
+def render_pages(doc: Document, footer: str) -> tuple[str, str]:
+    """(Markdown, HTML) of ``doc`` with ``footer`` (Markdown inline text) for the last line.
+
+    The report's renderers end every page with the report's own footer and leave
+    ``[text](href)`` links as text in HTML; these pages are not the report, so
+    the footer is replaced and links are made here.
+    """
+    md = _MD_FOOTER.sub("", render_markdown(doc)).rstrip("\n") + f"\n\n---\n\n{footer}\n"
+    foot = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(footer, quote=False))
+    page = _HTML_FOOTER.sub(lambda _: f"<footer>{foot}</footer>", render_html(doc), count=1)
+    return md, _LINK.sub(lambda m: f'<a href="{m.group(2)}">{m.group(1)}</a>', page)
+
+
 def write_pages(d: Diff, output: Path, threshold: float) -> list[Path]:
     """diff.md and diff.html in ``output`` (created)."""
-    doc = build_document(d, threshold)
+    md_text, html_text = render_pages(build_document(d, threshold),
+                                      f"Made by `python -m harness diff {d.old} {d.new}`.")
     output.mkdir(parents=True, exist_ok=True)
     md, page = output / "diff.md", output / "diff.html"
-    md.write_text(render_markdown(doc), encoding="utf-8")
-    page.write_text(render_html(doc), encoding="utf-8")
+    md.write_text(md_text, encoding="utf-8")
+    page.write_text(html_text, encoding="utf-8")
     return [md, page]
 
 
