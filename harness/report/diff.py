@@ -135,8 +135,9 @@ def headline(d: Diff, threshold: float) -> str:
     judged = ("faster", "slower", "higher", "lower", "no significant change")
     n_times = sum(1 for i in d.interpreters for t in i.times if t.verdict in judged)
     n_ratios = sum(1 for i in d.interpreters for s in i.scaling if s.verdict in judged)
-    blind = sum(1 for i in d.interpreters for t in [*i.times, *i.scaling]
-                if t.verdict == "not enough processes")
+    verdicts = [c.verdict for i in d.interpreters for c in i.times]
+    verdicts += [c.verdict for i in d.interpreters for c in i.scaling]
+    blind = verdicts.count("not enough processes")
     what = (f"{_count(len(d.interpreters), 'interpreter')}, {_count(n_times, 'point')} and "
             f"{_count(n_ratios, 'ratio')} against one thread compared like for like")
     if blind:
