@@ -20,7 +20,7 @@ from pathlib import Path
 from harness.errors import Unavailable, UsageError
 
 # python.org's download tree: one "X.Y.Z/" folder per release, holding Python-X.Y.Z.tar.xz
-# once it is final (a folder may hold only alphas or release candidates: Python-3.15.0a2.tar.xz).
+# once it is final (a folder may hold only alphas or release candidates: Python-X.Y.ZaN.tar.xz).
 PYTHON_ORG_FTP = "https://www.python.org/ftp/python/"
 
 # Seconds to wait for python.org before deciding it is not reachable.
@@ -53,16 +53,17 @@ def _get(url: str, timeout: float) -> str:
 
 
 def newest_release(
-    minor: str, index_url: str = PYTHON_ORG_FTP, timeout: float | None = None
+    minor: str, index_url: str | None = None, timeout: float | None = None
 ) -> Release:
-    """The newest final release of ``minor`` ("3.14") listed at ``index_url``.
+    """The newest final release of ``minor`` ("3.14") listed at ``index_url`` (python.org's).
 
     The highest ``X.Y.Z/`` folder that holds a final ``Python-X.Y.Z.tar.xz`` wins
     (a newer folder with only pre-releases is passed over). Raises
     :class:`Unavailable` when the listing cannot be read or holds no final release.
     """
     wait = LISTING_TIMEOUT if timeout is None else timeout
-    base = index_url if index_url.endswith("/") else index_url + "/"
+    base = index_url or PYTHON_ORG_FTP
+    base = base if base.endswith("/") else base + "/"
     try:
         listing = _get(base, wait)
     except (OSError, ValueError) as exc:
@@ -87,7 +88,7 @@ def newest_release(
 
 
 def version_from_name(name: str) -> str | None:
-    """"3.14.2" for ``Python-3.14.2.tar.xz`` (or Debian's ``python3.14_3.14.2.orig.tar.xz``)."""
+    """"3.13.5" for ``Python-3.13.5.tar.xz`` (or Debian's ``python3.13_3.13.5.orig.tar.xz``)."""
     match = _TARBALL_NAME.match(name)
     return match.group(1) if match else None
 

@@ -22,6 +22,7 @@ from harness.report.model import (
     ScalingSeries,
 )
 from harness.report.sections.counters import counter_points, worst, worst_text
+from harness.report.sections.single_thread import PRICE, gil_twin
 from harness.report.verdicts import limit_note, strong_verdict
 
 UNSTABLE = 0.1
@@ -53,12 +54,19 @@ def headline(ctx: Context) -> Section:
     scale_head = (f"{count(scale, series.scale_param)} of `{series.workload}` vs 1"
                   if series is not None and scale else "threads vs 1")
     base = ctx.baseline.id if ctx.baseline is not None else "baseline"
+    head = ["interpreter", "GIL", scale_head, "lost updates, no lock (worst)", "with a lock",
+            f"one thread vs {base}"]
+    if any(gil_twin(ctx, r) is not None for r in ctx.results):
+        head.append(PRICE)
+    else:
+        rows = [row[:-1] for row in rows]
+    reason = f" ({ctx.baseline_reason})" if ctx.baseline is not None else ""
     sec.blocks.append(Table(
-        ["interpreter", "GIL", scale_head, "lost updates, no lock (worst)", "with a lock",
-         f"one thread vs {base}"],
-        rows, caption="speed relative to one thread (ideal: the number of cores) with its 95% "
-        "interval from paired per-process ratios; lost updates: median share over processes "
-        "(range); n.s.: the interval includes 1", numeric_from=2, css="headline"))
+        head, rows, caption="speed relative to one thread (ideal: the number of cores) with "
+        "its 95% interval from paired per-process ratios; lost updates: median share over "
+        f"processes (range); n.s.: the interval includes 1; one thread vs {base}: the stated "
+        f"baseline{reason}, time ratio with a Welch 95% interval", numeric_from=2,
+        css="headline"))
     return sec
 
 
@@ -117,7 +125,7 @@ def _verdict(
 ) -> tuple[str, list[str]]:
     """One headline item ("**id** (what it is): verdict." then the figures) and its table row."""
     head = f"**{r.id}** ({r.description})"
-    row = [r.id, r.gil_text, "-", "-", "-", "-"]
+    row = [r.id, r.gil_text, "-", "-", "-", "-", "-"]
     if r.suite is None:
         return f"{head}: no measurements.\n{'; '.join(r.problems)}.", row
     verdicts: list[str] = []
@@ -126,6 +134,7 @@ def _verdict(
         _threads(ctx, r, series, verdicts, figures, row)
     _counters(ctx, r, verdicts, figures, row)
     _single(ctx, r, series, figures, row)
+    _price(ctx, r, series, figures, row)
     verdict = "; ".join(verdicts) if verdicts else "no verdict: no thread data"
     return f"{head}: {verdict}.\n" + sentence("; ".join(figures)), row
 
@@ -197,7 +206,28 @@ def _single(ctx: Context, r: InterpreterResults, series: ScalingSeries | None,
         return
     est = stats.compare_means(ref, mine)
     row[5] = fmt_compare(est)
+    if gil_twin(ctx, r) is base:  # said once, as the price of free threading (_price)
+        return
     if est.excludes(1.0):
         figures.append(f"one thread: {fmt_compare(est, base.id)}")
     else:
         figures.append(f"one thread against {base.id}: {fmt_compare(est)}")
+
+
+def _price(ctx: Context, r: InterpreterResults, series: ScalingSeries | None,
+           figures: list[str], row: list[str]) -> None:
+    """The price of free threading: one thread of ``X.Yt`` against its GIL twin (row[6])."""
+    for ft in ctx.measured:
+        if gil_twin(ctx, ft) is r:
+            row[6] = f"the GIL twin of {ft.id}"
+    twin = gil_twin(ctx, r)
+    name = series.names.get(1) if series is not None else None
+    if twin is None or not name:
+        return
+    mine, ref = r.benchmark(name), twin.benchmark(name)
+    if mine is None or ref is None or not ctx.comparable(r, twin):
+        return
+    est = stats.compare_means(ref, mine)
+    row[6] = fmt_compare(est)
+    figures.append(f"price of free threading (one thread against its GIL twin {twin.id}, "
+                   f"same source and flags): {fmt_compare(est, twin.id)}")

@@ -2,9 +2,59 @@
 
 from __future__ import annotations
 
+import re
+
 from harness.report import charts, stats
 from harness.report.context import Context, fmt_compare, fmt_mean
 from harness.report.document import Chart, Para, Section, Table
+from harness.report.model import InterpreterResults
+
+# What the report calls the one comparison that isolates free threading.
+PRICE = "free-threaded vs its GIL twin (same source and flags)"
+
+
+def gil_twin(ctx: Context, r: InterpreterResults) -> InterpreterResults | None:
+    """The measured GIL twin of a free-threaded ``X.Yt`` ("X.Y-twin", same version), or None.
+
+    The twin is the default CPython built from the same source with the same
+    configure flags but ``--disable-gil``: one thread of ``X.Yt`` against it is the
+    price of free threading and nothing else.
+    """
+    match = re.fullmatch(r"(\d+\.\d+)t", r.id)
+    if match is None or r.suite is None:
+        return None
+    for other in ctx.measured:
+        if other.id == f"{match.group(1)}-twin" and other.version == r.version:
+            return other
+    return None
+
+
+def price_of_free_threading(ctx: Context) -> list[Para | Table]:
+    """One thread of each free-threaded build against its GIL twin, where both were measured."""
+    pairs = [(r, t) for r in ctx.measured for t in [gil_twin(ctx, r)] if t is not None]
+    if not pairs:
+        return []
+    names = [s.names[1] for s in ctx.series if 1 in s.names]
+    intro = Para(
+        "**Price of free threading**: one thread of each free-threaded build against its "
+        "GIL twin, the default CPython built here from the same source tarball with the "
+        "same configure flags but --disable-gil (their build records name the tarball and "
+        "its sha256). Only this comparison isolates what free threading costs a single "
+        "thread; ratio of the geometric means of per-process means, Welch 95% interval.")
+    rows = []
+    for name in names:
+        row = [name]
+        for ft, twin in pairs:
+            ref, mine = twin.benchmark(name), ft.benchmark(name)
+            if ref is None or mine is None or not ctx.comparable(ft, twin):
+                row.append("-")
+                continue
+            row.append(f"{fmt_mean(mine)} vs {fmt_mean(ref)}\n"
+                       f"{fmt_compare(stats.compare_means(ref, mine), twin.id)}")
+        rows.append(row)
+    return [intro, Table(["benchmark"] + [f"{ft.id} vs {twin.id}" for ft, twin in pairs],
+                         rows, caption=f"{PRICE}: time per run, free-threaded vs twin; "
+                         "ratio (95% interval)", css="wide")]
 
 
 def single_thread(ctx: Context) -> Section:
@@ -14,7 +64,9 @@ def single_thread(ctx: Context) -> Section:
         "single-thread", "Single-thread cost",
         "Each interpreter against the baseline"
         + (f" ({base.id}: {ctx.baseline_reason})" if base else "")
-        + " with one thread: the price of a build, a version or a JIT that needs warming. "
+        + " with one thread: the price of a build, a version or a JIT that needs warming "
+        "(builds differ in version and flags, so this is not the price of free threading: "
+        "that is only a free-threaded build against its GIL twin, at the end). "
         "Ratio = time / baseline time, the ratio of the geometric means of per-process "
         "means, with a Welch 95% interval (different process counts and spreads allowed); "
         "\"no significant change\" when the interval includes 1. Interpreters measured on "
@@ -70,4 +122,5 @@ def single_thread(ctx: Context) -> Section:
                             rows, caption="time per run (mean of per-process means ± 95% "
                             "half-width); ratio against the baseline (95% interval)",
                             css="wide"))
+    sec.blocks += price_of_free_threading(ctx)
     return sec
