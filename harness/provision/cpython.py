@@ -291,6 +291,8 @@ def provision_newest(minor: str, source: str | None, progress: ProgressFn) -> Pa
         raise Unavailable(
             f"{ident} cannot be had here: {exc.message} (python.org unreachable or no "
             f"release), Debian serves no python{minor} source, and no {ident} is installed",
+            hint=f"python -m harness provision --source PATH_OR_URL (a CPython {minor} "
+            f"tarball), or `uv python install {ident}`",
         ) from exc
     release = SourceRelease(newest.version, sha256_of(tarball), newest.url)
     progress(f"{tarball.name}: sha256 {release.sha256} (HTTPS from python.org; recorded)")
