@@ -18,12 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import kinds
-from harness.report import charts, stats
+from harness import kinds, stats
+from harness.report import charts
 from harness.report.changes import DiffError, load_side
 from harness.report.diff import render_pages
 from harness.report.document import Bullets, Chart, Document, Para, Section, Table
-from harness.report.stats import Estimate
+from harness.stats import Estimate
 
 HEADLINE_ONE = "countdown/threads=1"
 HEADLINE_TWO = "countdown/threads=2"

@@ -1,6 +1,6 @@
 """Adaptive sampling: when a workload has enough worker processes, and how time is shared.
 
-Processes are the independent samples (``harness.report.stats``).  After the
+Processes are the independent samples (``harness.stats``).  After the
 profile's minimum, a workload gets more processes while one of its points
 misses its target and its interpreter still has budget:
 
@@ -31,7 +31,7 @@ from typing import Any
 
 import pyperf
 
-from harness.report import stats
+from harness import stats
 
 # Fewer processes give no interval at all.
 FLOOR_PROCESSES = 2

@@ -495,7 +495,7 @@ def test_speedup_above_the_cores_always_carries_its_note(tmp_path: Path) -> None
 
 
 def test_interval_including_one_is_never_a_speedup() -> None:
-    from harness.report import stats
+    from harness import stats
     from harness.report.verdicts import limit_note, strong_verdict, weak_words
 
     wide = stats.Estimate(1.3, 0.8, 2.1, 3)

@@ -1,4 +1,4 @@
-"""harness.report.stats on synthetic data with answers computed by hand."""
+"""harness.stats on synthetic data with answers computed by hand."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pyperf
 import pytest
 
-from harness.report import stats
+from harness import stats
 
 
 def _bench(name: str, per_process: list[list[float]], with_ids: bool = True,

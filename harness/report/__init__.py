@@ -45,7 +45,7 @@ from harness.report.model import (
     load_results,
 )
 from harness.report.sections.method import merge_commands
-from harness.report.stats import speedup
+from harness.stats import speedup
 
 __all__ = [
     "README_END", "README_START", "InterpreterResults", "ReportError", "ReportFiles",

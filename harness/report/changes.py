@@ -31,10 +31,9 @@ from typing import Any
 
 import pyperf
 
-from harness import results
+from harness import results, stats
 from harness.errors import UsageError
-from harness.report import stats
-from harness.report.stats import Estimate
+from harness.stats import Estimate
 
 DEFAULT_THRESHOLD = 5.0  # percent
 

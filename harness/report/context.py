@@ -14,7 +14,7 @@ from typing import Any
 
 import pyperf
 
-from harness.report import stats
+from harness import stats
 from harness.report.model import (
     InterpreterResults,
     Point,

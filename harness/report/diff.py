@@ -19,7 +19,7 @@ from harness.report.changes import Diff, InterpreterDiff
 from harness.report.document import Bullets, Document, Para, Section, Table
 from harness.report.html_page import render_html
 from harness.report.markdown import render_markdown
-from harness.report.stats import Estimate
+from harness.stats import Estimate
 
 NOT_GATED = ("reported, never fails the gate by itself: another build compares nothing "
              "like for like; on another machine times are not judged, and ratios against one "

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from harness.report import stats
+from harness import stats
 from harness.report.context import FLAT_BAND, NOT_ENOUGH, PARALLEL_FRACTION
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from harness.report import stats
+from harness import stats
 from harness.report.context import Context
 from harness.report.document import Section, Table
 from harness.report.model import InterpreterResults

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from harness.report import charts, stats
+from harness import stats
+from harness.report import charts
 from harness.report.context import (
     SMOKE_PROFILES,
     Context,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from harness.report import charts, stats
+from harness import stats
+from harness.report import charts
 from harness.report.context import Context, count, fmt_interval, fmt_mean, missing_lines, slug
 from harness.report.document import Bullets, Chart, Para, Section, Table
 from harness.report.model import InterpreterResults, ScalingSeries

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from harness.report import charts, stats
+from harness import stats
+from harness.report import charts
 from harness.report.context import Context, fmt_compare, fmt_mean
 from harness.report.document import Chart, Para, Section, Table
 from harness.report.model import InterpreterResults

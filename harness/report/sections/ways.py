@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import pyperf
 from scipy import stats as scipy_stats
 
-from harness.report import charts, stats
+from harness import stats
+from harness.report import charts
 from harness.report.context import Context, fmt_interval, short
 from harness.report.document import Bullets, Chart, Para, Section, Table
 from harness.report.model import InterpreterResults

@@ -1,4 +1,8 @@
-"""The report's one statistics module: estimates with 95% intervals, by process.
+"""The one statistics module: estimates with 95% intervals, by process.
+
+Used by every table, verdict and chart of the report, by the diff gate and by
+the runner's adaptive sampling (which stops on the same intervals the report
+prints): a leaf that imports only pyperf and scipy.
 
 Processes are the independent samples. Each pyperf ``Run`` holds one worker
 process's values for one point; runs of different points of one workload come
