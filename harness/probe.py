@@ -217,10 +217,14 @@ def java_version():
 
 
 def build_optimizations():
-    """CPython's build options that change speed: "PGO", "LTO", "PGO+LTO" or "none".
+    """CPython's build options that change speed, as its build configuration declares them.
 
-    Single-thread comparisons between CPythons compare builds as well as
-    versions (pyenv builds without PGO unless told to). None off CPython.
+    "PGO", "LTO", "PGO+LTO" or "none", then ", shared" (libpython as a shared
+    library, as distributions build it) and ", JIT off"/", JIT" (the experimental
+    JIT compiled in). Single-thread comparisons between CPythons compare builds as
+    well as versions (pyenv builds without PGO unless told to). A distribution may
+    pass flags at make time that sysconfig does not record: "none" means none
+    declared. None off CPython.
     """
     if implementation() != "cpython":
         return None
@@ -229,12 +233,23 @@ def build_optimizations():
     except ImportError:
         return None
     args = sysconfig.get_config_var("CONFIG_ARGS") or ""
+    flags = " ".join(
+        str(sysconfig.get_config_var(name) or "")
+        for name in ("PY_CFLAGS", "PY_CFLAGS_NODIST", "LDFLAGS_NODIST")
+    )
     found = []
-    if "--enable-optimizations" in args:
+    if "--enable-optimizations" in args or "-fprofile-use" in flags:
         found.append("PGO")
-    if "--with-lto" in args:
+    if "--with-lto" in args or "-flto" in flags:
         found.append("LTO")
-    return "+".join(found) or "none"
+    text = "+".join(found) or "none"
+    if "--enable-shared" in args:
+        text += ", shared"
+    if "--enable-experimental-jit=yes-off" in args:
+        text += ", JIT off"
+    elif "--enable-experimental-jit" in args:
+        text += ", JIT"
+    return text
 
 
 def platform_name():

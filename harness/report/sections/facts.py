@@ -64,8 +64,9 @@ def _optimizations(r: InterpreterResults) -> str:
     value = r.probe.get("build_optimizations")
     if value is None:
         return "not recorded"
-    if value == "none":
-        return "none (no PGO, no LTO)"
+    text = str(value)
+    if text == "none" or text.startswith("none,"):
+        return "no PGO, no LTO declared" + text[len("none"):]
     return fmt_fact(value)
 
 
