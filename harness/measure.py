@@ -118,7 +118,13 @@ class WorkloadJob:
         self.threads = list(threads)
         self.profile = profile
         self.setup = setup
-        self.ctx = setup.ctx or suite_mod.RunContext(interp.id, interp.implementation, interp.gil)
+        ctx = setup.ctx or suite_mod.RunContext(interp.id, interp.implementation, interp.gil)
+        # The workload's own metadata travels with its runs: the report reads files only.
+        self.ctx = dataclasses.replace(
+            ctx,
+            workload_kind=str(getattr(workload, "kind", "") or ""),
+            workload_description=str(getattr(workload, "description", "") or ""),
+        )
         self.result = WorkloadResult(self.name)
         self.params = workload_params(workload, profile)
         self.scale = 1

@@ -35,6 +35,8 @@ _RESERVED_KEYS = frozenset(
         "process",
         "work_scale",
         "seed",
+        "workload_kind",
+        "workload_description",
         "inner_loops",
         "unit",
         "date",
@@ -170,6 +172,8 @@ class RunContext:
     date: str = ""  # "YYYY-MM-DD HH:MM:SS", the run's start
     process: int | None = None  # the worker process's index within the workload (pairs points)
     work_scale: float = 1.0  # the workload's size relative to its PARAMS (sized per interpreter)
+    workload_kind: str = ""  # the workload's KIND ("strong", "weak", ...), read by the report
+    workload_description: str = ""  # its DESCRIPTION
 
 
 def runs_from_document(doc: Mapping[str, Any], ctx: RunContext) -> dict[str, pyperf.Run]:
@@ -199,6 +203,8 @@ def runs_from_document(doc: Mapping[str, Any], ctx: RunContext) -> dict[str, pyp
     _put(common, "process", ctx.process)
     _put(common, "work_scale", ctx.work_scale)
     _put(common, "seed", doc.get("seed"))
+    _put(common, "workload_kind", ctx.workload_kind)
+    _put(common, "workload_description", ctx.workload_description)
     for key, value in params.items():
         _put(common, f"param_{key}" if key in _RESERVED_KEYS else key, value)
 
