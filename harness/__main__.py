@@ -65,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("new", metavar="NEW", help="results folder or published report folder")
     p.add_argument("--output", "-o", metavar="DIR", help="write diff.md and diff.html here")
     p.add_argument("--fail-on-regression", action="store_true",
-                   help="exit 1 on a significant change beyond --threshold in the bad direction")
+                   help="exit 1 when a change's whole 95%% interval lies beyond "
+                   "--threshold in the bad direction")
     p.add_argument("--threshold", type=float, metavar="PCT", help="percent (default 5)")
 
     p = sub.add_parser("publish", help="rewrite reports/index.html and reports/README.md")

@@ -129,7 +129,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("free-threaded-3.15", r"3\.15t", "free-threaded", "cpython", "off", 1, "CPython",
          binary="python", free_threaded=True, id_format="{minor}t", twin=True,
          target="3.15t", default_target=True, ids=("3.15t",), hint=_ft_hint("3.15"),
-         note=_FT_NOTE),
+         note=_FT_NOTE, bench=("3.15t",)),
     Kind("free-threaded", r"\d+\.\d+t", "free-threaded", "cpython", "off", 1, "CPython",
          binary="python", free_threaded=True, id_format="{minor}t", twin=True),
     # GIL twins: found only in the harness's own "-twin" prefixes (binary="": a plain
@@ -147,7 +147,7 @@ KINDS: tuple[Kind, ...] = (
          hint=f"{PROVISION} --source PATH_OR_URL"),
     Kind("cpython", r"\d+\.\d+", "cpython", "cpython", "on", 0, "CPython",
          binary="python", id_format="{minor}", default_since=(3, 11),
-         bench=("2.7", "3.11", "3.12", "3.13", "3.14")),
+         bench=("2.7", "3.11", "3.12", "3.13", "3.14", "3.15")),
     Kind("graalpy", r"graalpy\d+(\.\d+)?", "graalpy", "graalpy", "on", 4, "GraalPy", jit=True),
 )
 # What an id matches when no row does: a user's own entry (its TOML says what it is).

@@ -80,11 +80,19 @@ def _t_quantile(df: float) -> float:
     return float(_scipy_stats.t.ppf(0.5 + CONFIDENCE / 2.0, df))
 
 
-def _process_values(bench: pyperf.Benchmark) -> dict[int, list[float]]:
+def _work_scale(run: pyperf.Run) -> float:
+    """The run's work relative to its workload's default size (metadata ``work_scale``)."""
+    scale = run.get_metadata().get("work_scale", 1.0)
+    return float(scale) if isinstance(scale, (int, float)) and scale > 0 else 1.0
+
+
+def _process_values(bench: pyperf.Benchmark, per_unit: bool = False) -> dict[int, list[float]]:
     """Process id -> its values; runs without values (calibration only) are skipped.
 
     The id is the run metadata ``process`` when every measured run has one;
-    otherwise the run's index among the measured runs.
+    otherwise the run's index among the measured runs. ``per_unit`` divides each
+    value by the run's ``work_scale``: time per default-sized call, so that an
+    interpreter whose work was sized up (PyPy's countdown) compares with the others.
     """
     runs = [run for run in bench.get_runs() if run.values]
     ids: list[int] = []
@@ -96,13 +104,15 @@ def _process_values(bench: pyperf.Benchmark) -> dict[int, list[float]]:
         ids.append(raw)
     out: dict[int, list[float]] = {}
     for ident, run in zip(ids, runs, strict=True):
-        out.setdefault(ident, []).extend(float(v) for v in run.values)
+        scale = _work_scale(run) if per_unit else 1.0
+        out.setdefault(ident, []).extend(float(v) / scale for v in run.values)
     return out
 
 
-def process_means(bench: pyperf.Benchmark) -> dict[int, float]:
-    """Process id -> mean of that process's values for this point."""
-    return {k: statistics.fmean(v) for k, v in _process_values(bench).items() if v}
+def process_means(bench: pyperf.Benchmark, per_unit: bool = False) -> dict[int, float]:
+    """Process id -> mean of that process's values for this point (``per_unit``: per
+    default-sized call, see ``_process_values``)."""
+    return {k: statistics.fmean(v) for k, v in _process_values(bench, per_unit).items() if v}
 
 
 def paired_ratios(
@@ -161,15 +171,65 @@ def ratio_of_means(a: Sequence[float], b: Sequence[float]) -> Estimate:
     return Estimate(math.exp(diff), math.exp(diff - half), math.exp(diff + half), n)
 
 
+def difference_of_means(a: Sequence[float], b: Sequence[float]) -> Estimate:
+    """mean(b) - mean(a) with Welch's 95% t-interval (a start cost: two times measured apart).
+
+    Fewer than two samples on either side give no interval. Never raises.
+    """
+    n = min(len(a), len(b))
+    if not a or not b:
+        return Estimate(math.nan, None, None, n)
+    diff = statistics.fmean(b) - statistics.fmean(a)
+    if n < 2:
+        return Estimate(diff, None, None, n)
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    se2 = va + vb
+    if se2 == 0.0:
+        return Estimate(diff, diff, diff, n)
+    df = se2**2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = _t_quantile(df) * math.sqrt(se2)
+    return Estimate(diff, diff - half, diff + half, n)
+
+
+def log_contrast(terms: Sequence[tuple[Sequence[float], int]]) -> Estimate:
+    """``exp(sum(sign * mean(log x)))`` over independent samples, with a Welch t-interval.
+
+    Each term is (samples, +1 or -1); the variance of the sum is the sum of the
+    terms' variances of the mean, and the degrees of freedom are
+    Welch-Satterthwaite's for several samples. ``ratio_of_means`` is the
+    two-term case; four terms adjust a change between two runs by the change of
+    a reference measured in both (the machine got 4% slower: so did everything).
+    Fewer than two samples in any term give no interval. Never raises.
+    """
+    logs = [([math.log(x) for x in xs if x > 0], sign) for xs, sign in terms]
+    n = min((len(xs) for xs, _ in logs), default=0)
+    if any(not xs for xs, _ in logs):
+        return Estimate(math.nan, None, None, n)
+    centre = sum(sign * statistics.fmean(xs) for xs, sign in logs)
+    if n < 2:
+        return Estimate(math.exp(centre), None, None, n)
+    parts = [statistics.variance(xs) / len(xs) for xs, _ in logs]
+    se2 = sum(parts)
+    if se2 == 0.0:
+        return Estimate(math.exp(centre), math.exp(centre), math.exp(centre), n)
+    df = se2**2 / sum(v**2 / (len(xs) - 1) for v, (xs, _) in zip(parts, logs, strict=True))
+    half = _t_quantile(df) * math.sqrt(se2)
+    return Estimate(math.exp(centre), math.exp(centre - half), math.exp(centre + half), n)
+
+
 def speedup(one: pyperf.Benchmark, many: pyperf.Benchmark, factor: float = 1.0) -> Estimate:
     """The speedup of ``many`` over ``one`` from paired per-process ratios, with its interval."""
     return ratio_interval(paired_ratios(one, many, factor))
 
 
 def compare_means(base: pyperf.Benchmark, other: pyperf.Benchmark) -> Estimate:
-    """``other``'s time relative to ``base``'s (1.3: 30% slower), from per-process means."""
-    return ratio_of_means(list(process_means(base).values()),
-                          list(process_means(other).values()))
+    """``other``'s time relative to ``base``'s (1.3: 30% slower), from per-process means.
+
+    Times are per default-sized call (divided by ``work_scale``): two interpreters
+    whose work was sized differently still compare the same amount of work.
+    """
+    return ratio_of_means(list(process_means(base, per_unit=True).values()),
+                          list(process_means(other, per_unit=True).values()))
 
 
 def bench_mean(bench: pyperf.Benchmark) -> Estimate:

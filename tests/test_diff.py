@@ -365,3 +365,34 @@ def test_nox_compare_takes_against_and_threshold() -> None:
     opts, rest = noxfile["_compare_args"](
         ["--against", "reports/x", "--threshold", "3", "--fast"])
     assert (opts.against, opts.threshold, rest) == ("reports/x", "3", ["--fast"])
+
+
+def _with_reference(folder: Path, ident: str, samples_ms: list[float]) -> None:
+    """Give ``ident``'s facts a noise record, as the runner writes it."""
+    path = folder / f"{ident}.facts.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["noise"] = {"samples_ms": samples_ms, "baseline_ms": min(samples_ms),
+                     "burst_factor": 1.25, "rsd": 0.01, "bursts": 0}
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_a_machine_that_got_slower_is_not_a_regression(tmp_path: Path) -> None:
+    """Every CPU-bound point 8% slower and the reference loop 8% slower too: the gate
+    divides by the machine's change and passes; without the reference it would fail."""
+    old = copy_results(PUBLISHED, tmp_path / "old")
+    new = copy_results(PUBLISHED, tmp_path / "new")
+    quiet = [14.0, 14.1, 13.9, 14.05, 13.95, 14.0]
+    _with_reference(old, "3.13", quiet)
+    _with_reference(new, "3.13", [x * 1.08 for x in quiet])
+    edit_points(new / "3.13.json", lambda name: name.startswith("countdown/"),
+                lambda _, r: new_run(r, [v * 1.08 for v in r.values]))
+    gated = changes.diff_folders(old, new)
+    assert not [r for r in gated.regressions(5.0) if r.interpreter == "3.13"]
+    times = {t.point: t for i in gated.interpreters if i.id == "3.13" for t in i.times}
+    assert times["countdown/threads=1"].adjusted
+    assert times["countdown/threads=1"].change.includes(1.0)
+    # The same slowdown while the reference loop stayed put is a regression.
+    _with_reference(new, "3.13", quiet)
+    plain = changes.diff_folders(old, new)
+    assert [r for r in plain.regressions(5.0)
+            if r.interpreter == "3.13" and r.point.startswith("countdown/")]

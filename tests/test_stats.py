@@ -94,3 +94,51 @@ def test_compare_means_of_benchmarks_with_different_value_counts() -> None:
     other = _bench("w", [[0.5] * 5, [0.55] * 5])
     est = stats.compare_means(base, other)
     assert est.processes == 2 and est.enough and est.value < 1.0
+
+
+def _scaled(name: str, per_process: list[list[float]], scale: float) -> pyperf.Benchmark:
+    runs = [pyperf.Run(values, metadata={"name": name, "process": i, "work_scale": scale},
+                       collect_metadata=False)
+            for i, values in enumerate(per_process)]
+    return pyperf.Benchmark(runs)
+
+
+def test_compare_means_is_per_unit_of_work() -> None:
+    """An interpreter whose work was sized up x10 and takes 10x the time is as fast."""
+    base = _scaled("countdown/threads=1", [[1.0], [1.1], [0.9]], 1.0)
+    sized = _scaled("countdown/threads=1", [[10.0], [11.0], [9.0]], 10.0)
+    est = stats.compare_means(base, sized)
+    assert est.value == pytest.approx(1.0)
+    assert not est.excludes(1.0)
+    # The displayed mean stays what pyperf reads from the file: time per call.
+    assert stats.bench_mean(sized).value == pytest.approx(10.0)
+
+
+def test_difference_of_means_by_hand() -> None:
+    """Welch on a difference: means 1.0 and 2.0, variances 1/150 each, df 6."""
+    a, b = [1.0, 1.1, 0.9, 1.0], [2.0, 2.1, 1.9, 2.0]
+    est = stats.difference_of_means(a, b)
+    se = math.sqrt(2 * (0.02 / 3) / 4)
+    half = 2.4469118511449692 * se  # t(0.975, 6)
+    assert est.value == pytest.approx(1.0)
+    assert est.low == pytest.approx(1.0 - half) and est.high == pytest.approx(1.0 + half)
+    assert stats.difference_of_means([1.0], [2.0, 2.1]).low is None
+
+
+def test_log_contrast_two_terms_is_ratio_of_means() -> None:
+    a, b = [1.0, 1.1, 0.9, 1.05], [1.3, 1.2, 1.25]
+    two = stats.log_contrast([(a, -1), (b, +1)])
+    ref = stats.ratio_of_means(a, b)
+    assert two.value == pytest.approx(ref.value)
+    assert two.low == pytest.approx(ref.low) and two.high == pytest.approx(ref.high)
+
+
+def test_log_contrast_removes_a_drift_the_reference_saw() -> None:
+    """Everything 5% slower in NEW, the reference too: the adjusted change is about 1."""
+    old, new = [1.00, 1.01, 0.99, 1.00], [1.05, 1.06, 1.04, 1.05]
+    ref_old, ref_new = [0.014, 0.0141, 0.0139, 0.014], [0.0147, 0.0148, 0.0146, 0.0147]
+    raw = stats.ratio_of_means(old, new)
+    adjusted = stats.log_contrast([(old, -1), (new, +1), (ref_old, +1), (ref_new, -1)])
+    assert raw.excludes(1.0)
+    assert adjusted.value == pytest.approx(1.0, abs=0.001) and adjusted.includes(1.0)
+    assert stats.log_contrast([(old, -1), ([1.0], +1)]).low is None

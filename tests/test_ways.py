@@ -14,12 +14,12 @@ from typing import Any
 import pyperf
 import pytest
 
-from harness import results
+from harness import results, stats
 from harness.report.build import build_context
 from harness.report.document import Bullets, Chart, Table
 from harness.report.model import load_results
 from harness.report.sections import SECTIONS
-from harness.report.sections.ways import difference, ways
+from harness.report.sections.ways import ways
 
 PROCESSES = 4
 # id -> {benchmark name: mean seconds}
@@ -113,7 +113,7 @@ def test_chart_and_reasons(section: Any) -> None:
 
 def test_difference_interval() -> None:
     """Welch's interval on a difference of means; fewer than two on a side gives none."""
-    est = difference([1.0, 1.1, 0.9, 1.0], [2.0, 2.1, 1.9, 2.0])
+    est = stats.difference_of_means([1.0, 1.1, 0.9, 1.0], [2.0, 2.1, 1.9, 2.0])
     assert est.value == pytest.approx(1.0)
     assert est.low is not None and est.high is not None and est.low < 1.0 < est.high
-    assert difference([1.0], [2.0, 2.1]).low is None
+    assert stats.difference_of_means([1.0], [2.0, 2.1]).low is None

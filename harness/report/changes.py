@@ -32,8 +32,9 @@ from typing import Any
 import pyperf
 
 from harness import results, stats
-from harness.errors import UsageError
+from harness.errors import HarnessError, UsageError
 from harness.stats import Estimate
+from harness.workloads import list_workloads
 
 DEFAULT_THRESHOLD = 5.0  # percent
 
@@ -184,6 +185,7 @@ class TimeChange:
     new: Estimate
     change: Estimate
     work: str = ""  # how the work per call differs ("total 8000000 -> 800000"): not judged
+    adjusted: bool = False  # divided by the change of the machine's reference loop
 
     @property
     def verdict(self) -> str:
@@ -290,13 +292,16 @@ class Diff:
             out += [Regression(i.id, c.point, "lost updates under a lock",
                                math.inf, _lost_text(c)) for c in i.lost if c.regression]
             for t in i.times if i.comparable else []:
+                # Significantly beyond the threshold: the whole interval, not only the
+                # estimate (identical runs differ by more than their process-level
+                # intervals on a noisy machine; the threshold is that allowance).
                 loss = t.change.value - 1.0
-                if t.verdict == "slower" and loss > limit:
+                if t.verdict == "slower" and (t.change.low or 0.0) - 1.0 > limit:
                     out.append(Regression(i.id, t.point, "time", loss,
                                           f"{pct(t.change.value)} slower {interval_pct(t.change)}"))
             for s in i.scaling if i.ratios_comparable else []:
                 loss = 1.0 - s.change.value
-                if s.verdict == "lower" and loss > limit:
+                if s.verdict == "lower" and 1.0 - (s.change.high or 1.0) > limit:
                     out.append(Regression(
                         i.id, s.point, "scaling", loss,
                         f"ratio against one {s.old.value:.2f}x -> {s.new.value:.2f}x "
@@ -400,6 +405,38 @@ def work_difference(old: pyperf.Benchmark, new: pyperf.Benchmark) -> str:
     return "; ".join(out)
 
 
+def _local_kinds() -> dict[str, str]:
+    """Workload -> KIND from this checkout's workloads (for suites without the metadata)."""
+    try:
+        return {w.name: w.kind for w in list_workloads()}
+    except HarnessError:
+        return {}
+
+
+def _cpu_bound(bench: pyperf.Benchmark, local: dict[str, str]) -> bool:
+    """A strong-scaling workload's point: pure computation, whose time tracks the CPU's speed."""
+    meta = bench.get_metadata()
+    kind = meta.get("workload_kind") or local.get(str(meta.get("workload") or ""), "")
+    return kind == "strong" and "/start=" not in bench.get_name()
+
+
+def quiet_reference(facts: results.Facts | None) -> list[float]:
+    """The run's reference-loop times (ms) outside noise bursts: the machine's speed then.
+
+    The runner times a fixed loop with its own interpreter between worker
+    processes (facts ``noise``); a run made while the machine was slower has a
+    slower reference too, so a time change is judged relative to it. Samples
+    above ``burst_factor`` times the quiet baseline are left out, as the runner
+    re-measures the processes that ran during them. Empty for older files.
+    """
+    noise = (facts.noise if facts is not None else None) or {}
+    samples = [float(x) for x in noise.get("samples_ms") or [] if isinstance(x, (int, float))]
+    baseline, factor = noise.get("baseline_ms"), noise.get("burst_factor")
+    if isinstance(baseline, (int, float)) and isinstance(factor, (int, float)):
+        samples = [x for x in samples if x <= baseline * factor]
+    return samples
+
+
 def compare_interpreter(
     ident: str, old: pyperf.BenchmarkSuite, new: pyperf.BenchmarkSuite,
     old_facts: results.Facts | None, new_facts: results.Facts | None,
@@ -411,11 +448,19 @@ def compare_interpreter(
     common = [n for n in old_names if n in new_names]
     d.only_old = [n for n in old_names if n not in new_names]
     d.only_new = [n for n in new_names if n not in old_names]
+    ref_a, ref_b = quiet_reference(old_facts), quiet_reference(new_facts)
+    kinds = _local_kinds()
     for name in common:
         a, b = old.get_benchmark(name), new.get_benchmark(name)
         ma, mb = _means(a), _means(b)
+        # A CPU-bound point slows down with the machine; a sleep does not.
+        adjust = len(ref_a) >= 2 and len(ref_b) >= 2 and _cpu_bound(b, kinds)
+        if adjust:
+            change = stats.log_contrast([(ma, -1), (mb, +1), (ref_a, +1), (ref_b, -1)])
+        else:
+            change = stats.ratio_of_means(ma, mb)
         d.times.append(TimeChange(name, stats.mean_interval(ma), stats.mean_interval(mb),
-                                  stats.ratio_of_means(ma, mb), work_difference(a, b)))
+                                  change, work_difference(a, b), adjust))
         workload = parse_name(name).workload
         lost_a, lost_b = _lost(a), _lost(b)
         if workload in (LOCK_WORKLOAD, RACE_WORKLOAD) and lost_a and lost_b:

@@ -225,14 +225,22 @@ def _method(threshold: float) -> Section:
         "`work_scale`...) is listed under Not compared and never judged.",
         "Time: the ratio of the geometric means of NEW's and OLD's per-process means, with "
         "Welch's 95% t-interval on their logarithms (unequal counts and variances allowed). "
-        "Faster or slower only when the interval excludes no change.",
+        "For CPU-bound points (strong-scaling workloads) it is divided by the change of the "
+        "machine's reference loop, timed between worker processes in both runs (facts "
+        "`noise`, bursts left out), and the interval includes that loop's uncertainty: a "
+        "machine 4% slower during NEW does not read as a 4% regression. Sleeps (io_wait, "
+        "latency) are not adjusted. Faster or slower only when the interval excludes no "
+        "change.",
         "Ratio against one thread: the geometric mean of the per-process paired ratios "
         "time(1) / time(T) (times T for weak scaling), with its 95% t-interval; its change "
         "is Welch's interval on the logarithms of the two sets of paired ratios.",
-        f"Gate (`--fail-on-regression`): a change fails it when its interval excludes no "
-        f"change and it is larger than the threshold ({threshold:g}%) in the bad direction "
-        "(slower, or a lower ratio); lost updates under a lock where there were none "
-        "always do. A change in lost updates without a lock is reported, not judged.",
+        f"Gate (`--fail-on-regression`): a change fails it when its whole 95% interval lies "
+        f"beyond the threshold ({threshold:g}%) in the bad direction (slower, or a lower "
+        "ratio): significantly larger than the threshold, not only significant. Two "
+        "identical runs on a noisy machine differ by more than their process-level "
+        "intervals say (the run itself varies); the threshold is that allowance. Lost "
+        "updates under a lock where there were none always fail it. A change in lost "
+        "updates without a lock is reported, not judged.",
         "An interpreter whose build facts differ (implementation, version, build "
         "optimizations, free-threaded build, GIL state) is compared and shown, but its "
         "times and ratios never fail the gate. On another machine (CPU model) its times are "

@@ -70,8 +70,10 @@ def single_thread(ctx: Context) -> Section:
         "that is only a free-threaded build against its GIL twin, at the end). "
         "Ratio = time / baseline time, the ratio of the geometric means of per-process "
         "means, with a Welch 95% interval (different process counts and spreads allowed); "
-        "\"no significant change\" when the interval includes 1. Interpreters measured on "
-        "another machine than the baseline are not compared.",
+        "\"no significant change\" when the interval includes 1. Ratios compare the same "
+        "work: where an interpreter's calls were sized up (the facts' \"work scaled\", so that "
+        "one call lasts at least 50 ms), its times are divided by that factor. Interpreters "
+        "measured on another machine than the baseline are not compared.",
     )
     if base is None:
         sec.blocks.append(Para("No baseline: no interpreter has measurements.", css="missing"))

@@ -9,12 +9,7 @@ worker of each kind costs to start.
 
 from __future__ import annotations
 
-import math
-import statistics
-from collections.abc import Sequence
-
 import pyperf
-from scipy import stats as scipy_stats
 
 from harness import stats
 from harness.report import charts
@@ -140,34 +135,26 @@ def _sub_start(r: InterpreterResults) -> str:
     return _seconds(bench, stats.bench_mean(bench), per=count)
 
 
+def _scale(bench: pyperf.Benchmark) -> object:
+    return bench.get_metadata().get("work_scale", 1.0)
+
+
 def _process_start(r: InterpreterResults) -> str:
     procs, thread = r.benchmark("countdown_processes/processes=1"), r.benchmark(
         "countdown/threads=1")
     if procs is None or thread is None:
         return _outcome(r, "countdown_processes") or "not measured"
-    est = difference(list(stats.process_means(thread).values()),
-                     list(stats.process_means(procs).values()))
+    scales = {_scale(thread), _scale(procs)}
+    if len(scales) > 1:
+        # Sized up differently per workload (a JIT): the difference of the two
+        # times would mix work with start cost.
+        return "not resolved: work sized differently (see the facts' work scaled)"
+    est = stats.difference_of_means(list(stats.process_means(thread).values()),
+                                    list(stats.process_means(procs).values()))
     if est.value <= 0 or (est.enough and not est.excludes(0.0)):
         # Start cost within the noise of two separately measured times.
         return f"not resolved: {_seconds(procs, est)}"
     return _seconds(procs, est)
-
-
-def difference(a: Sequence[float], b: Sequence[float]) -> stats.Estimate:
-    """mean(b) - mean(a) with Welch's 95% t-interval (no interval below 2 on either side)."""
-    n = min(len(a), len(b))
-    if not a or not b:
-        return stats.Estimate(math.nan, None, None, n)
-    diff = statistics.fmean(b) - statistics.fmean(a)
-    if n < 2:
-        return stats.Estimate(diff, None, None, n)
-    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
-    se2 = va + vb
-    if se2 == 0.0:
-        return stats.Estimate(diff, diff, diff, n)
-    df = se2**2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = float(scipy_stats.t.ppf(0.5 + stats.CONFIDENCE / 2.0, df)) * math.sqrt(se2)
-    return stats.Estimate(diff, diff - half, diff + half, n)
 
 
 def _chart(
