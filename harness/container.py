@@ -319,16 +319,32 @@ def image_versions(engine: Engine, image_id: str) -> dict[str, object]:
     meta = _read_meta(image_id)
     if "java_version" not in meta:
         meta = {"image_id": image_id, **_look_inside(engine, image_id)}
-        meta["build"] = _label(engine, image_id, "org.gil-harness.build")
+        meta["build"] = label(engine, image_id, "org.gil-harness.build")
         _write_meta(meta)
     return meta
 
 
-def _engine_version(engine: Engine) -> str:
-    # podman is its own engine; docker's client and daemon may differ: the daemon runs it.
+def engine_version(engine: Engine) -> str:
+    """The engine's version (podman's client is the engine; docker's daemon runs containers)."""
     field = "{{.Client.Version}}" if engine.name == "podman" else "{{.Server.Version}}"
     done = engine.run(["version", "--format", field])
     return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def entry_image(interp: Interpreter, hint: str) -> tuple[Engine, str]:
+    """The engine and the image id behind a container entry (``WorkerError`` when gone)."""
+    ref = interp.container
+    if ref is None:
+        raise WorkerError(f"{interp.id} is not a container entry")
+    name = "docker" if "docker" in os.path.basename(ref.engine) else "podman"
+    engine = Engine(name, ref.engine, ref.engine_env)
+    try:
+        image_id = image_id_of(engine, ref.image)
+    except ProvisionError as exc:
+        raise WorkerError(f"{interp.id}: {exc.message}", exc.hint) from None
+    if image_id is None:
+        raise WorkerError(f"{interp.id}: image {ref.image} is gone", hint)
+    return engine, image_id
 
 
 def describe(interp: Interpreter) -> dict[str, object]:
@@ -340,21 +356,15 @@ def describe(interp: Interpreter) -> dict[str, object]:
     Returns {} for a local interpreter; raises ``WorkerError`` when the image is
     gone or the container cannot start.
     """
-    ref = interp.container
-    if ref is None:
+    if interp.container is None:
         return {}
-    name = "docker" if "docker" in os.path.basename(ref.engine) else "podman"
-    engine = Engine(name, ref.engine, ref.engine_env)
-    try:
-        image_id = image_id_of(engine, ref.image)
-    except ProvisionError as exc:
-        raise WorkerError(f"{interp.id}: {exc.message}", exc.hint) from None
-    if image_id is None:
-        raise WorkerError(f"{interp.id}: image {ref.image} is gone", PROVISION_HINT)
+    engine, image_id = entry_image(interp, PROVISION_HINT)
+    ref = interp.container
+    name = engine.name
     meta = image_versions(engine, image_id)
     return {
         "engine": name,
-        "engine_version": _engine_version(engine),
+        "engine_version": engine_version(engine),
         "image": ref.image,
         "image_id": image_id,
         "build": meta.get("build", ""),
@@ -365,7 +375,8 @@ def describe(interp: Interpreter) -> dict[str, object]:
     }
 
 
-def _label(engine: Engine, image: str, key: str) -> str:
+def label(engine: Engine, image: str, key: str) -> str:
+    """One label of an image ("" when absent)."""
     done = engine.run(
         ["image", "inspect", "--format", f'{{{{index .Config.Labels "{key}"}}}}', image]
     )

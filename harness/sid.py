@@ -20,7 +20,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness import paths
-from harness.container import Engine, find_engine, image_id_of, last_line
+from harness.container import (
+    Engine,
+    engine_version,
+    entry_image,
+    find_engine,
+    image_id_of,
+    label,
+    last_line,
+)
 from harness.errors import ProvisionError, WorkerError
 from harness.fileutil import atomic_write_text
 from harness.spec import READY, SOURCE_CONTAINER, ContainerRef, Interpreter
@@ -165,14 +173,8 @@ def describe(interp: Interpreter) -> dict[str, object]:
     ref = interp.container
     if ref is None or ref.image != IMAGE:
         return {}
-    name = "docker" if "docker" in ref.engine.rsplit("/", 1)[-1] else "podman"
-    engine = Engine(name, ref.engine, ref.engine_env)
-    try:
-        image_id = image_id_of(engine, ref.image)
-    except ProvisionError as exc:
-        raise WorkerError(f"{interp.id}: {exc.message}", exc.hint) from None
-    if image_id is None:
-        raise WorkerError(f"{interp.id}: image {ref.image} is gone", PROVISION_HINT)
+    engine, image_id = entry_image(interp, PROVISION_HINT)
+    name = engine.name
     found = contents(engine, image_id)
     return {
         "engine": name,
@@ -185,19 +187,3 @@ def describe(interp: Interpreter) -> dict[str, object]:
         "debian_packages": dict(found.packages),
         "sid_release_date": found.release_date,
     }
-
-
-def engine_version(engine: Engine) -> str:
-    """The engine's version (podman's client is the engine; docker's daemon runs the container)."""
-    field_ = "{{.Client.Version}}" if engine.name == "podman" else "{{.Server.Version}}"
-    done = engine.run(["version", "--format", field_])
-    return done.stdout.strip() if done.returncode == 0 else ""
-
-
-def label(engine: Engine, image: str, key: str) -> str:
-    """One label of an image ("" when absent)."""
-    done = engine.run(
-        ["image", "inspect", "--format", f'{{{{index .Config.Labels "{key}"}}}}', image]
-    )
-    value = done.stdout.strip() if done.returncode == 0 else ""
-    return "" if value == "<no value>" else value

@@ -27,12 +27,12 @@ from __future__ import annotations
 import os
 
 from harness import paths
-from harness.container import Engine, image_id_of
+from harness.container import Engine, image_id_of, label
 from harness.errors import ProvisionError, WorkerError
 from harness.fileutil import sha256_of
 from harness.progress import Progress, ProgressFn
 from harness.provision.images import Relay, build_mode, debian_base, engine_build, ensure_engine
-from harness.sid import ENTRIES, IMAGE, PROVISION_HINT, TARGET, Contents, contents, label
+from harness.sid import ENTRIES, IMAGE, PROVISION_HINT, TARGET, Contents, contents
 
 CONTAINERFILE = paths.ROOT / "containers" / "sid" / "Containerfile"
 BUILDING = "localhost/harness-sid:building"

@@ -21,7 +21,6 @@ The command and the pages are in ``harness.report.diff``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ import pyperf
 
 from harness import results, stats
 from harness.errors import HarnessError, UsageError
+from harness.report.context import number
 from harness.stats import Estimate
 from harness.workloads import list_workloads
 
@@ -351,22 +351,10 @@ def _lost(bench: pyperf.Benchmark) -> tuple[int, int] | None:
     for run in bench.get_runs():
         meta = run.get_metadata()
         if run.values and "lost_updates" in meta and "expected_updates" in meta:
-            lost += int(_number(meta["lost_updates"]))
-            expected += int(_number(meta["expected_updates"]))
+            lost += int(number(meta["lost_updates"]))
+            expected += int(number(meta["expected_updates"]))
             seen = True
     return (lost, expected) if seen else None
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, (int, float)):
-        return float(value)
-    try:  # a list stored as JSON text by older suites: its sum
-        parsed = json.loads(str(value))
-    except ValueError:
-        return 0.0
-    if isinstance(parsed, list):
-        return float(sum(v for v in parsed if isinstance(v, (int, float))))
-    return float(parsed) if isinstance(parsed, (int, float)) else 0.0
 
 
 def _fact(facts: results.Facts | None, section: str, key: str) -> Any:
