@@ -601,3 +601,25 @@ def test_a_dozen_interpreters_get_distinct_styles(tmp_path: Path) -> None:
     # Newest first within each family.
     cpython = [r.id for r in loaded if r.family == "cpython"]
     assert cpython == ["3.15", "3.14", "3.13", "3.12", "3.11", "2.7"]
+
+
+def test_a_lock_convoy_is_named_with_its_figures(tmp_path: Path) -> None:
+    """The published run's PyPy and 2.7 threads under one lock run far slower than one
+    thread: the correctness section names them with interval and spread; the GIL builds
+    of CPython 3, whose lock costs nothing more with threads, are not named."""
+    published = Path(__file__).resolve().parents[1] / "reports" / "2026-11-26-debian12-2cpu-x86_64"
+    out = tmp_path / "out"
+    assert main(["report", str(published), "--output", str(out)]) == 0
+    text = (out / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("a lock convoy"):text.index("## Single-thread cost")]
+    assert "**pypy3.9** (GIL on), 4 threads: 0.06x (" in section
+    assert "**2.7** (GIL on), 2 threads" in section
+    assert "**3.13**" not in section and "**3.13t**" not in section
+
+
+def test_no_convoy_paragraph_without_one(tmp_path: Path) -> None:
+    """Fixture data whose locked counter scales like the others: nothing to name."""
+    results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
+    out = tmp_path / "out"
+    assert main(["report", str(results), "--output", str(out)]) == 0
+    assert "lock convoy" not in (out / "README.md").read_text(encoding="utf-8")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from harness import stats
 from harness.report import charts
-from harness.report.context import Context, count, missing_lines, pct
+from harness.report.context import Context, count, fmt_interval, missing_lines, pct
 from harness.report.document import Bullets, Chart, Para, Section, Table
 from harness.report.model import LOCK_WORKLOAD, RACE_WORKLOAD
 from harness.report.sections.counters import Lost, counter_points
@@ -88,9 +89,49 @@ def _workload_blocks(ctx: Context, workload: str, title: str) -> list[Para | Bul
                     "increment per thread")
     blocks.append(Table(["interpreter"] + [count(t, "threads") for t in counts], rows,
                         caption=caption))
+    if workload == LOCK_WORKLOAD:
+        blocks += _convoy(ctx)
     if missing:
         blocks.append(Bullets(missing, css="missing"))
     return blocks
+
+
+# A lock whose T-thread runs are at most half as fast as one thread's, with the whole
+# interval below that: the threads spend their time handing the lock over.
+CONVOY_BELOW = 0.5
+
+
+def _convoy(ctx: Context) -> list[Para | Bullets]:
+    """Where threads under one lock run far slower than one thread: a lock convoy, in figures."""
+    series = next((s for s in ctx.series if s.workload == LOCK_WORKLOAD), None)
+    if series is None or 1 not in series.names:
+        return []
+    lines = []
+    for r in ctx.measured:
+        one = r.benchmark(series.names[1])
+        if one is None:
+            continue
+        for t in sorted(series.names):
+            many = r.benchmark(series.names[t])
+            if t == 1 or many is None:
+                continue
+            est = stats.speedup(one, many)
+            if est.high is None or est.high >= CONVOY_BELOW:
+                continue
+            values = many.get_values()
+            lines.append(
+                f"**{r.id}** ({r.gil_text}), {count(t, 'threads')}: {fmt_interval(est)} the "
+                f"speed of one thread; single values from {min(values) * 1e3:.3g} to "
+                f"{max(values) * 1e3:.3g} ms per call (one thread: "
+                f"{stats.bench_mean(one).value * 1e3:.3g} ms)")
+    if not lines:
+        return []
+    return [Para("The lock's cost with several threads: where T threads under one lock run at "
+                 "less than half the speed of one (the whole 95% interval), each increment "
+                 "hands the lock to a thread that must first be scheduled (and, under a GIL, "
+                 "get the GIL): a lock convoy. The wide spread of single values is the "
+                 "convoy forming and breaking, not measurement noise."),
+            Bullets(lines)]
 
 
 def _cell(lost: Lost) -> str:
