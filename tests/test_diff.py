@@ -396,3 +396,19 @@ def test_a_machine_that_got_slower_is_not_a_regression(tmp_path: Path) -> None:
     plain = changes.diff_folders(old, new)
     assert [r for r in plain.regressions(5.0)
             if r.interpreter == "3.13" and r.point.startswith("countdown/")]
+
+
+def test_an_older_probe_without_the_shared_flag_is_the_same_build(tmp_path: Path) -> None:
+    """"none" (an older probe: PGO/LTO only) against "none, shared" is not another build."""
+    old = copy_results(PUBLISHED, tmp_path / "old")
+    new = copy_results(PUBLISHED, tmp_path / "new")
+    path = new / "3.13.facts.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["probe"]["build_optimizations"] = "none, shared"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    same = {i.id: i for i in changes.diff_folders(old, new).interpreters}["3.13"]
+    assert same.differences == []
+    data["probe"]["build_optimizations"] = "PGO+LTO, shared"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    other = {i.id: i for i in changes.diff_folders(old, new).interpreters}["3.13"]
+    assert other.differences == ["build optimizations none -> PGO+LTO"]

@@ -369,6 +369,11 @@ def fact_differences(
     out = []
     for label, section, key in table:
         a, b = _fact(old, section, key), _fact(new, section, key)
+        if key == "build_optimizations" and isinstance(a, str) and isinstance(b, str) \
+                and ("," in a) != ("," in b):
+            # Older probes recorded PGO/LTO only ("none"); newer ones add ", shared" and
+            # the JIT: compare what both recorded.
+            a, b = a.split(",")[0], b.split(",")[0]
         if a is not None and b is not None and a != b:
             out.append(f"{label} {_show(a)} -> {_show(b)}")
     return out
