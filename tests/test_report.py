@@ -623,3 +623,15 @@ def test_no_convoy_paragraph_without_one(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert main(["report", str(results), "--output", str(out)]) == 0
     assert "lock convoy" not in (out / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_header_states_the_machine_noise(tmp_path: Path) -> None:
+    """The report's subtitle (and so the README block) carries the machine's noise."""
+    results = write_results(tmp_path / "r", ids=("3.13", "3.13t"), new_facts=True)
+    out = tmp_path / "out"
+    assert main(["report", str(results), "--output", str(out)]) == 0
+    head = (out / "README.md").read_text(encoding="utf-8").splitlines()[2]
+    assert "machine noise" in head and "relative standard deviation" in head
+    plain = write_results(tmp_path / "p", ids=("3.13",))
+    assert main(["report", str(plain), "--output", str(tmp_path / "o2")]) == 0
+    assert "machine noise" not in (tmp_path / "o2" / "README.md").read_text(encoding="utf-8")

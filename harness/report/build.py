@@ -53,6 +53,7 @@ def build_document(
     subtitle = (
         f"{n} interpreter{'s' if n != 1 else ''} ({len(ctx.measured)} measured) on "
         f"{ctx.cores} CPUs" + (f", run {', '.join(dates)}" if dates else "")
+        + _noise(ctx)
     )
     intro = [
         INTRO,
@@ -70,3 +71,14 @@ def build_document(
             + " (why, and how to provide them: see Method and environment)."
         )
     return Document("Python threads across interpreters", subtitle, intro, sections), ctx.baseline
+
+
+def _noise(ctx: Context) -> str:
+    """", machine noise 1.9-4.2% (...)": the spread of the reference loop during the runs."""
+    rsds = sorted(float(r.facts.noise["rsd"]) for r in ctx.measured
+                  if r.facts.noise and isinstance(r.facts.noise.get("rsd"), (int, float)))
+    if not rsds:
+        return ""
+    median = rsds[len(rsds) // 2]
+    return (f", machine noise {rsds[0]:.1%}-{rsds[-1]:.1%} (median {median:.1%}; the "
+            "reference loop's relative standard deviation during each interpreter's run)")
