@@ -110,8 +110,10 @@ def _new_facts(ctx: Context) -> list[str]:
                 f"machine noise during {r.id}'s run: the reference loop "
                 f"({noise.get('reference', '?')}) varied by "
                 + (f"{rsd:.1%}" if isinstance(rsd, (int, float)) else "?")
-                + f" (relative standard deviation), {noise.get('bursts', 0)} burst(s), "
-                f"{noise.get('flagged_processes', 0)} process(es) flagged")
+                + f" (relative standard deviation), {noise.get('bursts', 0)} burst(s) "
+                "against the whole run's quiet level, "
+                f"{noise.get('flagged_processes', 0)} process(es) re-run because the "
+                "reference right after them was a burst by the level known then")
         env = r.facts.environment
         if env:
             parts = [f"CPU affinity {_list(env.get('affinity'))}",
