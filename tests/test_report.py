@@ -19,6 +19,8 @@ from report_data import INTERPRETERS, write_interpreter, write_results
 from harness import report
 from harness.__main__ import main
 from harness.errors import UsageError
+from harness.report.context import fmt_compare, fmt_interval
+from harness.stats import Estimate
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -635,3 +637,11 @@ def test_the_header_states_the_machine_noise(tmp_path: Path) -> None:
     plain = write_results(tmp_path / "p", ids=("3.13",))
     assert main(["report", str(plain), "--output", str(tmp_path / "o2")]) == 0
     assert "machine noise" not in (tmp_path / "o2" / "README.md").read_text(encoding="utf-8")
+
+
+def test_an_interval_that_excludes_one_never_prints_as_including_it() -> None:
+    """0.9612-0.9991 excludes 1: printed with one more digit, not as "0.96-1.00"."""
+    assert fmt_interval(Estimate(0.978, 0.9612, 0.9991, 5)) == "0.978x (0.961-0.999)"
+    assert fmt_interval(Estimate(0.98, 0.96, 1.01, 5)) == "0.98x (0.96-1.01)"
+    assert fmt_compare(Estimate(1.022, 1.003, 1.041, 5)) == "1.022x slower (1.003-1.041x)"
+    assert fmt_compare(Estimate(1.31, 1.29, 1.34, 5)) == "1.31x slower (1.29-1.34x)"

@@ -100,8 +100,19 @@ def missing_lines(ctx: Context, workload: str) -> list[str]:
     return lines
 
 
+def clear_digits(low: float, high: float, digits: int = 2) -> int:
+    """Digits that keep an interval excluding 1 from reading as including it.
+
+    0.9612-0.9991 at two digits prints "0.96-1.00": one digit more shows "0.961-0.999".
+    """
+    one = f"{1.0:.{digits}f}"
+    return digits + 1 if one in (f"{low:.{digits}f}", f"{high:.{digits}f}") else digits
+
+
 def fmt_interval(est: stats.Estimate, digits: int = 2, unit: str = "x") -> str:
     """"1.93x (95% CI 1.85-2.01)" or "1.93x (1 process: no interval)"."""
+    if unit == "x" and est.low is not None and est.high is not None and est.excludes(1.0):
+        digits = clear_digits(est.low, est.high, digits)
     head = f"{est.value:.{digits}f}{unit}"
     if est.low is None or est.high is None:
         n = est.processes
@@ -141,9 +152,11 @@ def fmt_compare(est: stats.Estimate, than: str = "") -> str:
                 f"{est.low:.2f}-{est.high:.2f}x)")
     than_text = f" than {than}" if than else ""
     if est.value < 1.0:
-        return (f"{1.0 / est.value:.2f}x faster{than_text} "
-                f"({1.0 / est.high:.2f}-{1.0 / est.low:.2f}x)")
-    return f"{est.value:.2f}x slower{than_text} ({est.low:.2f}-{est.high:.2f}x)"
+        lo, hi, value, word = 1.0 / est.high, 1.0 / est.low, 1.0 / est.value, "faster"
+    else:
+        lo, hi, value, word = est.low, est.high, est.value, "slower"
+    d = clear_digits(lo, hi)
+    return f"{value:.{d}f}x {word}{than_text} ({lo:.{d}f}-{hi:.{d}f}x)"
 
 
 def relative_spread(bench: pyperf.Benchmark) -> float:
