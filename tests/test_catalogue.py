@@ -12,68 +12,21 @@ from __future__ import annotations
 
 import functools
 import http.server
-import io
-import json
 import re
 import subprocess
-import tarfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import skip_unless_provisioned
+from fake_cpython import fake_tarball
 from test_provision import needs_build_tools
 
 from harness import interpreters, kinds
 from harness.__main__ import main
 from harness.errors import Unavailable
 from harness.provision import build, catalogue, cpython
-
-CONFIGURE = """#!/bin/sh
-binary=python{minor}; flavour=twin
-for arg in "$@"; do
-  case $arg in
-    --prefix=*) prefix=${{arg#--prefix=}};;
-    --disable-gil) binary=python{minor}t; flavour=ft;;
-  esac
-done
-echo "$@" > configured-with
-printf 'all:\\n\\techo compiled\\naltinstall:\\n' > Makefile
-printf '\\tmkdir -p $(DESTDIR)%s/bin\\n' "$prefix" >> Makefile
-printf '\\tcp fakepython-%s $(DESTDIR)%s/bin/%s\\n' "$flavour" "$prefix" "$binary" >> Makefile
-"""
-
-
-def fake_python(version: str, free: bool, twin_has_gil: bool = True) -> str:
-    """A shell 'python' answering the build check: its GIL, version and configure args."""
-    args = "--disable-gil --disable-test-modules" if free else "--disable-test-modules"
-    info = {"gil_disabled": 1 if free else 0,
-            "gil_enabled": (not free) and twin_has_gil,
-            "version": version, "config_args": f"{args} --prefix=/x"}
-    return f"#!/bin/sh\necho '{json.dumps(info)}'\n"
-
-
-def fake_tarball(folder: Path, version: str, name: str | None = None,
-                 twin_has_gil: bool = True) -> Path:
-    """A CPython-like source tarball of ``version`` (Include/patchlevel.h says it too)."""
-    minor = catalogue.minor_of(version)
-    files = {
-        "configure": CONFIGURE.format(minor=minor),
-        "fakepython-ft": fake_python(version, True),
-        "fakepython-twin": fake_python(version, False, twin_has_gil),
-        "Include/patchlevel.h": f'#define PY_VERSION              "{version}"\n',
-    }
-    tarball = folder / (name or f"Python-{version}.tar.xz")
-    tarball.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(tarball, "w:xz") as tar:
-        for path, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"Python-{version}/{path}")
-            info.size = len(data)
-            info.mode = 0o755
-            tar.addfile(info, io.BytesIO(data))
-    return tarball
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

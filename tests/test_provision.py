@@ -9,7 +9,6 @@ CPython's two-minute build. The real 3.13t build is checked where it exists.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import shutil
 import tarfile
@@ -18,58 +17,13 @@ from pathlib import Path
 
 import pytest
 from conftest import skip_unless_provisioned
+from fake_cpython import fake_tarball
 
 from harness import fileutil, kinds, provision, state
 from harness.__main__ import main
 from harness.errors import ProvisionError, Unavailable, UsageError
 from harness.provision import apt, cpython
 from harness.provision.cpython import SourceRelease
-
-CONFIGURE = """#!/bin/sh
-binary=python3.13; flavour=twin
-for arg in "$@"; do
-  case $arg in
-    --prefix=*) prefix=${arg#--prefix=};;
-    --disable-gil) binary=python3.13t; flavour=ft;;
-  esac
-done
-echo "$@" > configured-with
-printf 'all:\\n\\techo compiled\\naltinstall:\\n' > Makefile
-printf '\\tmkdir -p $(DESTDIR)%s/bin\\n' "$prefix" >> Makefile
-printf '\\tcp fakepython-%s $(DESTDIR)%s/bin/%s\\n' "$flavour" "$prefix" "$binary" >> Makefile
-"""
-
-
-def fake_python(gil_disabled: str, gil_enabled: str) -> str:
-    """A shell 'python' that answers the build check's questions."""
-    return (
-        "#!/bin/sh\n"
-        f"echo '{{\"gil_disabled\": {gil_disabled}, \"gil_enabled\": {gil_enabled}, "
-        '"version": "3.13.5", "config_args": "--disable-test-modules --prefix=/x"}\'\n'
-    )
-
-
-def fake_source_tarball(folder: Path, gil_disabled: str = "1",
-                        name: str = "Python-3.13.5.tar.xz") -> Path:
-    """A CPython-like tarball: configure + Makefile in shell, a 'python' per flavour.
-
-    The free-threaded 'python3.13t' reports ``gil_disabled`` for Py_GIL_DISABLED.
-    """
-    files = {
-        "configure": CONFIGURE,
-        "fakepython-ft": fake_python(gil_disabled, "false"),
-        "fakepython-twin": fake_python("0", "true"),
-        "Include/patchlevel.h": '#define PY_VERSION              "3.13.5"\n',
-    }
-    tarball = folder / name
-    with tarfile.open(tarball, "w:xz") as tar:
-        for path, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"Python-3.13.5/{path}")
-            info.size = len(data)
-            info.mode = 0o755
-            tar.addfile(info, io.BytesIO(data))
-    return tarball
 
 
 def needs_build_tools() -> None:
@@ -88,7 +42,7 @@ def leftovers(cache: Path) -> list[str]:
 
 
 def test_checksum_mismatch_installs_nothing(isolated_cache: Path, tmp_path: Path) -> None:
-    tarball = fake_source_tarball(tmp_path)
+    tarball = fake_tarball(tmp_path)
     release = SourceRelease("3.13.5", "0" * 64, "")
     with pytest.raises(ProvisionError) as err:
         cpython.build_free_threaded(release, tarball)
@@ -102,7 +56,7 @@ def test_staged_build_is_renamed_into_place_and_idempotent(
     isolated_cache: Path, tmp_path: Path
 ) -> None:
     needs_build_tools()
-    tarball = fake_source_tarball(tmp_path)
+    tarball = fake_tarball(tmp_path)
     release = SourceRelease("3.13.5", fileutil.sha256_of(tarball), "")
     said: list[str] = []
     prefix = cpython.build_free_threaded(release, tarball, said.append)
@@ -122,7 +76,7 @@ def test_a_build_that_is_not_free_threaded_installs_nothing(
     isolated_cache: Path, tmp_path: Path
 ) -> None:
     needs_build_tools()
-    tarball = fake_source_tarball(tmp_path, gil_disabled="null")
+    tarball = fake_tarball(tmp_path, ft_gil_disabled=None)
     release = SourceRelease("3.13.5", fileutil.sha256_of(tarball), "")
     with pytest.raises(ProvisionError) as err:
         cpython.build_free_threaded(release, tarball)
@@ -156,7 +110,7 @@ def test_tarball_version_from_its_name_or_its_patchlevel(tmp_path: Path) -> None
     assert catalogue.version_from_name("Python-3.14.9.tgz") == "3.14.9"
     assert catalogue.version_from_name("Python-3.15.0a2.tar.xz") == "3.15.0a2"
     assert catalogue.version_from_name("python3.13_3.13.5.orig.tar.xz") == "3.13.5"
-    renamed = fake_source_tarball(tmp_path, name="cpython-main.tar.xz")
+    renamed = fake_tarball(tmp_path, name="cpython-main.tar.xz")
     assert catalogue.tarball_version(renamed) == "3.13.5"
     junk = tmp_path / "notes.tar.xz"
     with tarfile.open(junk, "w:xz"):
