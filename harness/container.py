@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,6 @@ INTERPRETER_ID = "jython2.7"
 IMAGE = "localhost/harness-jython:2.7"
 PROVISION_HINT = f"python -m harness provision {INTERPRETER_ID}"
 _KIND = kinds.kind_of(INTERPRETER_ID)
-CONTAINER_DIR = paths.ROOT / "containers" / "jython"
 
 ANSWER_TIMEOUT = 10.0  # `docker info`, `image inspect`: an engine that answers does so quickly
 
@@ -47,7 +46,6 @@ _VERSIONS_SCRIPT = (
     " 'java_vm': System.getProperty('java.vm.name')}, sort_keys=True))\n"
 )
 
-Progress = Callable[[str], None]
 
 
 # --------------------------------------------------------------------------- engine
@@ -347,27 +345,36 @@ def entry_image(interp: Interpreter, hint: str) -> tuple[Engine, str]:
     return engine, image_id
 
 
+def image_facts(engine: Engine, image_id: str, image: str,
+                build: str | None = None) -> dict[str, object]:
+    """What every container entry's facts say: engine and version, image, id, build label."""
+    return {
+        "engine": engine.name,
+        "engine_version": engine_version(engine),
+        "image": image,
+        "image_id": image_id,
+        "build": label(engine, image_id, "org.gil-harness.build") if build is None else build,
+    }
+
+
 def describe(interp: Interpreter) -> dict[str, object]:
     """Engine, image and versions behind a container entry, for the run's facts and metadata.
 
-    Keys: ``engine``, ``engine_version``, ``image``, ``image_id``, ``build``,
-    ``java_version``, ``java_vm``, ``jython_version``, ``jython_sys_version``.
-    The versions come from running the image once; they are cached per image id.
+    Keys: ``engine``, ``engine_version``, ``image``, ``image_id``, ``build``; for
+    the Jython image also ``java_version``, ``java_vm``, ``jython_version``,
+    ``jython_sys_version``, from running the image once (cached per image id).
     Returns {} for a local interpreter; raises ``WorkerError`` when the image is
     gone or the container cannot start.
     """
-    if interp.container is None:
+    ref = interp.container
+    if ref is None:
         return {}
     engine, image_id = entry_image(interp, PROVISION_HINT)
-    ref = interp.container
-    name = engine.name
+    if ref.image != IMAGE:  # a user's image: nothing Jython to ask it
+        return image_facts(engine, image_id, ref.image)
     meta = image_versions(engine, image_id)
     return {
-        "engine": name,
-        "engine_version": engine_version(engine),
-        "image": ref.image,
-        "image_id": image_id,
-        "build": meta.get("build", ""),
+        **image_facts(engine, image_id, ref.image, str(meta.get("build", ""))),
         "java_version": meta.get("java_version", ""),
         "java_vm": meta.get("java_vm", ""),
         "jython_version": meta.get("jython_version", ""),

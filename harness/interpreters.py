@@ -127,14 +127,14 @@ def _candidates(sources: Sources) -> list[_Candidate]:
     """Every candidate binary, in order of precedence, deduplicated by real path."""
     found: list[tuple[Path, str]] = []
     # The harness's own builds first: their names are free-threaded ("python3.13t").
-    for prefix in sorted(sources.cache.glob("cpython-*t"), key=lambda p: _version_key(p.name),
+    for prefix in sorted(sources.cache.glob("cpython-*t"), key=lambda p: kinds.version_key(p.name),
                          reverse=True):
         for binary in sorted((prefix / "bin").glob("python3.*t")):
             if re.fullmatch(r"python\d+\.\d+t", binary.name):
                 found.append((binary, SOURCE_BUILT))
     # Their GIL twins (the same source and flags without --disable-gil): "X.Y-twin".
     for prefix in sorted(sources.cache.glob(f"cpython-*{kinds.GIL_TWIN_SUFFIX}"),
-                         key=lambda p: _version_key(p.name), reverse=True):
+                         key=lambda p: kinds.version_key(p.name), reverse=True):
         for binary in sorted((prefix / "bin").glob("python3.*")):
             if re.fullmatch(r"python\d+\.\d+", binary.name):
                 found.append((binary, SOURCE_BUILT))
@@ -142,7 +142,7 @@ def _candidates(sources: Sources) -> list[_Candidate]:
         versions = sources.pyenv_root / "versions"
         folders = [p for p in versions.glob("*") if p.is_dir() and not p.is_symlink()]
         # Newest patch release first, so it wins its X.Y.
-        for folder in sorted(folders, key=lambda p: _version_key(p.name), reverse=True):
+        for folder in sorted(folders, key=lambda p: kinds.version_key(p.name), reverse=True):
             for name in kinds.binary_names():
                 if (folder / "bin" / name).exists():
                     found.append((folder / "bin" / name, SOURCE_PYENV))
@@ -320,10 +320,6 @@ def _merge_jython(local: Interpreter | None, boxed: Interpreter | None,
 # ---------------------------------------------------------------- discovery
 
 
-def _version_key(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", text))
-
-
 def discover(sources: Sources | None = None) -> list[Interpreter]:
     """Every interpreter the harness knows, ready or missing, one entry per id.
 
@@ -361,7 +357,7 @@ def _alias(ident: str, known: Mapping[str, Interpreter]) -> str:
     """``pypy3`` means whichever PyPy is present (the ready one first)."""
     if ident == "pypy3" and ident not in known:
         pypys = [i for i in known.values() if i.family == "pypy"]
-        pypys.sort(key=lambda i: (not i.ready, [-n for n in _version_key(i.id)]))
+        pypys.sort(key=lambda i: (not i.ready, [-n for n in kinds.version_key(i.id)]))
         if pypys:
             return pypys[0].id
     return ident

@@ -193,7 +193,8 @@ def binary_names() -> list[str]:
     return names
 
 
-def _version_key(text: str) -> tuple[int, ...]:
+def version_key(text: str) -> tuple[int, ...]:
+    """Numbers in ``text`` as a sort key: "cpython-3.14.10t" after "cpython-3.14.9t"."""
     return tuple(int(p) for p in re.findall(r"\d+", text))
 
 
@@ -202,7 +203,7 @@ def is_default(ident: str) -> bool:
     kind = kind_of(ident)
     if not kind.default_since:
         return True
-    key = _version_key(ident)
+    key = version_key(ident)
     return key == (2, 7) or key >= kind.default_since
 
 
@@ -239,7 +240,7 @@ def sort_key(interp: Interpreter) -> tuple[int, int, tuple[int, ...], str]:
     return (
         1 if interp.source == "user" else 0,
         family_rank(interp.family),
-        _version_key(interp.id),
+        version_key(interp.id),
         interp.id,
     )
 
@@ -282,5 +283,5 @@ def bench_ids() -> dict[str, str]:
             out[ident] = kind.family
             if kind.twin:
                 out[ident + TWIN_SUFFIX] = kind.family
-    order = sorted(out, key=lambda i: (family_rank(out[i]), _version_key(i), i))
+    order = sorted(out, key=lambda i: (family_rank(out[i]), version_key(i), i))
     return {ident: out[ident] for ident in order}

@@ -68,9 +68,10 @@ class Profile:
 # Chosen on a 2-core VM.  Default: at least 5 processes per workload, then more
 # until the targets are met, within a 70 s sampling budget per interpreter: with
 # the probe, container starts and calibration on top, 75 s per interpreter on
-# average (measured: a 75 s budget gave 79 s; 12 interpreters in about 15 min).  Processes are the independent samples, so a process
-# takes 2 values (after 1 warmup) rather than 3: the minimum of 5 processes of
-# the 9 workloads then costs about 55 s on CPython 3.x here, which leaves time
+# average (measured: a 75 s budget gave 79 s; 12 interpreters in about 15 min).
+# Processes are the independent samples, so a process takes 2 values (after 1
+# warmup) rather than 3: the minimum of 5 processes of the 9 workloads then costs
+# about 55 s on CPython 3.x here, which leaves time
 # to add processes where a target is missed.  One process runs all points of a
 # workload (interleaved), so Jython's JVM start is paid once per process.
 PROFILES: dict[str, Profile] = {

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness import kinds, stats
+from harness.fileutil import atomic_write_text
 from harness.report import charts
-from harness.report.changes import DiffError, load_side
+from harness.report.changes import DiffError, load_side, suite_ids
 from harness.report.diff import render_pages
 from harness.report.document import Bullets, Chart, Document, Para, Section, Table
 from harness.stats import Estimate
@@ -82,7 +81,7 @@ def scan(reports_dir: Path) -> list[Published]:
                         "publish a report first: nox -s compare -- --publish")
     found = []
     for folder in sorted(p for p in reports_dir.iterdir() if p.is_dir()):
-        if any(folder.glob("*.facts.json")):
+        if suite_ids(folder):  # a folder of facts only (nothing measured) is no report
             found.append(summarize(folder))
     if not found:
         raise DiffError(f"no report folder under {reports_dir}",
@@ -168,13 +167,6 @@ def build_document(reports: Sequence[Published]) -> Document:
                     [f"Newest: **{newest.name}**: {headline(newest)}."], sections)
 
 
-def _write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fp:
-        fp.write(text)
-    os.replace(tmp, path)
-
-
 def write_index(reports_dir: Path) -> list[Path]:
     """Write index.html, README.md and the chart into ``reports_dir``; return the paths."""
     reports_dir = Path(reports_dir)
@@ -182,9 +174,9 @@ def write_index(reports_dir: Path) -> list[Path]:
     md, page = render_pages(doc, "Made by `python -m harness publish` from the suite and "
                                  "facts files of each folder.")
     paths = [reports_dir / CHART_FILE, reports_dir / "index.html", reports_dir / "README.md"]
-    _write(paths[0], doc.charts()[0].svg)
-    _write(paths[1], page)
-    _write(paths[2], md)
+    atomic_write_text(paths[0], doc.charts()[0].svg)
+    atomic_write_text(paths[1], page)
+    atomic_write_text(paths[2], md)
     return paths
 
 

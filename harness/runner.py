@@ -330,8 +330,7 @@ class InterpreterRun:
             added += 1
             self.save()
         for job in self.jobs:
-            job.finish()
-        self.save()
+            job.finish()  # saved by finish(), which run_interpreter calls next
         checks = [c for job in self.jobs for c in job.checks(target) if c.measure != "none"]
         met = sum(1 for c in checks if c.met)
         if self.progress:

@@ -122,7 +122,7 @@ def check_point(
     if bench is None or count is None or count[1] not in thread_counts or single is None:
         return PointCheck(name, "none", processes, None, None, True)
     if count[1] == 1:
-        est = stats.mean_interval(list(stats.process_means(bench).values()))
+        est = stats.bench_mean(bench)
         hw, limit, measure = est.rel_half_width(), target.mean_rel_half_width, "mean"
     else:
         one = _bench(runs.get(single) or [])

@@ -19,14 +19,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness import paths
+from harness import kinds, paths
 from harness.container import (
     Engine,
-    engine_version,
     entry_image,
     find_engine,
+    image_facts,
     image_id_of,
-    label,
     last_line,
 )
 from harness.errors import ProvisionError, WorkerError
@@ -122,14 +121,15 @@ def _entry(ident: str, engine: Engine, found: Contents) -> Interpreter:
     ref = ContainerRef(
         engine=engine.path, image=IMAGE, interpreter=(binary,), engine_env=engine.env
     )
-    package = "pypy3" if implementation == "pypy" else binary
+    kind = kinds.kind_of(ident)  # the sid-cpython and sid-pypy rows
+    package = "pypy3" if kind.implementation == "pypy" else binary
     return Interpreter(
         id=ident,
-        implementation=implementation or ("pypy" if ident.startswith("pypy") else "cpython"),
+        implementation=implementation or kind.implementation,
         version=version,
-        gil="on",
+        gil=kind.gil,
         source=SOURCE_CONTAINER,
-        family="pypy" if ident.startswith("pypy") else "cpython",
+        family=kind.family,
         # Informative only: command() builds the real argv, with the mounts.
         argv=(engine.path, "run", "--rm", "--network=none", "-i", IMAGE, binary),
         status=READY,
@@ -174,14 +174,9 @@ def describe(interp: Interpreter) -> dict[str, object]:
     if ref is None or ref.image != IMAGE:
         return {}
     engine, image_id = entry_image(interp, PROVISION_HINT)
-    name = engine.name
     found = contents(engine, image_id)
     return {
-        "engine": name,
-        "engine_version": engine_version(engine),
-        "image": ref.image,
-        "image_id": image_id,
-        "build": label(engine, image_id, "org.gil-harness.build"),
+        **image_facts(engine, image_id, ref.image),
         "where": "container",
         "binary": ref.interpreter[0] if ref.interpreter else "",
         "debian_packages": dict(found.packages),

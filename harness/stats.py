@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyperf
@@ -154,21 +154,7 @@ def ratio_of_means(a: Sequence[float], b: Sequence[float]) -> Estimate:
     The estimate is ``exp(mean(log b) - mean(log a))``; the counts may differ;
     fewer than two on either side gives no interval. Never raises.
     """
-    la = [math.log(x) for x in a if x > 0]
-    lb = [math.log(x) for x in b if x > 0]
-    n = min(len(la), len(lb))
-    if not la or not lb:
-        return Estimate(math.nan, None, None, n)
-    diff = statistics.fmean(lb) - statistics.fmean(la)
-    if n < 2:
-        return Estimate(math.exp(diff), None, None, n)
-    va, vb = statistics.variance(la) / len(la), statistics.variance(lb) / len(lb)
-    se2 = va + vb
-    if se2 == 0.0:
-        return Estimate(math.exp(diff), math.exp(diff), math.exp(diff), n)
-    df = se2**2 / (va**2 / (len(la) - 1) + vb**2 / (len(lb) - 1))
-    half = _t_quantile(df) * math.sqrt(se2)
-    return Estimate(math.exp(diff), math.exp(diff - half), math.exp(diff + half), n)
+    return log_contrast([(a, -1), (b, +1)])
 
 
 def difference_of_means(a: Sequence[float], b: Sequence[float]) -> Estimate:
@@ -176,19 +162,7 @@ def difference_of_means(a: Sequence[float], b: Sequence[float]) -> Estimate:
 
     Fewer than two samples on either side give no interval. Never raises.
     """
-    n = min(len(a), len(b))
-    if not a or not b:
-        return Estimate(math.nan, None, None, n)
-    diff = statistics.fmean(b) - statistics.fmean(a)
-    if n < 2:
-        return Estimate(diff, None, None, n)
-    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
-    se2 = va + vb
-    if se2 == 0.0:
-        return Estimate(diff, diff, diff, n)
-    df = se2**2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = _t_quantile(df) * math.sqrt(se2)
-    return Estimate(diff, diff - half, diff + half, n)
+    return _welch([(list(a), -1), (list(b), +1)], lambda x: x)
 
 
 def log_contrast(terms: Sequence[tuple[Sequence[float], int]]) -> Estimate:
@@ -201,20 +175,24 @@ def log_contrast(terms: Sequence[tuple[Sequence[float], int]]) -> Estimate:
     a reference measured in both (the machine got 4% slower: so did everything).
     Fewer than two samples in any term give no interval. Never raises.
     """
-    logs = [([math.log(x) for x in xs if x > 0], sign) for xs, sign in terms]
-    n = min((len(xs) for xs, _ in logs), default=0)
-    if any(not xs for xs, _ in logs):
+    return _welch([([math.log(x) for x in xs if x > 0], sign) for xs, sign in terms], math.exp)
+
+
+def _welch(terms: Sequence[tuple[list[float], int]], back: Callable[[float], float]) -> Estimate:
+    """``back(sum(sign * mean(x)))`` and its Welch-Satterthwaite t-interval mapped by ``back``."""
+    n = min((len(xs) for xs, _ in terms), default=0)
+    if any(not xs for xs, _ in terms):
         return Estimate(math.nan, None, None, n)
-    centre = sum(sign * statistics.fmean(xs) for xs, sign in logs)
+    centre = sum(sign * statistics.fmean(xs) for xs, sign in terms)
     if n < 2:
-        return Estimate(math.exp(centre), None, None, n)
-    parts = [statistics.variance(xs) / len(xs) for xs, _ in logs]
+        return Estimate(back(centre), None, None, n)
+    parts = [statistics.variance(xs) / len(xs) for xs, _ in terms]
     se2 = sum(parts)
     if se2 == 0.0:
-        return Estimate(math.exp(centre), math.exp(centre), math.exp(centre), n)
-    df = se2**2 / sum(v**2 / (len(xs) - 1) for v, (xs, _) in zip(parts, logs, strict=True))
+        return Estimate(back(centre), back(centre), back(centre), n)
+    df = se2**2 / sum(v**2 / (len(xs) - 1) for v, (xs, _) in zip(parts, terms, strict=True))
     half = _t_quantile(df) * math.sqrt(se2)
-    return Estimate(math.exp(centre), math.exp(centre - half), math.exp(centre + half), n)
+    return Estimate(back(centre), back(centre - half), back(centre + half), n)
 
 
 def speedup(one: pyperf.Benchmark, many: pyperf.Benchmark, factor: float = 1.0) -> Estimate:

@@ -8,6 +8,7 @@ missing; they skip only when no engine is usable at all.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -203,6 +204,23 @@ def test_a_broken_container_is_one_clear_error(
         container.describe(container.discover_jython())
     assert "\n" not in str(err.value)
     assert container.PROVISION_HINT in str(err.value)
+
+
+def test_describe_of_a_users_image_does_not_run_jython(
+    fake_bin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's `image = ...` entry gets the engine and image facts, never a Jython probe."""
+    _fake(fake_bin, "podman")
+    monkeypatch.setenv("FAKE_IMAGE_ID", "sha256:def456")
+    monkeypatch.setenv("FAKE_RUN_RC", "1")  # starting the image would fail the describe
+    jython = container.discover_jython()
+    assert jython.container is not None
+    ref = dataclasses.replace(jython.container, image="python:3.12-slim",
+                              interpreter=("python3",))
+    user = dataclasses.replace(jython, id="3.12-docker", container=ref)
+    facts = container.describe(user)
+    assert facts["image"] == "python:3.12-slim" and facts["image_id"] == "sha256:def456"
+    assert "java_version" not in facts
 
 
 def test_describe_of_a_local_interpreter_is_empty() -> None:

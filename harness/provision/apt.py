@@ -16,6 +16,9 @@ from harness.errors import ProvisionError, Unavailable
 from harness.progress import ProgressFn, quiet
 from harness.provision.commands import logs_dir, run_logged
 
+# Debian's mirror: the source packages (CPython builds) and the images' debootstrap.
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+
 
 def is_root() -> bool:
     """True when this process may install system packages."""

@@ -132,6 +132,3 @@ def minor_of(version: str) -> str:
     return f"{match.group(1)}.{match.group(2)}"
 
 
-def version_key(text: str) -> tuple[int, ...]:
-    """Numbers in ``text`` as a sort key: "cpython-3.14.10t" after "cpython-3.14.9t"."""
-    return tuple(int(p) for p in re.findall(r"\d+", text))

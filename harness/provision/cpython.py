@@ -17,12 +17,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from harness import fileutil, interpreters
+from harness import fileutil, interpreters, kinds
 from harness.errors import ProvisionError, Unavailable, UsageError
 from harness.fileutil import sha256_of
 from harness.paths import cache_dir
 from harness.progress import ProgressFn
 from harness.provision import catalogue
+from harness.provision.apt import DEBIAN_MIRROR
 from harness.provision.build import (
     BUILD_DEPS,
     SourceRelease,
@@ -48,7 +49,6 @@ DOWNLOAD_TIMEOUT = 10.0
 
 # Debian's keyring signs the archive; the suite that carries python3.13 3.13.5.
 DEBIAN_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
-DEBIAN_MIRROR = "http://deb.debian.org/debian"
 DEBIAN_SOURCE_SUITE = "trixie"
 
 
@@ -249,7 +249,7 @@ def _cached_builds(minor: str) -> list[Path]:
     """The harness's free-threaded builds of ``minor``, newest first."""
     found = [p for p in cache_dir().glob(f"cpython-{minor}.*t")
              if built_binary(p, minor).exists()]
-    return sorted(found, key=lambda p: catalogue.version_key(p.name), reverse=True)
+    return sorted(found, key=lambda p: kinds.version_key(p.name), reverse=True)
 
 
 def provision_newest(minor: str, source: str | None, progress: ProgressFn) -> Path | None:

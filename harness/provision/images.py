@@ -25,9 +25,9 @@ from harness import paths
 from harness.container import Engine, find_engine, first_line, image_id_of, last_line
 from harness.errors import ProvisionError, Unavailable
 from harness.progress import Progress, ProgressFn
-from harness.provision.apt import apt_install
+from harness.provision.apt import DEBIAN_MIRROR, apt_install
+from harness.provision.commands import logs_dir
 
-DEBIAN_MIRROR = "http://deb.debian.org/debian"
 DEBIAN_BASE = "localhost/harness-debian"
 ENGINE_PACKAGES = ("podman", "runc", "debootstrap")
 
@@ -111,7 +111,7 @@ def engine_build(
     failed build raises ``ProvisionError`` with the log's last line; podman is
     told to keep no intermediate images, so a failed build leaves nothing behind.
     """
-    log = paths.cache_dir() / "logs" / log_name
+    log = logs_dir() / log_name
     log.parent.mkdir(parents=True, exist_ok=True)
     argv = [engine.path, "build", "--force-rm", "-t", tag, "-f", str(containerfile)]
     if engine.name == "podman":
@@ -194,7 +194,7 @@ def debootstrap_tarball(suite: str, steps: Progress, who: str, fresh: bool = Fal
                 check=False,
             )
             if done.returncode != 0:
-                log = paths.cache_dir() / "logs" / f"debootstrap-{suite}.log"
+                log = logs_dir() / f"debootstrap-{suite}.log"
                 log.parent.mkdir(parents=True, exist_ok=True)
                 log.write_text(done.stdout + done.stderr)
                 raise ProvisionError(

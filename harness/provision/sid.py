@@ -31,6 +31,7 @@ from harness.container import Engine, image_id_of, label
 from harness.errors import ProvisionError, WorkerError
 from harness.fileutil import sha256_of
 from harness.progress import Progress, ProgressFn
+from harness.provision.commands import logs_dir
 from harness.provision.images import Relay, build_mode, debian_base, engine_build, ensure_engine
 from harness.sid import ENTRIES, IMAGE, PROVISION_HINT, TARGET, Contents, contents
 
@@ -105,7 +106,7 @@ def _build(engine: Engine, steps: Progress, digest: str, fresh: bool) -> str:
 
 def _apt_error() -> str:
     """apt's first error line in the build log ("E: Unable to locate package ..."), or ""."""
-    log = paths.cache_dir() / "logs" / LOG_NAME
+    log = logs_dir() / LOG_NAME
     try:
         lines = log.read_text(errors="replace").splitlines()
     except OSError:

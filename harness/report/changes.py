@@ -21,6 +21,7 @@ The command and the pages are in ``harness.report.diff``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ import pyperf
 from harness import results, stats
 from harness.errors import HarnessError, UsageError
 from harness.report.context import number
+from harness.report.model import SCALING_PARAMS
 from harness.stats import Estimate
 from harness.workloads import list_workloads
 
@@ -40,9 +42,6 @@ DEFAULT_THRESHOLD = 5.0  # percent
 
 LOCK_WORKLOAD = "counter_lock"
 RACE_WORKLOAD = "counter_race"
-SCALING_PARAMS = ("threads", "processes")
-# Work per thread fixed (the ideal is T times the throughput): the ratio gets a factor T.
-WEAK_WORKLOADS = ("io_wait",)
 
 # Point metadata that sizes the work of one call: when it differs, times are not compared.
 WORK_KEYS = ("total", "increments", "waits", "wait", "sleeps", "sleep", "chunk", "work_scale")
@@ -78,7 +77,8 @@ class Side:
     facts: dict[str, results.Facts]
 
 
-def _suite_ids(folder: Path) -> list[str]:
+def suite_ids(folder: Path) -> list[str]:
+    """The interpreter ids of ``folder`` that have a suite file."""
     return [i for i in results.list_ids(folder) if results.suite_path(folder, i).is_file()]
 
 
@@ -90,15 +90,15 @@ def load_side(folder: Path, role: str) -> Side:
             f"{role} folder {folder} does not exist",
             "give a results folder (python -m harness run -o DIR) or a folder under reports/",
         )
-    suite_ids = _suite_ids(folder)
-    if not suite_ids:
+    ids = suite_ids(folder)
+    if not ids:
         raise DiffError(
             f"{role} folder {folder} holds no suite (<id>{results.SUITE_SUFFIX}): "
             "nothing was measured there",
             "give a results folder written by `python -m harness run` or a published report",
         )
     suites: dict[str, pyperf.BenchmarkSuite] = {}
-    for ident in suite_ids:
+    for ident in ids:
         path = results.suite_path(folder, ident)
         try:
             suites[ident] = results.load_suite(path)
@@ -398,6 +398,7 @@ def work_difference(old: pyperf.Benchmark, new: pyperf.Benchmark) -> str:
     return "; ".join(out)
 
 
+@functools.lru_cache(maxsize=1)
 def _local_kinds() -> dict[str, str]:
     """Workload -> KIND from this checkout's workloads (for suites without the metadata)."""
     try:
@@ -406,11 +407,15 @@ def _local_kinds() -> dict[str, str]:
         return {}
 
 
+def _kind(bench: pyperf.Benchmark, local: dict[str, str]) -> str:
+    """The point's workload KIND: its run metadata, else this checkout's workload file."""
+    meta = bench.get_metadata()
+    return str(meta.get("workload_kind") or local.get(str(meta.get("workload") or ""), ""))
+
+
 def _cpu_bound(bench: pyperf.Benchmark, local: dict[str, str]) -> bool:
     """A strong-scaling workload's point: pure computation, whose time tracks the CPU's speed."""
-    meta = bench.get_metadata()
-    kind = meta.get("workload_kind") or local.get(str(meta.get("workload") or ""), "")
-    return kind == "strong" and "/start=" not in bench.get_name()
+    return _kind(bench, local) == "strong" and "/start=" not in bench.get_name()
 
 
 def quiet_reference(facts: results.Facts | None) -> list[float]:
@@ -459,7 +464,8 @@ def compare_interpreter(
         if workload in (LOCK_WORKLOAD, RACE_WORKLOAD) and lost_a and lost_b:
             d.lost.append(LostChange(name, workload == LOCK_WORKLOAD, lost_a, lost_b))
     for base, point, scale in scaling_pairs(common):
-        factor = float(scale) if parse_name(point).workload in WEAK_WORKLOADS else 1.0
+        # Work per thread fixed (weak scaling: the ideal is T times the throughput).
+        factor = float(scale) if _kind(new.get_benchmark(point), kinds) == "weak" else 1.0
         ra = stats.paired_ratios(old.get_benchmark(base), old.get_benchmark(point), factor)
         rb = stats.paired_ratios(new.get_benchmark(base), new.get_benchmark(point), factor)
         work = work_difference(old.get_benchmark(base), new.get_benchmark(base)) or \

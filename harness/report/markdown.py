@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+from harness.fileutil import atomic_write_text
 from harness.report.document import Bullets, Document, Para, Table
 from harness.report.model import ReportError
 
@@ -87,9 +88,7 @@ def update_readme(readme: Path, doc: Document, report_dir: Path) -> None:
     rel = os.path.relpath(report_dir.resolve(), readme.resolve().parent)
     block = readme_block(doc, Path(rel).as_posix())
     new = text[: start + len(README_START)] + "\n" + block + "\n" + text[end:]
-    tmp = readme.with_name(readme.name + ".tmp")
-    tmp.write_text(new, encoding="utf-8")
-    os.replace(tmp, readme)
+    atomic_write_text(readme, new)
 
 
 def _md_anchor(title: str) -> str:
