@@ -5,23 +5,42 @@ readable by ``python -m pyperf`` as is) and ``<id>.facts.json`` (what the runner
 knows that pyperf does not: the interpreter spec, the probe, per-benchmark
 outcomes, how the run was made). The runner writes them, the report and the
 tests' fixture builder read and write them through this module only.
+
+Every file the runner writes goes through :func:`inside`, which refuses a path
+outside the results folder. An interpreter's run writes staging files beside the
+pair (``.<id>.partial.json``, ``.<id>.partial.facts.json``: dot-files, never an
+id) and replaces the pair only once complete (:class:`PairWriter`). An
+interrupted run keeps an earlier complete pair: its partial pair goes to
+``interrupted/<id>.json`` and ``interrupted/<id>.facts.json`` instead (with no
+earlier complete pair, it becomes the pair), its facts saying so in
+``run["interrupted"]``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import IO, Any
 
 import pyperf
 
+from harness.errors import UsageError
 from harness.fileutil import atomic_write
+from harness.spec import check_id
 
 SUITE_SUFFIX = ".json"
 FACTS_SUFFIX = ".facts.json"
 # The facts file format; a file of another version is refused with a clear error.
 FACTS_FORMAT_VERSION = 1
+# Where an interrupted run's partial pair goes when an earlier complete pair is kept.
+INTERRUPTED_DIR = "interrupted"
+# A run's staging files: ``.<id>.partial.json`` and ``.<id>.partial.facts.json``.
+STAGING_MARK = ".partial"
 
 
 def suite_path(directory: Path, ident: str) -> Path:
@@ -34,15 +53,52 @@ def facts_path(directory: Path, ident: str) -> Path:
     return Path(directory) / f"{ident}{FACTS_SUFFIX}"
 
 
+def interrupted_suite_path(directory: Path, ident: str) -> Path:
+    """``RESULTS/interrupted/<id>.json``: the partial suite of a run cut short."""
+    return Path(directory) / INTERRUPTED_DIR / f"{ident}{SUITE_SUFFIX}"
+
+
+def interrupted_facts_path(directory: Path, ident: str) -> Path:
+    """``RESULTS/interrupted/<id>.facts.json``: the facts of a run cut short."""
+    return Path(directory) / INTERRUPTED_DIR / f"{ident}{FACTS_SUFFIX}"
+
+
+def inside(directory: Path, relative: str) -> Path:
+    """The path of ``relative`` within the results folder ``directory``, for writing.
+
+    The one gate of every write in a results folder: an absolute name, a ``..``,
+    or a folder on the way that resolves (through symlinks) outside ``directory``
+    is refused with :class:`UsageError`. The last component is not resolved: the
+    runner replaces it (``os.replace``), which never writes through a symlink.
+    """
+    root = Path(directory).resolve()
+    rel = PurePath(relative)
+    parent = (root / rel).parent.resolve()
+    if (
+        rel.is_absolute()
+        or not rel.parts
+        or any(part in ("..", ".") for part in rel.parts)
+        or (parent != root and root not in parent.parents)
+    ):
+        raise UsageError(
+            f"refusing to write {relative!r}: it is outside the results folder {root}",
+            "interpreter ids and file names must be plain names",
+        )
+    return parent / rel.name
+
+
 def list_ids(directory: Path) -> list[str]:
-    """Every interpreter id with a suite or a facts file in ``directory``, sorted."""
+    """Every interpreter id with a suite or a facts file in ``directory``, sorted.
+
+    Dot-files (a run's staging files, temporary files) are not results.
+    """
     ids: set[str] = set()
     for path in Path(directory).iterdir():
-        if not path.is_file():
+        if not path.is_file() or path.name.startswith("."):
             continue
         if path.name.endswith(FACTS_SUFFIX):
             ids.add(path.name[: -len(FACTS_SUFFIX)])
-        elif path.name.endswith(SUITE_SUFFIX) and not path.name.startswith("."):
+        elif path.name.endswith(SUITE_SUFFIX):
             ids.add(path.name[: -len(SUITE_SUFFIX)])
     return sorted(ids)
 
@@ -160,3 +216,131 @@ def write_json(path: Path, data: Any) -> None:
         fp.write("\n")
 
     atomic_write(Path(path), write)
+
+
+# ---------------------------------------------------------------- writing a run's pair
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP while a pair is swapped (delivered right after)."""
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _replace_or_remove(staged: Path, final: Path) -> None:
+    if staged.exists():
+        os.replace(staged, final)
+    else:
+        final.unlink(missing_ok=True)
+
+
+def holds_measured_pair(directory: Path, ident: str) -> bool:
+    """True when the folder holds a pair for ``ident`` that a run must not overwrite.
+
+    That is the pair of a run that got as far as starting the interpreter (a
+    suite, or facts with a probe or a probe error), unless that run was
+    interrupted. A "missing" or "not ready" record is not; facts that cannot be
+    read are kept (not ours to judge).
+    """
+    directory = Path(directory)
+    has_suite = suite_path(directory, ident).exists()
+    try:
+        facts = Facts.load(facts_path(directory, ident))
+    except FileNotFoundError:
+        return has_suite
+    except (OSError, ValueError):
+        return True
+    if facts.run.get("interrupted"):
+        return False
+    return has_suite or facts.probe is not None or facts.probe_error is not None
+
+
+class PairWriter:
+    """One interpreter's files in a results folder: staged while it runs, swapped when done."""
+
+    def __init__(self, directory: Path, ident: str) -> None:
+        self.directory = Path(directory)
+        self.ident = check_id(ident)
+        self.staged_suite = inside(directory, f".{ident}{STAGING_MARK}{SUITE_SUFFIX}")
+        self.staged_facts = inside(directory, f".{ident}{STAGING_MARK}{FACTS_SUFFIX}")
+        self.suite = inside(directory, f"{ident}{SUITE_SUFFIX}")
+        self.facts = inside(directory, f"{ident}{FACTS_SUFFIX}")
+        self.done = False  # the staging pair has been moved to its place
+
+    def save(self, suite: pyperf.BenchmarkSuite | None, facts: Facts) -> None:
+        """Rewrite the staging pair (no suite file while nothing was measured)."""
+        if suite is not None:
+            atomic_write(self.staged_suite, lambda fp: suite.dump(fp))
+        else:
+            self.staged_suite.unlink(missing_ok=True)
+        facts.save(self.staged_facts)
+
+    def commit(self) -> tuple[Path | None, Path]:
+        """The run is complete: its pair replaces the folder's (suite, facts); stale partials go."""
+        with _signals_held():
+            _replace_or_remove(self.staged_suite, self.suite)
+            os.replace(self.staged_facts, self.facts)
+            self.done = True
+            for stale in (interrupted_suite_path(self.directory, self.ident),
+                          interrupted_facts_path(self.directory, self.ident)):
+                stale.unlink(missing_ok=True)
+        return (self.suite if self.suite.exists() else None), self.facts
+
+    def keep_interrupted(self) -> tuple[Path | None, Path]:
+        """The run was cut short: keep its partial pair without replacing a measured one.
+
+        With a measured pair in the folder, the partial pair goes to
+        ``interrupted/``; otherwise it becomes the pair. Returns (suite, facts).
+        """
+        if self.done:  # cut right after the commit: the complete pair is in place
+            return (self.suite if self.suite.exists() else None), self.facts
+        if holds_measured_pair(self.directory, self.ident):
+            suite = inside(self.directory, f"{INTERRUPTED_DIR}/{self.ident}{SUITE_SUFFIX}")
+            facts = inside(self.directory, f"{INTERRUPTED_DIR}/{self.ident}{FACTS_SUFFIX}")
+            suite.parent.mkdir(exist_ok=True)
+        else:
+            suite, facts = self.suite, self.facts
+        with _signals_held():
+            _replace_or_remove(self.staged_suite, suite)
+            os.replace(self.staged_facts, facts)
+            self.done = True
+        return (suite if suite.exists() else None), facts
+
+    def discard(self) -> None:
+        """Remove the staging pair (the run failed in a way that left nothing worth keeping)."""
+        self.staged_suite.unlink(missing_ok=True)
+        self.staged_facts.unlink(missing_ok=True)
+
+
+def _only_a_record(directory: Path, ident: str) -> bool:
+    """True when the folder holds nothing for ``ident``, or only a record of an earlier one."""
+    if suite_path(directory, ident).exists():
+        return False
+    try:
+        facts = Facts.load(facts_path(directory, ident))
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    started = facts.probe is not None or facts.probe_error is not None
+    return not started and not facts.run.get("interrupted")
+
+
+def write_record(directory: Path, ident: str, facts: Facts) -> Path | None:
+    """Write a record (facts only: "missing", "not ready") unless results are there.
+
+    A default interpreter absent from this run but measured into the same folder
+    earlier keeps its pair (even a partial one): a record would say less, and
+    contradict the suite beside it. Returns the facts file written, or None.
+    """
+    check_id(ident)
+    if not _only_a_record(directory, ident):
+        return None
+    path = inside(directory, f"{ident}{FACTS_SUFFIX}")
+    facts.save(path)
+    return path

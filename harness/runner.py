@@ -9,8 +9,11 @@ Between processes the noise monitor times a reference loop
 (``harness.environment``).  Every process becomes one ``pyperf.Run`` per point.
 
 A failure is recorded as an outcome and the run goes on; the exit status says
-something failed.  The suite and the facts file are rewritten atomically after
-each workload, so an interruption leaves a consistent, readable pair.
+something failed.  An interpreter's suite and facts are written beside the
+folder's pair after each workload and replace it only once complete
+(``harness.results.PairWriter``); an interruption keeps an earlier complete pair
+and says so in the partial pair's facts.  One run per results folder at a time
+(``harness.lock``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 import pyperf
 
 import harness
-from harness import container, environment, interpreters, paths, results, sampling, sid
+from harness import container, environment, interpreters, lock, paths, results, sampling, sid
 from harness import suite as suite_mod
 from harness import workloads as workloads_mod
 from harness.errors import HarnessError, UsageError
@@ -36,7 +39,7 @@ from harness.measure import JobSetup, Outcome, WorkloadJob, WorkloadResult
 from harness.profiles import PROFILES, Profile, default_threads, parse_threads, workload_params
 from harness.progress import Progress
 from harness.spawn import WorkerTimeout, run_worker
-from harness.spec import Interpreter
+from harness.spec import Interpreter, check_id
 
 __all__ = [
     "PROFILES",
@@ -154,9 +157,9 @@ class InterpreterRun:
         self.progress = progress
         self.head = head
         self.result = InterpreterResult(interp)
-        self.spath = results.suite_path(opts.output, interp.id)
-        self.fpath = results.facts_path(opts.output, interp.id)
-        self.result.facts = self.fpath
+        self.files = results.PairWriter(opts.output, interp.id)
+        self.current = "*"  # the workload in progress ("*": none, between workloads)
+        self.cut: Outcome | None = None  # the "interrupted" outcome, once interrupted
         self.noise = environment.NoiseMonitor()
         self.budget = sampling.Budget(opts.profile.budget, len(self.workloads))
         self.jobs: list[WorkloadJob] = []
@@ -196,20 +199,16 @@ class InterpreterRun:
         return runs
 
     def save(self) -> None:
-        """Rewrite the suite (when there are runs) and the facts file, atomically."""
+        """Rewrite the staging suite (when there are runs) and facts, atomically."""
         suite = suite_mod.build_suite(self._all_runs())
-        if suite is not None:
-            suite_mod.dump_suite(suite, self.spath)
-            self.result.suite = self.spath
-        elif self.spath.exists():
-            self.spath.unlink()
-            self.result.suite = None
         self.result.outcomes = [o for job in self.jobs for o in job.result.outcomes]
+        if self.cut is not None:
+            self.result.outcomes.append(self.cut)
         self.facts.outcomes = [o.to_json() for o in self.result.outcomes]
         self.facts.sampling = self._sampling_facts()
         self.facts.noise = self.noise.to_json()
         self.facts.work = {job.name: job.work_facts() for job in self.jobs}
-        self.facts.save(self.fpath)
+        self.files.save(suite, self.facts)
 
     def _sampling_facts(self) -> dict[str, Any]:
         points: dict[str, Any] = {}
@@ -234,7 +233,6 @@ class InterpreterRun:
 
     def start(self) -> bool:
         """Probe, take the machine's measure; False (and a failed outcome) when not ready."""
-        self.spath.unlink(missing_ok=True)  # a suite from an earlier run would not match
         if not self.interp.ready:
             why = "; ".join(self.interp.notes)
             reason = f"interpreter {self.interp.id!r} is not ready" + (f": {why}" if why else "")
@@ -243,8 +241,9 @@ class InterpreterRun:
             self.result.outcomes.append(Outcome(self.interp.id, "failed", reason))
             self.facts.outcomes = [o.to_json() for o in self.result.outcomes]
             self.facts.run["finished"] = environment.now().isoformat(timespec="seconds")
-            self.facts.save(self.fpath)
-            self._line(f"{self.head} not ready: {self.interp.hint}")
+            self.result.facts = results.write_record(self.opts.output, self.interp.id, self.facts)
+            kept = "" if self.result.facts else " (its earlier results in the folder are kept)"
+            self._line(f"{self.head} not ready: {self.interp.hint}{kept}")
             return False
         probe, probe_error = _probe(self.interp)
         self.facts.probe = probe
@@ -265,7 +264,7 @@ class InterpreterRun:
         self.facts.environment = env
         if busy:
             self._line(f"{self.head} warning: the machine is busy ({'; '.join(busy)})")
-        self.facts.save(self.fpath)
+        self.save()
         return True
 
     def minimum(self, workload: Any, index: int) -> None:
@@ -284,6 +283,7 @@ class InterpreterRun:
         )
         job = WorkloadJob(self.interp, workload, self.opts.threads, self.opts.profile, setup)
         self.jobs.append(job)
+        self.current = workload.name
         job.prepare()
         cap = 2 * self.budget.fair_share()
         while job.alive and sampling.keep_minimum(
@@ -292,6 +292,7 @@ class InterpreterRun:
             job.add_process(lambda more: job.result.seconds + more <= cap)
         if not self.opts.profile.adaptive:
             job.finish()
+        self.current = "*"
         self.save()
         if self.progress:
             self.progress.done(job.status, job.result.seconds, self._detail(job))
@@ -326,7 +327,9 @@ class InterpreterRun:
                 break
             if self.progress:
                 self.progress.step(f"{job.name}: {sampling.describe(job.checks(target))}")
+            self.current = job.name
             job.add_process(self.budget.fits)
+            self.current = "*"
             added += 1
             self.save()
         for job in self.jobs:
@@ -342,12 +345,28 @@ class InterpreterRun:
             )
 
     def finish(self) -> None:
-        """Close the facts: load average and time at the end."""
+        """Close the facts (load average and time at the end); the pair replaces the folder's."""
         if self.facts.environment is not None:
             self.facts.environment["loadavg_after"] = environment.loadavg()
         self.facts.run["loadavg_end"] = environment.loadavg()
         self.facts.run["finished"] = environment.now().isoformat(timespec="seconds")
         self.save()
+        self.result.suite, self.result.facts = self.files.commit()
+
+    def interrupted(self, exc: KeyboardInterrupt) -> None:
+        """Ctrl-C, SIGTERM or SIGHUP: keep the partial pair, saying so, beside a complete one."""
+        if self.files.done:  # cut right after the commit: nothing is partial
+            return
+        signame = getattr(exc, "signame", None) or "SIGINT"
+        at = environment.now().isoformat(timespec="seconds")
+        self.facts.run["interrupted"] = {"signal": signame, "at": at}
+        self.cut = Outcome(self.current, "interrupted", f"interrupted by {signame} at {at}")
+        self.save()
+        self.result.suite, self.result.facts = self.files.keep_interrupted()
+        where = self.result.facts.parent
+        if where != self.opts.output.resolve():
+            self._line(f"{self.head} interrupted: earlier results kept; this run's partial "
+                       f"results are in {where}")
 
 
 def run_interpreter(
@@ -364,12 +383,19 @@ def run_interpreter(
     """
     head = f"[{position[0]}/{position[1]} {interp.id}]"
     state = InterpreterRun(interp, workloads, opts, progress, head, first=position[0] == 1)
-    if not state.start():
-        return state.result
-    for index, workload in enumerate(workloads, 1):
-        state.minimum(workload, index)
-    state.adaptive()
-    state.finish()
+    try:
+        if not state.start():
+            return state.result
+        for index, workload in enumerate(workloads, 1):
+            state.minimum(workload, index)
+        state.adaptive()
+        state.finish()
+    except KeyboardInterrupt as exc:  # harness.errors.Interrupted (SIGTERM, SIGHUP) is one
+        state.interrupted(exc)
+        raise
+    except BaseException:
+        state.files.discard()  # a crash: the folder keeps what it had
+        raise
     return state.result
 
 
@@ -481,7 +507,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     threads = parse_threads(args.threads)
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
-    directory = paths.workloads_dir()
+    for ident in args.interpreter or ():
+        check_id(ident)  # a name, not a path: before anything reads or writes a file
+    output = Path(args.output)
+    lock.check_output(output)
     workloads = workloads_mod.resolve_workloads(list(args.workload) if args.workload else None)
     interps = interpreters.resolve(list(args.interpreter) if args.interpreter else None)
     if not interps:
@@ -489,8 +518,23 @@ def cmd_run(args: argparse.Namespace) -> int:
             "no interpreter is ready to run",
             "see `python -m harness interpreters` and `python -m harness provision`",
         )
-    output = Path(args.output)
+    for interp in interps:
+        check_id(interp.id)
     progress = Progress(stamp=False)
+    with lock.hold(output, progress.line):
+        return _run_and_record(args, (profile_name, threads), interps, workloads, output, progress)
+
+
+def _run_and_record(
+    args: argparse.Namespace,
+    how: tuple[str, list[int]],
+    interps: Sequence[Interpreter],
+    workloads: Sequence[Any],
+    output: Path,
+    progress: Progress,
+) -> int:
+    """``cmd_run`` once the folder is locked: run, summarize, record the absent defaults."""
+    profile_name, threads = how
     progress.line(
         f"running {len(workloads)} workload(s) under {len(interps)} interpreter(s), "
         f"threads {','.join(map(str, threads))}, profile {profile_name} -> {output}"
@@ -502,7 +546,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         threads=threads,
         profile=profile_name,
         timeout=args.timeout,
-        workloads_dir=directory,
+        workloads_dir=paths.workloads_dir(),
         progress=progress,
         seed=getattr(args, "seed", None),
     )
@@ -513,20 +557,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         absent = record_unavailable(output, profile_name)
         if absent:
             progress.line("not available here (recorded for the report):")
-            for interp in absent:
+            for interp, written in absent:
                 why = interp.notes[-1] if interp.notes else interp.hint
-                progress.line(f"  {interp.id}: {why.splitlines()[0] if why else 'missing'}")
+                why = why.splitlines()[0] if why else "missing"
+                kept = "" if written else " (not recorded: earlier results in the folder kept)"
+                progress.line(f"  {interp.id}: {why}{kept}")
     return 0 if summary.ok else 1
 
 
-def record_unavailable(output: Path, profile_name: str) -> list[Interpreter]:
+def record_unavailable(output: Path, profile_name: str) -> list[tuple[Interpreter, bool]]:
     """Write a facts file for each default interpreter that is not ready here.
 
     The default comparison runs what is ready; a reader of the report should
     still learn that, say, 3.14t was meant to be there and why it is not. Its
     outcome is "missing", which is neither a failure of the run nor a result.
+    An earlier run's results for it in the same folder are kept instead
+    (``results.write_record``). Returns (interpreter, whether recorded).
     """
     absent = [i for i in interpreters.discover() if i.default and not i.ready]
+    recorded = []
     for interp in absent:
         # The remedy first: the report shortens long reasons.
         why = "; ".join(interp.notes) or "not provisioned"
@@ -534,5 +583,5 @@ def record_unavailable(output: Path, profile_name: str) -> list[Interpreter]:
         facts = new_facts(interp, {"profile": profile_name})
         facts.run["finished"] = facts.run["started"]
         facts.outcomes = [Outcome("*", "missing", reason).to_json()]
-        facts.save(results.facts_path(output, interp.id))
-    return absent
+        recorded.append((interp, results.write_record(output, interp.id, facts) is not None))
+    return recorded

@@ -1,18 +1,21 @@
 """The shared model: what an interpreter entry is, and what every child process may inherit.
 
 Everyone imports this module (discovery, provisioning, the container engine, the
-runner, the report); it imports nothing of the harness, so it sits at the
+runner, the report); it imports only ``harness.errors``, so it sits at the
 bottom of the import graph and no cycle can pass through it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from harness.errors import UsageError
 
 READY = "ready"
 MISSING = "missing"
@@ -32,6 +35,63 @@ GIL_VALUES = ("on", "off", "none", "unknown")
 # Where a container sees the harness's scripts folder (worker.py, probe.py) and the workloads.
 CONTAINER_SCRIPTS = "/harness"
 CONTAINER_WORKLOADS = "/workloads"
+# Who a container's process runs as when the harness runs as root: nobody:nogroup
+# of Debian-based images (a numeric uid needs no passwd entry). The mounted
+# folders must then be readable by others (harness.container.check_mounts).
+CONTAINER_NOBODY = (65534, 65534)
+# The engine's ``nproc`` ulimit from the harness's containers.conf: a pids limit
+# above it is useless unless the ulimit is raised with it.
+CONTAINER_NPROC = 4096
+
+
+def container_name() -> str:
+    """A fresh name for one container run: ``gil-harness-<12 hex digits>``."""
+    return f"gil-harness-{uuid.uuid4().hex[:12]}"
+
+
+def container_pids_limit() -> int:
+    """Processes and threads a container may hold: 2 x 64 x CPUs (the harness's thread bound,
+    twice, for a JVM's own threads and a workload's child processes) plus 512, at least 4096."""
+    return max(CONTAINER_NPROC, 128 * (os.cpu_count() or 1) + 512)
+
+
+def container_user() -> tuple[int, int]:
+    """The uid and gid a container runs as: the harness's own, or nobody's when that is root.
+
+    As the invoking user the container reads exactly what that user can (its
+    checkout, a private folder of workloads); root is never passed on.
+    """
+    uid = os.geteuid()
+    return CONTAINER_NOBODY if uid == 0 else (uid, os.getegid())
+
+
+def container_run_flags(engine: str = "podman") -> list[str]:
+    """Every container run's confinement, in one place (workers, the probe, looks inside images).
+
+    No network; a read-only root with a writable /tmp (the JVM's hsperfdata and
+    jffi's native library, Python's tempfile); no capabilities, no privilege
+    gain through setuid files; a non-root user; a pids limit (threads count).
+    ``engine`` (a name or path): rootless podman maps the user with keep-id.
+    """
+    pids = container_pids_limit()
+    uid, gid = container_user()
+    flags = [
+        "--network=none",
+        "--read-only",
+        "--tmpfs=/tmp:rw,nosuid,nodev,size=512m,mode=1777",
+        "--cap-drop=ALL",
+        "--security-opt=no-new-privileges",
+        f"--user={uid}:{gid}",
+        "--env=HOME=/tmp",
+        f"--pids-limit={pids}",
+    ]
+    if os.geteuid() != 0 and "docker" not in os.path.basename(engine):
+        # Rootless podman: without keep-id the uid would map to a subordinate id that
+        # cannot read the invoking user's files.
+        flags.append("--userns=keep-id")
+    if pids > CONTAINER_NPROC:
+        flags.append(f"--ulimit=nproc={pids}:{pids}")
+    return flags
 
 # Environment variables a child (worker, probe) may inherit, besides ``LC_*``:
 # pyperf's create_environ, minus PYTHONPATH and PYTHON_GIL, which would steer what
@@ -40,6 +100,25 @@ CONTAINER_WORKLOADS = "/workloads"
 ENV_ALLOW = (
     "PATH", "HOME", "TMPDIR", "TEMP", "LANG", "JAVA_HOME", "XDG_RUNTIME_DIR", "USER", "LOGNAME",
 )
+
+
+# An interpreter id is a name, never a path: it becomes file names in a results folder.
+ID_PATTERN = re.compile(r"[A-Za-z0-9_+][A-Za-z0-9._+-]*")
+
+
+def check_id(ident: str) -> str:
+    """``ident`` when it is a valid interpreter id; else :class:`UsageError` saying why.
+
+    Letters, digits, ``.``, ``+``, ``-``, ``_``, not starting with ``.`` or ``-``:
+    an id names files (``<id>.json``) and must never reach outside their folder.
+    """
+    if not isinstance(ident, str) or not ID_PATTERN.fullmatch(ident):
+        raise UsageError(
+            f"invalid interpreter id {ident!r}: an id names result files, so it may hold "
+            "only letters, digits, '.', '+', '-', '_' and may not start with '.' or '-'",
+            "valid ids: `python -m harness interpreters --ids`",
+        )
+    return ident
 
 
 def base_environ(source: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -120,10 +199,10 @@ class Interpreter:
             return cmd
         ref = self.container
         inside = f"{CONTAINER_SCRIPTS}/{script.name}"
-        cmd = [ref.engine, "run", "--rm", "--network=none", "-i"]
-        # Named, so that a worker killed on timeout can have its container removed
-        # too (harness.container.stop_container): the engine's client dies, the container not.
-        cmd += ["--name", f"gil-harness-{uuid.uuid4().hex[:12]}"]
+        cmd = [ref.engine, "run", "--rm", "-i", *container_run_flags(ref.engine)]
+        # Named, so that a worker killed on timeout or by a signal can have its container
+        # removed too (harness.procgroup): the engine's client dies, the container not.
+        cmd += ["--name", container_name()]
         cmd += ["-v", f"{script.resolve().parent}:{CONTAINER_SCRIPTS}:ro"]
         for key, value in self.env:
             cmd += ["-e", f"{key}={value}"]

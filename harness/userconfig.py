@@ -13,7 +13,6 @@ broken entry is returned as missing with the reason; a TOML syntax error is a
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import shutil
 import sys
@@ -23,8 +22,8 @@ from typing import Any
 
 from harness import container
 from harness.binaries import binary_infos
-from harness.errors import HarnessError
-from harness.spec import GIL_VALUES, MISSING, SOURCE_USER, ContainerRef, Interpreter
+from harness.errors import HarnessError, UsageError
+from harness.spec import GIL_VALUES, MISSING, SOURCE_USER, ContainerRef, Interpreter, check_id
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,7 +39,6 @@ USER_KEYS = {
     "path", "command", "image", "implementation", "version", "gil", "family", "env",
     "default", "interpreter", "engine",
 }
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
@@ -79,10 +77,23 @@ def user_entries(config_files: Sequence[tuple[Path, tuple[str, ...]]],
         table = _table(_load_toml(path), keys)
         where = f"{path} [{'.'.join((*keys, '<id>'))}]"
         for ident, spec in table.items():
+            _check_entry_id(str(ident), path)  # before anything else: an id names files
             if ident in out:
                 continue  # an earlier file takes precedence
             out[ident] = _user_entry(str(ident), spec, where, cache)
     return list(out.values())
+
+
+def _check_entry_id(ident: str, path: Path) -> None:
+    """Refuse the whole configuration when an entry's id is not a plain name.
+
+    Such an id is never run, listed or written: it would name files outside the
+    results folder (``../victim``), and the file may come from someone else's checkout.
+    """
+    try:
+        check_id(ident)
+    except UsageError as exc:
+        raise UsageError(f"{path}: {exc.message}", f"rename the entry in {path}") from None
 
 
 def _broken(ident: str, where: str, reason: str, spec: Mapping[str, Any]) -> Interpreter:
@@ -97,8 +108,6 @@ def _user_entry(ident: str, spec: Any, where: str, cache: Path) -> Interpreter:
     where = where.replace("<id>", ident)
     if not isinstance(spec, Mapping):
         return _broken(ident, where, "an interpreter entry must be a table", {})
-    if not _ID_RE.match(ident):
-        return _broken(ident, where, f"invalid id {ident!r} (letters, digits, . _ + -)", spec)
     unknown = sorted(set(spec) - USER_KEYS)
     if unknown:
         return _broken(ident, where, f"unknown key(s) {', '.join(unknown)} "

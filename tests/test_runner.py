@@ -464,7 +464,7 @@ def test_default_interpreters_not_ready_are_recorded_as_missing(
     # Discovery is the one seam faked here.
     monkeypatch.setattr(interpreters, "discover", lambda *a, **k: [absent, optional])
     recorded = runner.record_unavailable(tmp_path, "fast")
-    assert [i.id for i in recorded] == ["3.14t"]
+    assert [(i.id, written) for i, written in recorded] == [("3.14t", True)]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["3.14t.facts.json"]
     facts = json.loads((tmp_path / "3.14t.facts.json").read_text())
     assert facts["version"] == results.FACTS_FORMAT_VERSION
