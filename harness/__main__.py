@@ -7,9 +7,12 @@ module that owns it and returns an exit status.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from collections.abc import Sequence
 
+from harness import procgroup
 from harness.errors import HarnessError
 
 
@@ -75,7 +78,28 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse arguments, run one command, and map errors to one line and an exit status."""
+    """Parse arguments, run one command, and map errors to one line and an exit status.
+
+    SIGTERM and SIGHUP end a command as Ctrl-C does (``harness.procgroup``): the
+    children's process groups are killed, containers removed, exit 128 + signal.
+    """
+    try:
+        with procgroup.raise_on_signals():
+            return _main(argv)
+    except KeyboardInterrupt as exc:  # outside the command (parsing arguments, importing)
+        return _interrupted(exc, None)
+
+
+def _interrupted(exc: KeyboardInterrupt, command: str | None) -> int:
+    """The one line of an interrupted command, and its exit status (128 + the signal)."""
+    signame = getattr(exc, "signame", "SIGINT")
+    kept = ": completed suites are kept" if command == "run" else ""
+    with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone
+        print(f"interrupted ({signame}){kept}", file=sys.stderr)
+    return 128 + int(getattr(exc, "signum", signal.SIGINT))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     # Each command's module is imported when chosen (no cycle to avoid): `interpreters`
     # should not pay for matplotlib, nor `report` for discovery.
@@ -109,9 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted: completed suites are kept", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP
+        return _interrupted(exc, args.command)
     raise AssertionError(args.command)
 
 

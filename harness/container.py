@@ -24,10 +24,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import kinds, paths
+from harness import kinds, paths, procgroup
 from harness.errors import ProvisionError, WorkerError
 from harness.fileutil import atomic_write_text
-from harness.spec import MISSING, READY, ContainerRef, Interpreter
+from harness.spec import (
+    MISSING,
+    READY,
+    ContainerRef,
+    Interpreter,
+    container_name,
+    container_run_flags,
+    container_user,
+)
 
 INTERPRETER_ID = "jython2.7"
 IMAGE = "localhost/harness-jython:2.7"
@@ -69,19 +77,27 @@ class Engine:
         self, args: Sequence[str], timeout: float = ANSWER_TIMEOUT
     ) -> subprocess.CompletedProcess[str]:
         """Run ``engine args`` and capture its output (text); an engine that hangs is killed."""
+        # Its own session, killed with its group (and a `run`'s container removed by its
+        # name) on timeout, Ctrl-C, SIGTERM or SIGHUP: harness.procgroup.
+        argv = [self.path, *args]
         try:
-            return subprocess.run(
-                [self.path, *args],
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                env=self.environ(),
-                check=False,
+            return procgroup.run(
+                argv, timeout=timeout, env=self.environ(), name=procgroup.container_name(argv)
             )
         except subprocess.TimeoutExpired:
-            return subprocess.CompletedProcess(
-                [self.path, *args], 124, "", f"no answer within {timeout:.0f} s"
-            )
+            return subprocess.CompletedProcess(argv, 124, "", f"no answer within {timeout:.0f} s")
+        except OSError as exc:
+            return subprocess.CompletedProcess(argv, 127, "", f"cannot run {self.path}: {exc}")
+
+    def run_image(
+        self, image: str, command: Sequence[str], timeout: float
+    ) -> subprocess.CompletedProcess[str]:
+        """Start ``image`` once, confined as a worker is (``spec.container_run_flags``)."""
+        return self.run(
+            ["run", "--rm", *container_run_flags(self.path), "--name", container_name(), image,
+             *command],
+            timeout=timeout,
+        )
 
     def ref(self) -> ContainerRef:
         """The ``ContainerRef`` of the Jython image on this engine."""
@@ -249,18 +265,58 @@ def stop_container(argv: Sequence[str], env: Mapping[str, str]) -> None:
     running under the engine's monitor, a JVM burning a core: the runner calls
     this after such a kill. It finds the container by its ``--name``.
     """
-    argv = list(argv)
-    if "--name" not in argv or argv.index("--name") + 1 >= len(argv):
+    name = procgroup.container_name(argv)
+    if name is not None:
+        procgroup.remove_container(argv[0], name, env)
+
+
+# --------------------------------------------------------------------------- mounts
+
+_MOUNT_CHECK_LIMIT = 5000  # entries looked at per folder: a workloads folder holds a few
+
+
+def _readable(st: os.stat_result, uid: int, gid: int, need: int) -> bool:
+    """Whether ``uid``/``gid`` have the ``need`` bits (4 read, 1 search) on a file by its mode."""
+    if st.st_uid == uid:
+        return st.st_mode & (need << 6) == need << 6
+    if st.st_gid == gid:
+        return st.st_mode & (need << 3) == need << 3
+    return st.st_mode & need == need
+
+
+def unreadable_in(folder: Path, uid: int, gid: int) -> Path | None:
+    """The first folder or file under ``folder`` that ``uid``/``gid`` could not read, or None."""
+    seen = 0
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        # Compiled caches (a local Jython's 0600 $py.class files) are skipped when unreadable.
+        files = [f for f in files if not f.endswith((".pyc", "$py.class"))]
+        for path, need in [(Path(root), 5), *((Path(root) / f, 4) for f in files)]:
+            seen += 1
+            if seen > _MOUNT_CHECK_LIMIT:
+                return None
+            with contextlib.suppress(OSError):
+                if not _readable(path.stat(), uid, gid, need):
+                    return path
+    return None
+
+
+def check_mounts(folders: Sequence[Path]) -> None:
+    """``WorkerError`` when the container's user could not read a folder mounted into it.
+
+    Only when the harness runs as root: the container then runs as nobody
+    (``spec.container_user``), which reads what others may read.
+    """
+    uid, gid = container_user()
+    if uid == os.geteuid():
         return
-    name = argv[argv.index("--name") + 1]
-    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-        subprocess.run(
-            [argv[0], "rm", "-f", name],
-            capture_output=True,
-            env=dict(env),
-            timeout=60,
-            check=False,
-        )
+    for folder in folders:
+        bad = unreadable_in(folder, uid, gid)
+        if bad is not None:
+            raise WorkerError(
+                f"the container runs as uid {uid} (not root) and cannot read {bad}",
+                f"chmod -R o+rX {folder}, or run the harness as a non-root user",
+            )
 
 
 # --------------------------------------------------------------------------- describe
@@ -287,10 +343,7 @@ def _write_meta(data: dict[str, object]) -> None:
 
 def _look_inside(engine: Engine, image_id: str) -> dict[str, object]:
     """Start the image once (no network) and read its Java and Jython versions."""
-    done = engine.run(
-        ["run", "--rm", "--network=none", image_id, "jython", "-c", _VERSIONS_SCRIPT],
-        timeout=120,
-    )
+    done = engine.run_image(image_id, ["jython", "-c", _VERSIONS_SCRIPT], timeout=120)
     if done.returncode != 0:
         raise WorkerError(
             f"{INTERPRETER_ID}: the container exited with status {done.returncode}: "
@@ -354,6 +407,8 @@ def image_facts(engine: Engine, image_id: str, image: str,
         "image": image,
         "image_id": image_id,
         "build": label(engine, image_id, "org.gil-harness.build") if build is None else build,
+        # How every container of the run was confined (besides the read-only mounts).
+        "run_flags": container_run_flags(engine.path),
     }
 
 

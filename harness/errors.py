@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 
 class HarnessError(Exception):
     """An error shown to the user as one line (the traceback only with -v).
@@ -46,3 +48,19 @@ class Unavailable(ProvisionError):
     A plain ``provision`` run reports it as a skip and exits 0; when its id was
     asked for explicitly, the command exits non-zero.
     """
+
+
+class Interrupted(KeyboardInterrupt):
+    """The harness was told to stop: Ctrl-C, SIGTERM or SIGHUP (``harness.procgroup``).
+
+    A ``KeyboardInterrupt``, so every cleanup written for Ctrl-C runs unchanged;
+    ``__main__`` exits with 128 + ``signum`` (SIGTERM 143, SIGHUP 129, SIGINT 130).
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = int(signum)
+        self.signame = signal.Signals(signum).name
+
+    def __str__(self) -> str:
+        return f"interrupted ({self.signame})"

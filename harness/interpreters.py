@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import container, kinds, paths, sid
+from harness import container, kinds, paths, procgroup, sid
 from harness.binaries import BinaryInfo, binary_infos
 from harness.errors import HarnessError, InterpreterNotFound, UsageError, WorkerError
 from harness.spec import (
@@ -413,11 +413,14 @@ def probe(interp: Interpreter, timeout: float = 60.0) -> dict[str, Any]:
         raise InterpreterNotFound(f"interpreter {interp.id} is missing", hint=interp.hint or None)
     base = base_environ()
     cmd = interp.command(paths.PROBE_SCRIPT, [])
+    # Its own session: a hang, Ctrl-C, SIGTERM or SIGHUP kills its group and removes its
+    # container (harness.procgroup).
+    name = None
+    if interp.container is not None:
+        container.check_mounts([paths.PROBE_SCRIPT.parent])
+        name = procgroup.container_name(cmd)
     try:
-        done = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout, env=interp.environ(base),
-            stdin=subprocess.DEVNULL, check=False,
-        )
+        done = procgroup.run(cmd, timeout=timeout, env=interp.environ(base), name=name)
     except subprocess.TimeoutExpired as exc:
         raise WorkerError(f"{interp.id}: the probe did not finish within {timeout:.0f} s") from exc
     except OSError as exc:

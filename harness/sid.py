@@ -100,9 +100,7 @@ def contents(engine: Engine, image_id: str) -> Contents:
     if known is not None:
         return known
     script = f"cat {CONTENTS_DIR}/packages; echo '--'; cat {CONTENTS_DIR}/interpreters"
-    done = engine.run(
-        ["run", "--rm", "--network=none", image_id, "sh", "-c", script], timeout=LOOK_TIMEOUT
-    )
+    done = engine.run_image(image_id, ["sh", "-c", script], timeout=LOOK_TIMEOUT)
     packages, sep, binaries = done.stdout.partition("--\n")
     if done.returncode != 0 or not sep:
         raise WorkerError(

@@ -23,7 +23,14 @@ from harness import container, paths
 from harness.errors import ProvisionError, WorkerError
 from harness.fileutil import sha256_of
 from harness.provision import image
-from harness.spec import CONTAINER_SCRIPTS, CONTAINER_WORKLOADS, Interpreter
+from harness.spec import (
+    CONTAINER_SCRIPTS,
+    CONTAINER_WORKLOADS,
+    Interpreter,
+    container_pids_limit,
+    container_run_flags,
+    container_user,
+)
 
 FAKE_ENGINE = """\
 #!/bin/sh
@@ -340,7 +347,7 @@ ISOLATION_CHECK = textwrap.dedent(
         line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:]
     )
     out["writes"] = {}
-    # The container's own files are writable (thrown away with it); the mounts are not.
+    # Neither mount is writable (nor the root filesystem: test_the_container_is_confined).
     for target in ("/workloads/written", "/harness/check.py"):
         try:
             open(target, "a").write("x")
@@ -367,6 +374,7 @@ ISOLATION_CHECK = textwrap.dedent(
 def test_the_container_has_no_network_and_sees_only_its_two_read_only_mounts(
     jython_entry: Interpreter, tmp_path: Path
 ) -> None:
+    tmp_path.chmod(0o755)  # run as root, the container's user is nobody: it must read the script
     script = tmp_path / "check.py"
     script.write_text(ISOLATION_CHECK)
     workloads = tmp_path / "workloads"
@@ -379,6 +387,79 @@ def test_the_container_has_no_network_and_sees_only_its_two_read_only_mounts(
     assert seen["binds"] == {"/harness": "ro", "/workloads": "ro"}
     assert not (workloads / "written").exists()
     assert script.read_text() == ISOLATION_CHECK
+
+
+# Run by the Jython image and the sid image's interpreters (tests/test_sid.py): 2.7-compatible.
+HARDENING_CHECK = textwrap.dedent(
+    """\
+    import json, os
+    out = {"status": {}, "writes": {}}
+    for line in open("/proc/self/status"):
+        key, _, value = line.partition(":")
+        if key in ("Uid", "Gid", "CapEff", "CapPrm", "CapBnd", "NoNewPrivs"):
+            out["status"][key] = value.split()[0]
+    for target in ("/harness-written", "/etc/harness-written", "/usr/harness-written",
+                   "/tmp/harness-written"):
+        try:
+            open(target, "w").write("x")
+            out["writes"][target] = "written"
+        except (IOError, OSError):
+            out["writes"][target] = "refused"
+    out["pids_max"] = None
+    for path in ("/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/pids.max"):
+        if os.path.exists(path):
+            out["pids_max"] = open(path).read().strip()
+            break
+    print(json.dumps(out))
+    """
+)
+
+
+def check_confinement(seen: dict[str, object]) -> None:
+    """What HARDENING_CHECK printed matches spec.container_run_flags (root host or not)."""
+    uid, gid = container_user()
+    status = seen["status"]
+    assert isinstance(status, dict)
+    assert (status["Uid"], status["Gid"]) == (str(uid), str(gid))
+    assert uid != 0
+    assert int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0
+    assert status["NoNewPrivs"] == "1"
+    assert seen["writes"] == {
+        "/harness-written": "refused",
+        "/etc/harness-written": "refused",
+        "/usr/harness-written": "refused",
+        "/tmp/harness-written": "written",  # the tmpfs the JVM and tempfile need
+    }
+    assert seen["pids_max"] == str(container_pids_limit())
+
+
+@pytest.mark.slow
+@pytest.mark.container
+def test_the_container_is_confined(jython_entry: Interpreter, tmp_path: Path) -> None:
+    """Read-only root but /tmp, no capabilities, no privilege gain, not root, a pids limit."""
+    tmp_path.chmod(0o755)  # run as root, the container's user is nobody: it must read the script
+    script = tmp_path / "check.py"
+    script.write_text(HARDENING_CHECK)
+    check_confinement(json.loads(_run(jython_entry, script, [], tmp_path).splitlines()[-1]))
+    assert not list(tmp_path.glob("*written*"))
+
+
+@pytest.mark.slow
+@pytest.mark.container
+def test_a_folder_the_container_cannot_read_is_one_clear_error(
+    jython_entry: Interpreter, tmp_path: Path
+) -> None:
+    """Run as root, the container runs as nobody: a private folder is named with the fix."""
+    from harness import runner
+
+    if os.geteuid() != 0:
+        pytest.skip("the container runs as the invoking user, who reads its own folders")
+    private = tmp_path / "private"
+    shutil.copytree(FAKE_WORKLOADS, private, ignore=shutil.ignore_patterns("*.class", "*.pyc"))
+    private.chmod(0o700)
+    with pytest.raises(WorkerError, match="cannot read") as err:
+        runner.run_worker(jython_entry, "tiny", ONE_VALUE, timeout=120, workloads_dir=private)
+    assert err.value.hint == f"chmod -R o+rX {private}, or run the harness as a non-root user"
 
 
 @pytest.mark.slow
@@ -395,6 +476,9 @@ def test_provisioning_again_reuses_the_image_and_describe_reports_it(
     assert str(facts["image_id"])
     assert str(facts["java_version"])
     assert str(facts["jython_version"]).startswith("2.7")
+    assert facts["run_flags"] == container_run_flags(jython_entry.container.engine)
+    assert {"--read-only", "--cap-drop=ALL", "--security-opt=no-new-privileges"} <= set(
+        facts["run_flags"])  # fmt: skip
 
 
 FAKE_WORKLOADS = Path(__file__).parent / "fake_workloads"

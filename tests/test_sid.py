@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import skip_unless_provisioned
+from test_container import HARDENING_CHECK, check_confinement
 
 from harness import interpreters, kinds, paths, sid
 from harness.container import find_engine, image_id_of
@@ -151,6 +152,7 @@ def test_no_network_and_read_only_mounts(
     sid_entries: dict[str, Interpreter], tmp_path: Path
 ) -> None:
     """Inside: no route out, and neither the scripts nor the workloads can be written."""
+    tmp_path.chmod(0o755)  # run as root, the container's user is nobody: it must read the script
     script = tmp_path / "check.py"
     script.write_text(ISOLATION_CHECK)
     workloads = tmp_path / "workloads"
@@ -158,6 +160,19 @@ def test_no_network_and_read_only_mounts(
     seen = json.loads(_run(sid_entries["3.15"], script, [], workloads).splitlines()[-1])
     assert seen["network"].startswith("refused"), seen
     assert seen["writes"] == {"/workloads/written": "refused", "/harness/check.py": "refused"}
+
+
+@pytest.mark.slow
+@pytest.mark.container
+@pytest.mark.parametrize("ident", ["3.14", "3.15", "pypy3.11"])
+def test_each_interpreter_runs_confined(
+    sid_entries: dict[str, Interpreter], tmp_path: Path, ident: str
+) -> None:
+    """Read-only root but /tmp, no capabilities, no privilege gain, not root, a pids limit."""
+    tmp_path.chmod(0o755)
+    script = tmp_path / "check.py"
+    script.write_text(HARDENING_CHECK)
+    check_confinement(json.loads(_run(sid_entries[ident], script, [], tmp_path).splitlines()[-1]))
 
 
 @pytest.mark.slow

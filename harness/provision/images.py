@@ -20,8 +20,9 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
+from typing import IO
 
-from harness import paths
+from harness import paths, procgroup
 from harness.container import Engine, find_engine, first_line, image_id_of, last_line
 from harness.errors import ProvisionError, Unavailable
 from harness.progress import Progress, ProgressFn
@@ -123,29 +124,11 @@ def engine_build(
     for key, value in (labels or {}).items():
         argv += ["--label", f"{key}={value}"]
     argv.append(str(containerfile.parent))
+    before = _build_containers(engine)
     with log.open("w") as out:
         out.write("$ " + " ".join(argv) + "\n")
         out.flush()
-        with subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=engine.environ(),
-        ) as proc:  # fmt: skip
-            assert proc.stdout is not None
-            # A build that hangs without printing is still cut at BUILD_TIMEOUT.
-            watchdog = threading.Timer(BUILD_TIMEOUT, proc.kill)
-            watchdog.start()
-            try:
-                for line in proc.stdout:
-                    out.write(line)
-                    # podman/buildah and docker's classic builder announce steps so.
-                    if line.startswith(("STEP ", "Step ")):
-                        steps(f"{who}:   {line.rstrip()[:140]}")
-                status = proc.wait()
-            except BaseException:
-                proc.kill()
-                raise
-            finally:
-                watchdog.cancel()
+        status = _logged_build(engine, argv, out, steps, who, before)
     if status != 0:
         tail = [x for x in log.read_text().splitlines() if x.strip()][-1:]
         raise ProvisionError(
@@ -154,6 +137,76 @@ def engine_build(
             + ")",
             f"see {log}",
         )
+
+
+def _logged_build(engine: Engine, argv: list[str], out: IO[str], steps: Progress, who: str,
+                  before: set[str]) -> int:
+    """Run the build in its own session, its output to ``out``; its exit status.
+
+    Interrupted (Ctrl-C, SIGTERM, SIGHUP) or failed, nothing of it is left
+    running: the engine's group is killed, then its RUN step and working containers.
+    """
+    proc = procgroup.start(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           env=engine.environ())
+    assert proc.stdout is not None
+    # A build that hangs without printing is still cut at BUILD_TIMEOUT.
+    watchdog = threading.Timer(BUILD_TIMEOUT, procgroup.kill_group, (proc,))
+    watchdog.start()
+    try:
+        for line in proc.stdout:
+            out.write(line)
+            # podman/buildah and docker's classic builder announce steps so.
+            if line.startswith(("STEP ", "Step ")):
+                steps(f"{who}:   {line.rstrip()[:140]}")
+        status = proc.wait()
+    except BaseException:
+        with procgroup.held(reraise=False):
+            procgroup.finish(proc, reraise=False)
+            _remove_build_containers(engine, before)
+        raise
+    finally:
+        watchdog.cancel()
+        proc.stdout.close()
+    if status != 0:
+        with procgroup.held():
+            _remove_build_containers(engine, before)
+    return status
+
+
+def _build_containers(engine: Engine) -> set[str]:
+    """What a podman build runs in: its working containers and its RUN steps' runtime containers.
+
+    A killed ``podman build`` leaves both (a RUN step's process runs on, in its
+    own session, under the runtime: ``runc list`` shows ``buildah-buildah<N>``).
+    Docker's builder is its daemon's: killing the client cancels it.
+    """
+    if engine.name != "podman":
+        return set()
+    found: set[str] = set()
+    done = engine.run(["ps", "-a", "--external", "-q", "--no-trunc"])
+    found.update(f"container {word}" for word in done.stdout.split())
+    for runtime in ("runc", "crun"):
+        if shutil.which(runtime) is None:
+            continue
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            listed = subprocess.run([runtime, "list", "-q"], capture_output=True, text=True,
+                                    timeout=30, check=False).stdout.split()
+            found.update(f"{runtime} {i}" for i in listed if i.startswith("buildah-"))
+    return found
+
+
+def _remove_build_containers(engine: Engine, before: set[str]) -> None:
+    """Remove what the build started (``_build_containers`` now, minus ``before``)."""
+    for entry in sorted(_build_containers(engine) - before):
+        kind, _, ident = entry.partition(" ")
+        if kind == "container":
+            engine.run(["rm", "-f", "--time=0", ident], timeout=procgroup.STOP_TIMEOUT)
+            continue
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            subprocess.run([kind, "delete", "--force", ident], capture_output=True,
+                           timeout=procgroup.STOP_TIMEOUT, check=False)
+        # The RUN step's bundle: buildah's temporary folder (/var/tmp/buildah<N>).
+        shutil.rmtree(Path("/var/tmp") / ident.removeprefix("buildah-"), ignore_errors=True)
 
 
 def _unmount_under(root: Path) -> None:

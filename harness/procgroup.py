@@ -1,0 +1,200 @@
+"""Child processes that leave nothing behind: their own session, a group kill, a named container.
+
+Every long-lived child of the harness (a worker, the probe, an engine's ``run``
+or ``build``) starts in its own session through :func:`start` or :func:`run`.
+When it times out, or when the harness is interrupted (Ctrl-C, SIGTERM, SIGHUP:
+:func:`raise_on_signals`, installed by ``__main__``, turns the latter two into
+``harness.errors.Interrupted``, a ``KeyboardInterrupt``), its whole process
+group is killed and, for a container, the container is removed by its name:
+killing the engine's client leaves the container running under the engine's
+monitor.
+
+Two windows would otherwise leak a child: a signal that arrives while
+``Popen`` is starting it (the exception leaves ``Popen`` before the caller has
+the process to kill), and a second signal while the first one's cleanup runs
+(``engine rm -f`` cut short leaves the container up). Inside :func:`held` a
+signal is kept and raised once the block is over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from types import FrameType
+from typing import Any
+
+from harness.errors import Interrupted
+
+# The signals that end a command like Ctrl-C does.
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# `engine rm -f NAME` answers within a second; an engine that hangs is left after this.
+STOP_TIMEOUT = 60.0
+
+
+class _Holding:
+    """How many ``held`` blocks are open, and the signals that arrived meanwhile."""
+
+    depth = 0
+    pending: list[int] = []  # noqa: RUF012 (one process-wide record)
+
+
+def _handler(signum: int, frame: FrameType | None) -> None:
+    if _Holding.depth > 0:
+        _Holding.pending.append(signum)
+        return
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def raise_on_signals(signums: Sequence[int] = SIGNALS) -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP raise ``Interrupted`` inside the block; restored after it.
+
+    A signal ignored when the harness started (``nohup``, a background job's
+    SIGINT) stays ignored. Outside the main thread nothing is installed (Python
+    allows handlers only there).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+    for signum in signums:
+        current = signal.getsignal(signum)
+        if current is signal.SIG_IGN:
+            continue
+        previous[signum] = current
+        signal.signal(signum, _handler)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def held(reraise: bool = True) -> Iterator[None]:
+    """Keep the signals that arrive inside the block; raise the first one after it.
+
+    ``reraise=False`` drops them: for a cleanup that ends by re-raising an
+    interruption anyway. Only the outermost block raises.
+    """
+    _Holding.depth += 1
+    try:
+        yield
+    except Exception as exc:  # an error while held (a child that cannot start): say both
+        if _Holding.depth == 1 and _Holding.pending and reraise:
+            raise Interrupted(_Holding.pending[0]) from exc
+        raise
+    finally:
+        _Holding.depth -= 1
+        signums = list(_Holding.pending) if _Holding.depth == 0 else []
+        if _Holding.depth == 0:
+            _Holding.pending.clear()
+    if signums and reraise:
+        raise Interrupted(signums[0])
+
+
+def container_name(argv: Sequence[str]) -> str | None:
+    """The ``--name`` an engine's ``run`` argv gives its container, or None."""
+    argv = list(argv)
+    for i, word in enumerate(argv[:-1]):
+        if word == "--name":
+            return argv[i + 1]
+        if word.startswith("--name="):
+            return word.partition("=")[2]
+    return None
+
+
+def remove_container(engine: str, name: str, env: Mapping[str, str] | None) -> None:
+    """``engine rm -f name``; signals wait until it is done (the container must not stay up)."""
+    argv = [engine, "rm", "-f", name]
+    if "docker" not in os.path.basename(engine):
+        # podman's rm -f first sends SIGTERM and waits 10 s: a JVM as pid 1 ignores it.
+        argv[2:2] = ["--time=0"]
+    with held(), contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        subprocess.run(
+            argv, capture_output=True, stdin=subprocess.DEVNULL,
+            env=None if env is None else dict(env), timeout=STOP_TIMEOUT, check=False,
+        )
+
+
+def kill_group(proc: subprocess.Popen[Any]) -> None:
+    """SIGKILL the child's whole process group (threads' subprocesses, a JVM, an engine client)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+
+
+def finish(
+    proc: subprocess.Popen[Any],
+    name: str | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    reraise: bool = True,
+) -> tuple[Any, Any]:
+    """Kill the group, collect what it printed, remove the container ``name`` (if any).
+
+    Runs with signals held: a second Ctrl-C or SIGTERM cannot cut it short.
+    Returns ``(stdout, stderr)`` as ``communicate`` does.
+    """
+    with held(reraise=reraise):
+        kill_group(proc)
+        proc.wait()  # the engine's client is gone before its container is removed
+        if name is not None:
+            remove_container(str(list(proc.args)[0]), name, env)  # type: ignore[arg-type]
+        out, err = proc.communicate()
+    return out, err
+
+
+def start(argv: Sequence[str], *, name: str | None = None, **popen: Any) -> subprocess.Popen[Any]:
+    """``Popen(argv, start_new_session=True, **popen)``, leak-free if interrupted while starting.
+
+    A signal that arrives while the child starts is raised only once the child
+    is known, after it (and its container ``name``) has been removed.
+    """
+    try:
+        with held():
+            proc = subprocess.Popen(list(argv), start_new_session=True, **popen)
+    except Interrupted:
+        finish(proc, name, popen.get("env"), reraise=False)
+        raise
+    return proc
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    timeout: float | None,
+    env: Mapping[str, str] | None = None,
+    name: str | None = None,
+    cwd: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` in its own session and capture its text output (``subprocess.run``-like).
+
+    On timeout the group is killed, the container ``name`` removed, and
+    ``subprocess.TimeoutExpired`` raised with what it printed; an interruption
+    does the same and propagates. ``OSError`` when it cannot start.
+    """
+    proc = start(
+        argv, name=name, env=None if env is None else dict(env), cwd=cwd,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, encoding="utf-8", errors="replace",
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        out, err = finish(proc, name, env)
+        raise subprocess.TimeoutExpired(list(argv), timeout or 0.0, out, err) from None
+    except BaseException:  # Ctrl-C, SIGTERM, SIGHUP: no orphan left burning a core
+        finish(proc, name, env, reraise=False)
+        raise
+    finally:
+        # A daemon grandchild could still hold the group: never leave one behind.
+        if proc.returncode is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
