@@ -286,9 +286,12 @@ class PairWriter:
             _replace_or_remove(self.staged_suite, self.suite)
             os.replace(self.staged_facts, self.facts)
             self.done = True
-            for stale in (interrupted_suite_path(self.directory, self.ident),
-                          interrupted_facts_path(self.directory, self.ident)):
-                stale.unlink(missing_ok=True)
+            with contextlib.suppress(UsageError):  # (an interrupted/ leading elsewhere: not ours)
+                for suffix in (SUITE_SUFFIX, FACTS_SUFFIX):
+                    inside(self.directory, f"{INTERRUPTED_DIR}/{self.ident}{suffix}").unlink(
+                        missing_ok=True)
+            with contextlib.suppress(OSError):  # only when empty
+                inside(self.directory, INTERRUPTED_DIR).rmdir()
         return (self.suite if self.suite.exists() else None), self.facts
 
     def keep_interrupted(self) -> tuple[Path | None, Path]:

@@ -138,8 +138,9 @@ def test_list_ids_ignores_staging_and_lock(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_interrupted_rerun_keeps_the_previous_suite(tmp_path: Path) -> None:
-    """A complete run, then a rerun cut by SIGINT in its second workload."""
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_rerun_keeps_the_previous_suite(tmp_path: Path, signum: int) -> None:
+    """A complete run, then a rerun cut by Ctrl-C (or SIGTERM) in its second workload."""
     env = _env(tmp_path)
     out = tmp_path / "out"
     first = _harness(env, "run", "-i", "testhost", "-w", "tiny", "--threads", "1", "--fast",
@@ -152,10 +153,11 @@ def test_interrupted_rerun_keeps_the_previous_suite(tmp_path: Path) -> None:
                   "--fast", "--timeout", "300", "-o", str(out))
     _wait_for_hang(tmp_path / "workloads", proc)
     assert suite.read_bytes() == old_suite  # nothing replaced while running
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130, stderr
+    assert proc.returncode == 128 + signum, stderr
     assert "interrupted" in stderr.strip().splitlines()[-1]
+    assert "earlier results kept" in stderr
 
     assert suite.read_bytes() == old_suite
     assert results.facts_path(out, "testhost").read_bytes() == old_facts
@@ -164,7 +166,7 @@ def test_interrupted_rerun_keeps_the_previous_suite(tmp_path: Path) -> None:
                                capture_output=True, text=True, check=False)
         assert shown.returncode == 0, shown.stderr
     partial = results.Facts.load(results.interrupted_facts_path(out, "testhost"))
-    assert partial.run["interrupted"]["signal"] == "SIGINT"
+    assert partial.run["interrupted"]["signal"] == signal.Signals(signum).name
     assert partial.run["interrupted"]["at"] and partial.run["finished"] is None
     statuses = {o["benchmark"]: o["status"] for o in partial.outcomes}
     assert statuses["hang"] == "interrupted" and statuses["tiny/threads=1"] == "ok"
@@ -178,7 +180,7 @@ def test_interrupted_rerun_keeps_the_previous_suite(tmp_path: Path) -> None:
                      "-o", str(out))
     assert again.returncode == 0, again.stderr
     assert suite.read_bytes() != old_suite
-    assert not results.interrupted_facts_path(out, "testhost").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["testhost.facts.json", "testhost.json"]
 
 
 @pytest.mark.slow
@@ -345,3 +347,24 @@ def test_not_ready_explicit_interpreter_keeps_earlier_results(tmp_path: Path) ->
     assert not summary.ok
     assert [results.suite_path(tmp_path, "host").read_bytes(),
             results.facts_path(tmp_path, "host").read_bytes()] == pair
+
+
+def test_symlinks_in_the_folder_never_lead_writes_outside(tmp_path: Path) -> None:
+    """A pair or an interrupted/ folder that are symlinks elsewhere: replaced, never followed."""
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    for name in ("x.json", "x.facts.json"):
+        (elsewhere / name).write_text("keep\n")
+        (out / name).symlink_to(elsewhere / name)
+    (out / results.INTERRUPTED_DIR).symlink_to(elsewhere)
+    writer = results.PairWriter(out, "x")
+    writer.save(None, results.Facts(probe={}))
+    assert writer.commit() == (None, out.resolve() / "x.facts.json")
+    assert [(elsewhere / n).read_text() for n in ("x.json", "x.facts.json")] == ["keep\n"] * 2
+    assert not (out / "x.json").exists() and not (out / "x.facts.json").is_symlink()
+    writer = results.PairWriter(out, "x")
+    writer.save(None, results.Facts(probe={}))
+    with pytest.raises(UsageError, match="outside the results folder"):
+        writer.keep_interrupted()  # a measured pair is there: interrupted/ would be used
+    assert [(elsewhere / n).read_text() for n in ("x.json", "x.facts.json")] == ["keep\n"] * 2
