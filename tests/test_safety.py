@@ -368,3 +368,19 @@ def test_symlinks_in_the_folder_never_lead_writes_outside(tmp_path: Path) -> Non
     with pytest.raises(UsageError, match="outside the results folder"):
         writer.keep_interrupted()  # a measured pair is there: interrupted/ would be used
     assert [(elsewhere / n).read_text() for n in ("x.json", "x.facts.json")] == ["keep\n"] * 2
+
+
+@pytest.mark.slow
+def test_a_checkout_with_a_path_id_stops_every_command_in_one_line(tmp_path: Path) -> None:
+    """A ``pyproject.toml`` in the current folder (someone else's checkout) with ``../x``."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.gil-harness.interpreters."../x"]\ncommand = ["python3"]\n')
+    env = {k: v for k, v in os.environ.items() if k != "HARNESS_CONFIG"}
+    env["HARNESS_CACHE_DIR"] = str(tmp_path / "c")
+    for args in (["interpreters"], ["run", "-w", "countdown", "--fast", "-o", "out"]):
+        done = subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True,
+                              text=True, cwd=tmp_path, env=env, check=False, timeout=600)
+        assert done.returncode == 2, done.stderr
+        line = _one_line(done.stderr)
+        assert "pyproject.toml" in line and "'../x'" in line and "rename the entry" in line
+    assert not (tmp_path / "out").exists() and not (tmp_path.parent / "x.facts.json").exists()
