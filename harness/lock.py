@@ -50,8 +50,9 @@ def _alive(pid: object) -> bool:
 
 
 def _describe(holder: dict[str, Any]) -> str:
-    pid = holder.get("pid", "?")
-    parts = [f"pid {pid}"]
+    if "pid" not in holder:
+        return "a run that is just starting"
+    parts = [f"pid {holder['pid']}"]
     if holder.get("host") and holder.get("host") != socket.gethostname():
         parts.append(f"on {holder['host']}")
     if holder.get("started"):
@@ -87,6 +88,10 @@ def _take(path: Path, folder: Path) -> tuple[int, dict[str, Any]]:
                 f"results folder {folder} is in use by another run ({_describe(holder)})",
                 "wait for it to finish, or write to another folder with -o DIR",
             ) from None
+        except OSError as exc:  # a file system without locks
+            os.close(fd)
+            raise UsageError(f"cannot lock results folder {folder}: {exc.strerror}",
+                             "use a folder on a local file system with -o DIR") from None
         # The holder before us may have removed the file between our open and our
         # flock: then we hold a lock on a name nobody else sees, and try again.
         try:

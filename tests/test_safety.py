@@ -258,6 +258,30 @@ def test_stale_lock_of_a_killed_run_is_taken_over(tmp_path: Path) -> None:
     assert not (out / lock.LOCK_NAME).exists()
 
 
+def test_runs_starting_together_get_one_lock(tmp_path: Path) -> None:
+    """Six processes ask at once: one holds the folder, five are refused in one line."""
+    out = tmp_path / "out"
+    script = ("import sys\nfrom pathlib import Path\nfrom harness import lock\n"
+              "from harness.errors import UsageError\n"
+              "try:\n"
+              f"    with lock.hold(Path({str(out)!r})):\n"
+              "        print('held', flush=True)\n        sys.stdin.read()\n"
+              "except UsageError as exc:\n    print(exc)\n")
+    procs = [subprocess.Popen([sys.executable, "-c", script], cwd=paths.ROOT, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(6)]
+    first_lines = {}
+    for proc in procs:
+        assert proc.stdout is not None
+        first_lines[proc.pid] = proc.stdout.readline()  # a holder says so before it waits
+    holders = [p for p in procs if first_lines[p.pid] == "held\n"]
+    assert len(holders) == 1, first_lines
+    for proc in procs:
+        proc.communicate("")
+    refused = [line for pid, line in first_lines.items() if pid != holders[0].pid]
+    assert all(f"pid {holders[0].pid}" in line or "just starting" in line for line in refused)
+    assert not (out / lock.LOCK_NAME).exists()
+
+
 # ---------------------------------------------------------------- output checked first
 
 
