@@ -42,21 +42,9 @@ from harness.spawn import WorkerTimeout, run_worker
 from harness.spec import Interpreter, check_id
 
 __all__ = [
-    "PROFILES",
-    "InterpreterResult",
-    "Outcome",
-    "Profile",
-    "RunSummary",
-    "WorkerTimeout",
-    "WorkloadResult",
-    "cmd_run",
-    "default_threads",
-    "parse_threads",
-    "record_unavailable",
-    "run",
-    "run_interpreter",
-    "run_worker",
-    "workload_params",
+    "PROFILES", "InterpreterResult", "Outcome", "Profile", "RunSummary", "WorkerTimeout",
+    "WorkloadResult", "cmd_run", "default_threads", "parse_threads", "record_unavailable", "run",
+    "run_interpreter", "run_worker", "workload_params",
 ]
 
 # Reference samples taken before an interpreter's first workload: the noise at the start.
@@ -160,6 +148,7 @@ class InterpreterRun:
         self.files = results.PairWriter(opts.output, interp.id)
         self.current = "*"  # the workload in progress ("*": none, between workloads)
         self.cut: Outcome | None = None  # the "interrupted" outcome, once interrupted
+        self.opened: float | None = None  # when the open progress line started
         self.noise = environment.NoiseMonitor()
         self.budget = sampling.Budget(opts.profile.budget, len(self.workloads))
         self.jobs: list[WorkloadJob] = []
@@ -231,6 +220,17 @@ class InterpreterRun:
         if self.progress:
             self.progress.line(text)
 
+    def _open(self, head: str) -> None:
+        """Start a progress line that ``_close`` completes (an interruption too)."""
+        self.opened = time.monotonic()
+        if self.progress:
+            self.progress.start(head)
+
+    def _close(self, status: str, seconds: float, detail: str = "") -> None:
+        self.opened = None
+        if self.progress:
+            self.progress.done(status, seconds, detail)
+
     def start(self) -> bool:
         """Probe, take the machine's measure; False (and a failed outcome) when not ready."""
         if not self.interp.ready:
@@ -270,8 +270,7 @@ class InterpreterRun:
     def minimum(self, workload: Any, index: int) -> None:
         """Calibrate one workload and run its minimum of processes (one progress line)."""
         head = f"{self.head} {workload.name} ({index}/{len(self.workloads)})"
-        if self.progress:
-            self.progress.start(head)
+        self._open(head)
         setup = JobSetup(
             workloads_dir=self.opts.workloads_dir,
             timeout=self.opts.timeout,
@@ -294,8 +293,7 @@ class InterpreterRun:
             job.finish()
         self.current = "*"
         self.save()
-        if self.progress:
-            self.progress.done(job.status, job.result.seconds, self._detail(job))
+        self._close(job.status, job.result.seconds, self._detail(job))
 
     def _step(self, what: str) -> None:
         if self.progress:
@@ -314,8 +312,7 @@ class InterpreterRun:
             self._line(f"{self.head} {self.noise.summary()}, {self.noise.flagged} flagged")
             return
         target, added, started = self.opts.target, 0, time.monotonic()
-        if self.progress:
-            self.progress.start(f"{self.head} sampling")
+        self._open(f"{self.head} sampling")
         while True:
             candidates = [
                 (job, job.checks(target), job.per_process(), job.processes)
@@ -336,13 +333,12 @@ class InterpreterRun:
             job.finish()  # saved by finish(), which run_interpreter calls next
         checks = [c for job in self.jobs for c in job.checks(target) if c.measure != "none"]
         met = sum(1 for c in checks if c.met)
-        if self.progress:
-            self.progress.done(
-                "ok",
-                time.monotonic() - started,
-                f"{added} more processes; {met}/{len(checks)} points met the target; "
-                f"{self.noise.summary()}, {self.noise.flagged} flagged",
-            )
+        self._close(
+            "ok",
+            time.monotonic() - started,
+            f"{added} more processes; {met}/{len(checks)} points met the target; "
+            f"{self.noise.summary()}, {self.noise.flagged} flagged",
+        )
 
     def finish(self) -> None:
         """Close the facts (load average and time at the end); the pair replaces the folder's."""
@@ -359,6 +355,8 @@ class InterpreterRun:
             return
         signame = getattr(exc, "signame", None) or "SIGINT"
         at = environment.now().isoformat(timespec="seconds")
+        if self.opened is not None:
+            self._close("interrupted", time.monotonic() - self.opened, f"by {signame}")
         self.facts.run["interrupted"] = {"signal": signame, "at": at}
         self.cut = Outcome(self.current, "interrupted", f"interrupted by {signame} at {at}")
         self.save()
