@@ -8,16 +8,53 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
-from harness import procgroup
-from harness.errors import HarnessError
+from harness import paths, procgroup
+from harness.errors import HarnessError, UsageError
+
+# A worker process that may run for more than a day is a typo (and 1e300 s overflows
+# the clock): --timeout must be finite, positive and at most this.
+MAX_TIMEOUT = 86400.0
+# --threshold is a percentage change; 1000% (11 times slower) is already beyond any gate.
+MAX_THRESHOLD = 1000.0
+# Commands that write into the cache folder: it is checked before they start.
+WRITES_CACHE = ("run", "provision")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (``error: ...``) and exit status 2, no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _bounded(name: str, low: float, high: float, example: str,
+             zero_ok: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite number above ``low`` (or equal, with ``zero_ok``), <= ``high``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and (value >= low if zero_ok else value > low)
+                and value <= high):
+            above = "at least" if zero_ok else "above"
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number of {name} {above} {low:g} and at most {high:g}, "
+                f"e.g. {example}")
+        return value
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m harness",
         description="Measure how Python interpreters handle threads; pyperf collects the results.",
     )
@@ -51,7 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--fast", action="store_true", help="quick smoke profile")
     group.add_argument("--rigorous", action="store_true", help="more processes and values")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="per worker process")
+    p.add_argument("--timeout", type=_bounded("seconds", 0.0, MAX_TIMEOUT, "--timeout 120"),
+                   metavar="SECONDS", help=f"per worker process (at most {MAX_TIMEOUT:g})")
 
     p = sub.add_parser("report", help="render a report from result files")
     p.add_argument("results", metavar="RESULTS_DIR")
@@ -62,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also put the headline table and scaling chart in FILE's latest-report block",
     )
+    p.add_argument("--allow-partial", action="store_true",
+                   help="exit 0 even when some result files are unreadable (they are skipped)")
 
     p = sub.add_parser("diff", help="what changed between two runs; optionally a regression gate")
     p.add_argument("old", metavar="OLD", help="results folder or published report folder")
@@ -70,7 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-on-regression", action="store_true",
                    help="exit 1 when a change's whole 95%% interval lies beyond "
                    "--threshold in the bad direction")
-    p.add_argument("--threshold", type=float, metavar="PCT", help="percent (default 5)")
+    p.add_argument("--threshold", metavar="PCT", help="percent (default 5)",
+                   type=_bounded("percent", 0.0, MAX_THRESHOLD, "--threshold 5", zero_ok=True))
 
     p = sub.add_parser("publish", help="rewrite reports/index.html and reports/README.md")
     p.add_argument("reports", nargs="?", default="reports", metavar="REPORTS_DIR")
@@ -101,40 +142,79 @@ def _interrupted(exc: KeyboardInterrupt, command: str | None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
-    # Each command's module is imported when chosen (no cycle to avoid): `interpreters`
-    # should not pay for matplotlib, nor `report` for discovery.
     try:
-        if args.command == "interpreters":
-            from harness.interpreters import cmd_interpreters
-
-            return cmd_interpreters(args)
-        if args.command == "provision":
-            from harness.provision import cmd_provision
-
-            return cmd_provision(args)
-        if args.command == "run":
-            from harness.runner import cmd_run
-
-            return cmd_run(args)
-        if args.command == "report":
-            from harness.report import cmd_report
-
-            return cmd_report(args)
-        if args.command == "diff":
-            from harness.report.diff import cmd_diff
-
-            return cmd_diff(args)
-        if args.command == "publish":
-            from harness.publish import cmd_publish
-
-            return cmd_publish(args)
+        return _dispatch(args)
     except HarnessError as exc:
         if args.verbose:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a path the user gave or the environment names: no traceback
+        if args.verbose:
+            raise
+        line, code = os_error_line(exc)
+        print(f"error: {line}", file=sys.stderr)
+        return code
     except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP
         return _interrupted(exc, args.command)
+
+
+def os_error_line(exc: OSError) -> tuple[str, int]:
+    """An unexpected ``OSError`` as one line (what, the path, what to do) and an exit status.
+
+    One under the cache folder names the variables that move it (exit 2, as any
+    usage error); others say which path and to check it (exit 1).
+    """
+    what = exc.strerror or str(exc) or type(exc).__name__
+    # A rename names its source (a temporary file) first: the target is what was meant.
+    target = exc.filename2 if exc.filename2 is not None else exc.filename
+    where = str(target) if target is not None else ""
+    cache = paths.cache_dir()
+    if where and paths.is_inside(where, cache):
+        return f"cache folder {cache} cannot be used: {what}: {where} ({paths.CACHE_HINT})", 2
+    if where:
+        return (f"{what}: {where} (check that path and its permissions; "
+                "-v shows where it happened)"), 1
+    return f"{what} (-v shows where it happened)", 1
+
+
+def _check_cache() -> None:
+    """``UsageError`` (exit 2) when the cache folder cannot be written: before any work."""
+    cache = paths.cache_dir()
+    problem = paths.folder_problem(cache)
+    if problem:
+        raise UsageError(f"cache folder {cache} cannot be used: {problem}", paths.CACHE_HINT)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in WRITES_CACHE:
+        _check_cache()
+    # Each command's module is imported when chosen (no cycle to avoid): `interpreters`
+    # should not pay for matplotlib, nor `report` for discovery.
+    if args.command == "interpreters":
+        from harness.interpreters import cmd_interpreters
+
+        return cmd_interpreters(args)
+    if args.command == "provision":
+        from harness.provision import cmd_provision
+
+        return cmd_provision(args)
+    if args.command == "run":
+        from harness.runner import cmd_run
+
+        return cmd_run(args)
+    if args.command == "report":
+        from harness.report import cmd_report
+
+        return cmd_report(args)
+    if args.command == "diff":
+        from harness.report.diff import cmd_diff
+
+        return cmd_diff(args)
+    if args.command == "publish":
+        from harness.publish import cmd_publish
+
+        return cmd_publish(args)
     raise AssertionError(args.command)
 
 

@@ -123,21 +123,68 @@ def default_threads(cpu_count: int | None = None) -> list[int]:
     return counts
 
 
+# A thread count above this many per usable CPU is a typo, not an experiment
+# (``--threads 100000`` started 100,000 threads); HARNESS_MAX_THREADS raises it.
+THREADS_PER_CPU = 64
+MAX_THREADS_ENV = "HARNESS_MAX_THREADS"
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity), else the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def max_threads() -> int:
+    """The largest thread count accepted: ``$HARNESS_MAX_THREADS``, else 64 x usable CPUs."""
+    text = os.environ.get(MAX_THREADS_ENV, "").strip()
+    if not text:
+        return THREADS_PER_CPU * usable_cpus()
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"{MAX_THREADS_ENV}={text!r} is not a positive integer",
+                         f"e.g. {MAX_THREADS_ENV}=10000, or unset it")
+    return int(text)
+
+
+def _limit_source() -> str:
+    if os.environ.get(MAX_THREADS_ENV, "").strip():
+        return f"set by {MAX_THREADS_ENV}"
+    return f"{THREADS_PER_CPU} x {usable_cpus()} usable CPUs"
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 20 else f"{text[:8]}...({len(text)} digits)"
+
+
 def parse_threads(text: str | None) -> list[int]:
-    """``"1,2,4"`` -> [1, 2, 4]; None -> the default; anything else is a UsageError."""
+    """``"1,2,4"`` -> [1, 2, 4]; None -> the default; anything else is a UsageError.
+
+    Each count must be at most ``max_threads()``.
+    """
     if not text:
         return default_threads()
     counts: list[int] = []
+    limit: int | None = None
     for part in text.split(","):
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit() or int(part) < 1:
+        digits = part.lstrip("0")
+        if not part.isascii() or not part.isdigit() or not digits:
             raise UsageError(
                 f"--threads: {part!r} is not a positive integer", "e.g. --threads 1,2,4"
             )
-        if int(part) not in counts:
-            counts.append(int(part))
+        limit = max_threads() if limit is None else limit
+        # (int() refuses strings of over 4300 digits: such a count is over the limit anyway)
+        count = int(digits) if len(digits) <= 18 else limit + 1
+        if count > limit:
+            raise UsageError(f"--threads: {_short(part)} is above the limit of {limit} "
+                             f"threads ({_limit_source()})",
+                             f"to go higher, set {MAX_THREADS_ENV}=N")
+        if count not in counts:
+            counts.append(count)
     if not counts:
         raise UsageError("--threads: no thread counts given", "e.g. --threads 1,2,4")
     return counts

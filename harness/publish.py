@@ -21,7 +21,16 @@ from harness.fileutil import atomic_write_text
 from harness.report import charts
 from harness.report.changes import DiffError, load_side, suite_ids
 from harness.report.diff import render_pages
-from harness.report.document import Bullets, Chart, Document, Para, Section, Table
+from harness.report.document import (
+    Bullets,
+    Cell,
+    Chart,
+    Document,
+    Link,
+    Para,
+    Section,
+    Table,
+)
 from harness.stats import Estimate
 
 HEADLINE_ONE = "countdown/threads=1"
@@ -139,8 +148,8 @@ def chart(reports: Sequence[Published]) -> Chart:
 
 def build_document(reports: Sequence[Published]) -> Document:
     """The index page: a table of reports (newest first), their headlines, the chart."""
-    rows = [[f"[{r.name}]({r.name}/)", r.date, r.machine, str(len(r.interpreters)),
-             headline(r)] for r in reports]
+    rows: list[list[Cell]] = [[Link(r.name, f"{r.name}/"), r.date, r.machine,
+                               str(len(r.interpreters)), headline(r)] for r in reports]
     table = Table(["report", "date", "machine", "interpreters", "headline"], rows,
                   numeric_from=5, css="wide")
     ratios = Table(

@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import paths
+from harness.errors import UsageError
 from harness.report.build import build_document
 from harness.report.compare import render_compare
 from harness.report.html_page import render_html
@@ -43,6 +46,7 @@ from harness.report.model import (
     choose_baseline,
     is_unavailable,
     load_results,
+    skipped_files,
 )
 from harness.report.sections.method import merge_commands
 from harness.stats import speedup
@@ -64,6 +68,7 @@ class ReportFiles:
     compare: Path
     charts: tuple[Path, ...]
     baseline: str | None
+    skipped: tuple[tuple[str, str], ...] = ()  # unreadable files: (name, why)
 
 
 def write_report(
@@ -76,7 +81,13 @@ def write_report(
     results_dir = Path(results_dir)
     results = load_results(results_dir)
     out = Path(output_dir) if output_dir else results_dir / "report"
-    out.mkdir(parents=True, exist_ok=True)
+    if readme is not None and not Path(readme).is_file():
+        raise UsageError(f"--readme {readme}: no such file",
+                         "give the Markdown file whose latest-report block to replace")
+    problem = paths.folder_problem(out)
+    if problem:
+        raise UsageError(f"report folder {out} cannot be used: {problem}",
+                         "give another folder with --output")
     if all(is_unavailable(r) for r in results):
         raise ReportError(
             f"nothing was measured in {results_dir}: only interpreters that are not "
@@ -113,11 +124,15 @@ def write_report(
     if readme is not None:
         update_readme(Path(readme), doc, out)
     return ReportFiles(out, html_path, md_path, compare_path, tuple(chart_paths),
-                       base.id if base else None)
+                       base.id if base else None, tuple(skipped_files(results)))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """``python -m harness report RESULTS_DIR [--output DIR] [--baseline ID]``."""
+    """``python -m harness report RESULTS_DIR [--output DIR] [--baseline ID] [--allow-partial]``.
+
+    An unreadable file is named on stderr (one line each) and on the page; the
+    report is still written, and the exit status is 1 unless ``--allow-partial``.
+    """
     start = time.monotonic()
     readme = getattr(args, "readme", None)
     files = write_report(Path(args.results), Path(args.output) if args.output else None,
@@ -125,4 +140,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     elapsed = time.monotonic() - start
     print(f"report: {files.html} ({len(files.charts)} charts, baseline "
           f"{files.baseline or 'none'}, {elapsed:.1f} s)")
+    for name, why in files.skipped:
+        print(f"report: skipped {Path(args.results) / name}: {why} (run that interpreter "
+              "again into this folder, or move the file out of it)", file=sys.stderr)
+    if files.skipped and not getattr(args, "allow_partial", False):
+        n = len(files.skipped)
+        print(f"error: {n} unreadable file{'s' if n != 1 else ''} skipped: the report lists "
+              f"{'them' if n != 1 else 'it'} (pass --allow-partial to accept a partial report)",
+              file=sys.stderr)
+        return 1
     return 0

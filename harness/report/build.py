@@ -11,6 +11,7 @@ from harness.report.model import (
     is_unavailable,
     machine_cores,
     scaling_series,
+    skipped_files,
     workload_catalogue,
 )
 from harness.report.sections import SECTIONS
@@ -64,6 +65,11 @@ def build_document(
     missing = [f"**{r.id}**: {'; '.join(r.problems)}" for r in ctx.results if r.suite is None]
     if missing:
         intro.append("Missing from the measurements: " + " ".join(missing))
+    skipped = skipped_files([*ctx.results, *ctx.unavailable])
+    if skipped:
+        intro.append("**Files skipped, unreadable**: " + "; ".join(
+            f"`{name}` ({why})" for name, why in skipped)
+            + ". Their interpreters are shown from what could be read.")
     if ctx.unavailable:
         intro.append(
             "Not available on this machine, so not in this report: "

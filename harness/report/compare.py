@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyperf
 
+from harness.report.markdown import md_escape, md_fence
 from harness.report.model import InterpreterResults
 from harness.results import SUITE_SUFFIX
 
@@ -38,12 +39,13 @@ def render_compare(
     head = ["# pyperf compare_to", ""]
     if baseline is None or not others:
         why = ("no interpreter has measurements" if baseline is None else
-               f"only {baseline.id} was measured: pyperf compare_to needs two suites")
+               f"only {md_escape(baseline.id, False)} was measured: pyperf compare_to needs "
+               "two suites")
         return "\n".join(head + [f"Nothing to compare: {why}.", ""])
     head += [
         f"pyperf {pyperf.__version__}'s own comparison of the suite files in this folder, "
-        f"against {baseline.id}. Run the command below in this folder to check it "
-        "(`python` is any interpreter with pyperf installed). pyperf hides rows it "
+        f"against {md_escape(baseline.id, False)}. Run the command below in this folder to "
+        "check it (`python` is any interpreter with pyperf installed). pyperf hides rows it "
         "does not find significant, and lists benchmarks not common to every file "
         "as ignored.",
         "",
@@ -62,18 +64,19 @@ def render_compare(
         for o in others:
             cmd = compare_command(baseline.id, [o.id])
             code, stdout, stderr = _run_compare(cmd, out_dir)
-            body += [f"## {o.id}", ""]
+            body += [f"## {md_escape(' '.join(o.id.split()))}", ""]
             body += _compare_block(cmd, stdout, stderr, code)
     return "\n".join(head + body)
 
 
 def _compare_block(cmd: list[str], stdout: str, stderr: str, code: int = 0) -> list[str]:
-    lines = ["```", " ".join(cmd), "```", ""]
+    # Fences longer than any run of backticks inside: names from outside stay in the block.
+    lines = [*md_fence(" ".join(cmd)), ""]
     if stdout.strip():
         # pyperf's table is reStructuredText-like: a fence keeps it aligned on a code host.
-        lines += ["```text", stdout.rstrip("\n"), "```", ""]
+        lines += [*md_fence(stdout.rstrip("\n"), "text"), ""]
     if code != 0:
         lines += [f"(exit status {code})", ""]
     if stderr.strip():
-        lines += ["```", stderr.rstrip("\n"), "```", ""]
+        lines += [*md_fence(stderr.rstrip("\n")), ""]
     return lines

@@ -94,6 +94,8 @@ def missing_lines(ctx: Context, workload: str) -> list[str]:
                     f"**{r.id}**: `{o.get('benchmark')}` {o.get('status')}"
                     + (f": {short(str(o.get('reason')))}" if o.get("reason") else "")
                 )
+        elif not has_any and r.interrupted is not None:
+            lines.append(f"**{r.id}**: not reached (run {r.interrupted_text()})")
         elif not has_any:
             why = "no suite file" if r.suite is None else "no benchmark of this workload"
             lines.append(f"**{r.id}**: not measured ({why})")

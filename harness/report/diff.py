@@ -8,17 +8,17 @@ its HTML/Markdown renderers, so the pages look like the report.
 from __future__ import annotations
 
 import argparse
-import html
 import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness import paths
 from harness.report import changes
 from harness.report.changes import Diff, InterpreterDiff
 from harness.report.document import Bullets, Document, Para, Section, Table
-from harness.report.html_page import render_html
-from harness.report.markdown import render_markdown
+from harness.report.html_page import inline_html, render_html
+from harness.report.markdown import md_inline, render_markdown
 from harness.stats import Estimate
 
 NOT_GATED = ("reported, never fails the gate by itself: another build compares nothing "
@@ -285,22 +285,22 @@ def build_document(d: Diff, threshold: float) -> Document:
                     [headline(d, threshold)], sections)
 
 
-_LINK = re.compile(r"\[([^\]\n<]+)\]\(([^)\s<\"]+)\)")
 _HTML_FOOTER = re.compile(r"<footer>.*?</footer>", re.S)
 _MD_FOOTER = re.compile(r"\n---\n\nMade by .*\Z", re.S)
 
 
 def render_pages(doc: Document, footer: str) -> tuple[str, str]:
-    """(Markdown, HTML) of ``doc`` with ``footer`` (Markdown inline text) for the last line.
+    """(Markdown, HTML) of ``doc`` with ``footer`` (inline markup: `code`, **bold**) last.
 
-    The report's renderers end every page with the report's own footer and leave
-    ``[text](href)`` links as text in HTML; these pages are not the report, so
-    the footer is replaced and links are made here.
+    The report's renderers end every page with the report's own footer; these
+    pages are not the report, so the footer is replaced. Both renderers escape
+    the footer as they escape the document (it names folders the user gave).
     """
-    md = _MD_FOOTER.sub("", render_markdown(doc)).rstrip("\n") + f"\n\n---\n\n{footer}\n"
-    foot = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(footer, quote=False))
-    page = _HTML_FOOTER.sub(lambda _: f"<footer>{foot}</footer>", render_html(doc), count=1)
-    return md, _LINK.sub(lambda m: f'<a href="{m.group(2)}">{m.group(1)}</a>', page)
+    md = (_MD_FOOTER.sub("", render_markdown(doc)).rstrip("\n")
+          + f"\n\n---\n\n{md_inline(footer)}\n")
+    page = _HTML_FOOTER.sub(lambda _: f"<footer>{inline_html(footer)}</footer>",
+                            render_html(doc), count=1)
+    return md, page
 
 
 def write_pages(d: Diff, output: Path, threshold: float) -> list[Path]:
@@ -330,6 +330,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
                              "give a number such as 5")
     start = time.monotonic()
     result = changes.diff_folders(Path(args.old), Path(args.new))
+    if args.output:  # checked once the inputs are read (bad input creates no folder)
+        problem = paths.folder_problem(Path(args.output))
+        if problem:
+            raise changes.DiffError(f"output folder {args.output} cannot be used: {problem}",
+                                    "give another folder with --output")
     print(terminal_text(result, threshold))
     if args.output:
         files = write_pages(result, Path(args.output), threshold)

@@ -7,7 +7,28 @@ the page and the README never disagree. Inline markup in text: `code` and
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote
+
+# The inline markup of text (both renderers): `code` and **bold**; the rest is text.
+INLINE = re.compile(r"`([^`]+)`|\*\*([^*]+)\*\*")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A table cell that links to ``href``, a path relative to the page (never a URL)."""
+
+    text: str
+    href: str
+
+    def safe_href(self) -> str:
+        """``href`` percent-encoded: ``:`` too, so no scheme (``javascript:``) can get through."""
+        return quote(self.href, safe="/._-~#")
+
+
+Cell = str | Link
 
 
 @dataclass
@@ -28,10 +49,10 @@ class Bullets:
 
 @dataclass
 class Table:
-    """A table of plain-text cells (newlines become line breaks)."""
+    """A table of plain-text cells (newlines become line breaks) or links."""
 
     headers: list[str]
-    rows: list[list[str]]
+    rows: Sequence[Sequence[Cell]]
     caption: str = ""
     numeric_from: int = 1  # columns from this index are right-aligned
     css: str = ""

@@ -9,18 +9,16 @@ import html
 import re
 from importlib import resources
 
-from harness.report.document import Block, Bullets, Document, Para, Table
+from harness.report.document import INLINE, Block, Bullets, Cell, Document, Link, Para, Table
 
 _CSS = "\n" + resources.files("harness.report").joinpath("report.css").read_text(encoding="utf-8")
 
 
-_INLINE = re.compile(r"`([^`]+)`|\*\*([^*]+)\*\*")
-
-
-def _inline_html(text: str) -> str:
+def inline_html(text: str) -> str:
+    """Text with the document's inline markup (`code`, **bold**); everything else escaped."""
     out = []
     pos = 0
-    for m in _INLINE.finditer(text):
+    for m in INLINE.finditer(text):
         out.append(html.escape(text[pos:m.start()]))
         if m.group(1) is not None:
             out.append(f"<code>{html.escape(m.group(1))}</code>")
@@ -34,17 +32,19 @@ def _inline_html(text: str) -> str:
 def _item_html(text: str) -> str:
     """A list item; lines after the first are its details (smaller, below)."""
     first, _, rest = text.partition("\n")
-    detail = f'<span class="detail">{_inline_html(rest)}</span>' if rest else ""
-    return f"<li>{_inline_html(first)}{detail}</li>"
+    detail = f'<span class="detail">{inline_html(rest)}</span>' if rest else ""
+    return f"<li>{inline_html(first)}{detail}</li>"
 
 
-def _cell_html(text: str) -> str:
-    return "<br>".join(html.escape(line) for line in text.split("\n"))
+def _cell_html(cell: Cell) -> str:
+    if isinstance(cell, Link):
+        return f'<a href="{html.escape(cell.safe_href())}">{html.escape(cell.text)}</a>'
+    return "<br>".join(html.escape(line) for line in cell.split("\n"))
 
 
 def _cell_inline(text: str) -> str:
     """A header cell: inline markup (`code` in a header is code, not backticks), line breaks."""
-    return "<br>".join(_inline_html(line) for line in text.split("\n"))
+    return "<br>".join(inline_html(line) for line in text.split("\n"))
 
 
 def _svg_inline(svg: str, label: str, prefix: str) -> str:
@@ -84,13 +84,13 @@ def render_html(doc: Document) -> str:
         f'<p class="subtitle">{html.escape(doc.subtitle)}</p>',
         "</header>",
     ]
-    out += [f"<p>{_inline_html(p)}</p>" for p in doc.intro]
+    out += [f"<p>{inline_html(p)}</p>" for p in doc.intro]
     out.append('<nav class="toc">' + "".join(
         f'<a href="#{s.anchor}">{html.escape(s.title)}</a>' for s in doc.sections) + "</nav>")
     for s in doc.sections:
         out.append(f'<section id="{s.anchor}">')
         out.append(f"<h2>{html.escape(s.title)}</h2>")
-        out.append(f'<p class="intro">{_inline_html(s.intro)}</p>')
+        out.append(f'<p class="intro">{inline_html(s.intro)}</p>')
         for b in s.blocks:
             out.append(_block_html(b))
         out.append("</section>")
@@ -104,7 +104,7 @@ def render_html(doc: Document) -> str:
 def _block_html(b: Block) -> str:
     if isinstance(b, Para):
         css = f' class="{b.css}"' if b.css else ""
-        return f"<p{css}>{_inline_html(b.text)}</p>"
+        return f"<p{css}>{inline_html(b.text)}</p>"
     if isinstance(b, Bullets):
         css = f' class="{b.css}"' if b.css else ""
         return f"<ul{css}>" + "".join(_item_html(i) for i in b.items) + "</ul>"
@@ -122,7 +122,7 @@ def _block_html(b: Block) -> str:
         css = f' class="{b.css}"' if b.css else ""
         return (f'<div class="table-wrap"><table{css}>{caption}<thead><tr>{head}</tr></thead>'
                 f"<tbody>{''.join(body)}</tbody></table></div>")
-    caption = f"<figcaption>{_inline_html(b.caption)}</figcaption>" if b.caption else ""
+    caption = f"<figcaption>{inline_html(b.caption)}</figcaption>" if b.caption else ""
     prefix = b.filename.removesuffix(".svg")
     return (f'<figure class="chart" id="{prefix}">{_svg_inline(b.svg, b.alt, prefix)}'
             f"{caption}</figure>")

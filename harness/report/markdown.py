@@ -7,40 +7,117 @@ import re
 from pathlib import Path
 
 from harness.fileutil import atomic_write_text
-from harness.report.document import Bullets, Document, Para, Table
+from harness.report.document import INLINE, Bullets, Cell, Document, Link, Para, Table
 from harness.report.model import ReportError
 
+# Characters that are Markdown (or inline HTML) wherever they stand; ``_`` only at a
+# word's edge (inside a word it never emphasizes). ``&``: an entity would be decoded.
+_SPECIAL = re.compile(r"[\\`*\[\]<>&|~#$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# At a line's start: a list item, a setext underline, an ordered list ("1." / "1)").
+_LINE_START = re.compile(r"^([ \t]*)([-+=])|^([ \t]*\d+)([.)])", re.M)
 
-def _cell_md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", "<br>")
+
+def md_escape(text: str, line_start: bool = True) -> str:
+    """``text`` as Markdown that shows exactly it: no markup, no HTML, no link, no heading.
+
+    The one escaping function of every Markdown file the harness writes (README.md,
+    compare.md, diff.md, reports/README.md): ids, user-entry notes, workload names,
+    file names and reasons come from outside. ``line_start``: ``text`` begins a line.
+    """
+    out = _SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+
+    def start(m: re.Match[str]) -> str:
+        if m.start() == 0 and not line_start:
+            return m.group(0)
+        if m.group(2):
+            return f"{m.group(1)}\\{m.group(2)}"
+        return f"{m.group(3)}\\{m.group(4)}"
+
+    return _LINE_START.sub(start, out)
+
+
+def md_code(text: str, in_table: bool = False) -> str:
+    """``text`` as a code span, whatever backticks it holds (the fence is one longer).
+
+    ``in_table``: ``|`` is escaped, which GitHub's tables require even in code.
+    """
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    body = text.replace("|", "\\|") if in_table else text
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def md_fence(text: str, info: str = "") -> list[str]:
+    """A fenced code block holding ``text`` verbatim (the fence outgrows any run inside)."""
+    longest = max((len(run) for run in re.findall(r"^[ \t]*(`{3,})", text, re.M)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + info, text, fence]
+
+
+def md_inline(text: str, line_start: bool = True, in_table: bool = False) -> str:
+    """Text with the document's inline markup (`code`, **bold**); everything else escaped."""
+    out: list[str] = []
+    pos = 0
+    for m in INLINE.finditer(text):
+        out.append(md_escape(text[pos:m.start()], line_start and pos == 0))
+        if m.group(1) is not None:
+            out.append(md_code(m.group(1), in_table))
+        else:
+            out.append(f"**{md_escape(m.group(2), False)}**")
+        pos = m.end()
+    out.append(md_escape(text[pos:], line_start and pos == 0))
+    return "".join(out)
+
+
+def md_text(text: str) -> str:
+    """A paragraph or list item: inline markup, each line escaped as the start of a line."""
+    return "\n".join(md_inline(line) for line in text.split("\n"))
+
+
+def _cell_md(cell: Cell) -> str:
+    """A table cell on one line: newlines as ``<br>``; a link as a Markdown link."""
+    if isinstance(cell, Link):
+        return f"[{md_escape(cell.text, False)}]({cell.safe_href()})"
+    return "<br>".join(md_inline(line, False, in_table=True) for line in cell.split("\n"))
 
 
 def render_markdown(doc: Document) -> str:
-    """README.md: the same sections, tables and charts (linked SVG files beside it)."""
-    out = [f"# {doc.title}", "", f"_{doc.subtitle}_", ""]
+    """README.md: the same sections, tables and charts (linked SVG files beside it).
+
+    Every text goes through ``md_inline``/``md_escape``: what came from outside
+    (ids, notes, workload names, reasons) shows as text, never as Markdown or HTML.
+    """
+    out = [f"# {md_escape(doc.title)}", "", f"_{md_inline(doc.subtitle, False)}_", ""]
     for p in doc.intro:
-        out += [p, ""]
-    out += [" · ".join(f"[{s.title}](#{_md_anchor(s.title)})" for s in doc.sections), ""]
+        out += [md_text(p), ""]
+    out += [" · ".join(f"[{md_escape(s.title, False)}](#{_md_anchor(s.title)})"
+                       for s in doc.sections), ""]
     for s in doc.sections:
-        out += [f"## {s.title}", "", s.intro, ""]
+        out += [f"## {md_escape(s.title)}", "", md_text(s.intro), ""]
         for b in s.blocks:
             if isinstance(b, Para):
-                out += [f"**{b.text}**" if b.css == "subhead" else b.text, ""]
+                text = md_text(b.text)
+                out += [f"**{text}**" if b.css == "subhead" else text, ""]
             elif isinstance(b, Bullets):
-                out += ["- " + i.replace("\n", "<br>\n  ") for i in b.items] + [""]
+                out += ["- " + md_text(i).replace("\n", "<br>\n  ") for i in b.items] + [""]
             elif isinstance(b, Table):
                 out += _table_md(b)
                 out.append("")
                 if b.caption:
-                    out += [f"_{b.caption}_", ""]
+                    out += [f"_{md_inline(b.caption, False)}_", ""]
             else:
-                out += [f"![{b.alt}]({b.filename})", ""]
+                out += [_image_md(b.alt, b.filename), ""]
                 if b.caption:
-                    out += [f"_{b.caption}_", ""]
+                    out += [f"_{md_inline(b.caption, False)}_", ""]
     out += ["---", "",
             "Made by `python -m harness report` from the pyperf files in this folder; "
             "[compare.md](compare.md) is pyperf's own comparison.", ""]
     return "\n".join(out)
+
+
+def _image_md(alt: str, href: str) -> str:
+    return f"![{md_escape(alt, False)}]({Link(alt, href).safe_href()})"
 
 
 def _table_md(b: Table) -> list[str]:
@@ -62,17 +139,19 @@ def readme_block(doc: Document, report_dir: str) -> str:
     ``report_dir`` is the report folder relative to the README. Everything comes
     from ``doc`` (built from the result files), as the report itself does.
     """
+    folder = Link(report_dir, report_dir).safe_href()
     out = ["## Latest published report", "",
-           f"[{report_dir}]({report_dir}/README.md) ({doc.subtitle}; "
-           f"[HTML page]({report_dir}/index.html), [pyperf's comparison]"
-           f"({report_dir}/compare.md)). The headline, from its suite files:", ""]
+           f"[{md_escape(report_dir, False)}]({folder}/README.md) "
+           f"({md_inline(doc.subtitle, False)}; "
+           f"[HTML page]({folder}/index.html), [pyperf's comparison]"
+           f"({folder}/compare.md)). The headline, from its suite files:", ""]
     headline = next((s for s in doc.sections if s.anchor == "headline"), None)
     table = next((b for b in headline.blocks if isinstance(b, Table)), None) if headline else None
     if table is not None:
-        out += _table_md(table) + ["", f"_{table.caption}_", ""]
+        out += _table_md(table) + ["", f"_{md_inline(table.caption, False)}_", ""]
     chart = next((c for c in doc.charts() if c.filename.startswith("chart-scaling-")), None)
     if chart is not None:
-        out += [f"![{chart.alt}]({report_dir}/{chart.filename})", ""]
+        out += [_image_md(chart.alt, f"{report_dir}/{chart.filename}"), ""]
     return "\n".join(out)
 
 

@@ -8,6 +8,7 @@ interpreter, never an exception that hides the others.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,12 @@ HEADLINE_WORKLOAD = "countdown"
 SCALING_PARAMS = ("threads", "processes", "interpreters")
 
 
+# What a cell says when there is no data (``InterpreterResults.absent``).
+NOT_MEASURED = "not measured"
+INTERRUPTED = "interrupted"
+NOT_REACHED = "not reached (interrupted)"
+
+
 class ReportError(HarnessError):
     """The results folder cannot give a report (missing, empty, unreadable)."""
 
@@ -50,6 +57,8 @@ class InterpreterResults:
     facts_file: Path | None = None
     problems: list[str] = field(default_factory=list)
     chart_style: Style = Style("#333333", "o", "-")
+    # Files of this interpreter that could not be read: (file name, why), in load order.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -70,6 +79,36 @@ class InterpreterResults:
     def run_info(self) -> dict[str, Any]:
         """How the run was made (``facts["run"]``: profile, dates, command)."""
         return self.facts.run
+
+    @property
+    def interrupted(self) -> dict[str, Any] | None:
+        """``run["interrupted"]`` (``signal``, ``at``) when Ctrl-C or a signal cut this run."""
+        value = self.run_info.get("interrupted")
+        if value is None or value is False:
+            return None
+        return value if isinstance(value, dict) else {}
+
+    def interrupted_text(self) -> str:
+        """"interrupted by SIGTERM at 2026-11-26T21:00:00+00:00" ("" when the run was whole)."""
+        info = self.interrupted
+        if info is None:
+            return ""
+        at = f" at {info['at']}" if info.get("at") else ""
+        return f"interrupted by {info.get('signal') or 'a signal'}{at}"
+
+    def absent(self, workload: str) -> str:
+        """What a cell says where this interpreter has no data for ``workload``.
+
+        "interrupted": the workload in progress when the run was cut (its outcome);
+        "not reached (interrupted)": a workload after it; else "not measured".
+        """
+        mine = [o for o in self.outcomes
+                if str(o.get("benchmark", "")).split("/")[0] == workload]
+        if any(o.get("status") == "interrupted" for o in mine):
+            return INTERRUPTED
+        if self.interrupted is not None and not mine:
+            return NOT_REACHED
+        return NOT_MEASURED
 
     def common_metadata(self) -> dict[str, Any]:
         """Metadata shared by the suite's benchmarks (first benchmark's, for the basics)."""
@@ -195,14 +234,17 @@ def load_results(results_dir: Path) -> list[InterpreterResults]:
 
 def _load_one(folder: Path, ident: str) -> InterpreterResults:
     problems: list[str] = []
+    skipped: list[tuple[str, str]] = []
     facts = Facts(version=0)
     facts_file: Path | None = results_mod.facts_path(folder, ident)
     assert facts_file is not None
     if facts_file.is_file():
         try:
             facts = Facts.load(facts_file)
-        except (OSError, ValueError) as exc:
-            problems.append(f"facts file {facts_file.name} unreadable: {exc}")
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            why = _why_unreadable(exc, facts_file.name)
+            problems.append(f"facts file {facts_file.name} unreadable: {why}")
+            skipped.append((facts_file.name, why))
             facts_file = None
     else:
         facts_file = None
@@ -211,17 +253,44 @@ def _load_one(folder: Path, ident: str) -> InterpreterResults:
     suite_file: Path | None = results_mod.suite_path(folder, ident)
     assert suite_file is not None
     if suite_file.is_file():
-        try:
+        try:  # pyperf's own loader: what it refuses, pyperf's CLI would refuse too
             suite = results_mod.load_suite(suite_file)
         except Exception as exc:  # pyperf raises ValueError, KeyError, TypeError...
-            problems.append(f"suite file {suite_file.name} unreadable: {exc}")
+            why = _why_unreadable(exc, suite_file.name)
+            problems.append(f"suite file {suite_file.name} unreadable: {why}")
+            skipped.append((suite_file.name, why))
             suite_file = None
     else:
         suite_file = None
         failed = [o for o in facts.outcomes if o.get("status") != "ok"]
         reason = f" ({outcome_summary(failed)})" if failed else ""
         problems.append(f"no suite file: nothing was measured{reason}")
-    return InterpreterResults(ident, suite, facts, suite_file, facts_file, problems)
+    return InterpreterResults(ident, suite, facts, suite_file, facts_file, problems,
+                              skipped=skipped)
+
+
+def _why_unreadable(exc: Exception, name: str) -> str:
+    """Why a file could not be read, in a few words (pyperf's and json's messages kept)."""
+    cause = exc.__cause__ if isinstance(exc.__cause__, json.JSONDecodeError) else exc
+    if isinstance(cause, json.JSONDecodeError):
+        return f"truncated or damaged JSON (line {cause.lineno}, column {cause.colno})"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not text (not UTF-8)"
+    if isinstance(exc, OSError):
+        return exc.strerror or short(str(exc))
+    text = short(str(exc), 200)
+    if text.startswith(f"{name}: "):  # Facts.load names the file itself
+        text = text[len(name) + 2:]
+    if name.endswith(results_mod.FACTS_SUFFIX):
+        return text
+    if "format version" in text:
+        return f"pyperf {pyperf.__version__} cannot read it: {text}"
+    return f"not a pyperf suite: {type(exc).__name__}: {text}"
+
+
+def skipped_files(results: Sequence[InterpreterResults]) -> list[tuple[str, str]]:
+    """Every file the report could not read: (file name, why), in report order."""
+    return [item for r in results for item in r.skipped]
 
 
 def is_unavailable(r: InterpreterResults) -> bool:

@@ -53,7 +53,7 @@ def _workload_blocks(ctx: Context, workload: str, title: str) -> list[Para | Bul
         xs, ys, lows, highs = [], [], [], []
         for i, t in enumerate(counts):
             if t not in data:
-                row.append("not measured")
+                row.append(r.absent(workload))
                 continue
             lost = data[t]
             row.append(_cell(lost))

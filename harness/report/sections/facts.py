@@ -34,6 +34,8 @@ def facts(ctx: Context) -> Section:
     ]
     if any(_thread_start(r) for r in ctx.results):
         main.append(("thread start + join (95% interval)", _thread_start))
+    if any(r.interrupted is not None for r in ctx.results):
+        main.append(("run", lambda r: r.interrupted_text() or "complete"))
     if any(r.facts.work for r in ctx.results):
         main.append(("work scaled", _work))
     details: list[Column] = [
@@ -124,7 +126,12 @@ def _fmt_dis(value: Any) -> str:
 
 def _where(r: InterpreterResults) -> str:
     container = r.spec.get("container")
-    if isinstance(container, dict):
-        return f"container: {container.get('engine', '?')}, image {container.get('image', '?')}"
     source = r.spec.get("source")
-    return f"host ({source})" if source else "host"
+    if isinstance(container, dict):
+        where = f"container: {container.get('engine', '?')}, image {container.get('image', '?')}"
+    else:
+        where = f"host ({source})" if source else "host"
+    notes = r.spec.get("notes")  # a user entry's notes, the harness's own remarks
+    if isinstance(notes, list) and notes:
+        where += "\n" + "\n".join(str(n) for n in notes)
+    return where

@@ -24,6 +24,7 @@ from harness.report.model import (
 )
 from harness.report.sections.counters import counter_points, worst, worst_text
 from harness.report.sections.single_thread import PRICE, gil_twin
+from harness.report.sections.user_workloads import gil_reenabled_lines
 from harness.report.verdicts import limit_note, strong_verdict
 
 UNSTABLE = 0.1
@@ -88,6 +89,14 @@ def _warnings(ctx: Context) -> list[Para]:
             "**Busy machine**: the load was high when the runs of " + ", ".join(busy)
             + " started (see Method and environment): their intervals may be wide.",
             css="warning"))
+    cut = [f"{r.id} ({r.interrupted_text()})" for r in ctx.results if r.interrupted is not None]
+    if cut:
+        out.append(Para(
+            "**Interrupted**: the run of " + ", ".join(cut) + " was cut short: the workload "
+            "in progress reads \"interrupted\", the ones after it \"not reached\"; what "
+            "was complete is shown.", css="warning"))
+    out += [Para(f"**GIL turned back on**: {line}.", css="warning")
+            for line in gil_reenabled_lines(ctx)]
     if ctx.several_hosts:
         out.append(Para(
             "**Several machines**: these suites come from more than one machine. Each "
@@ -127,7 +136,11 @@ def _verdict(
     """One headline item ("**id** (what it is): verdict." then the figures) and its table row."""
     head = f"**{r.id}** ({r.description})"
     row = [r.id, r.gil_text, "-", "-", "-", "-", "-"]
+    cut = r.interrupted_text()
     if r.suite is None:
+        _mark_interrupted(r, series, row)
+        if cut:
+            return f"{head}: {cut}, before anything was measured.", row
         return f"{head}: no measurements.\n{'; '.join(r.problems)}.", row
     verdicts: list[str] = []
     figures: list[str] = []
@@ -136,8 +149,23 @@ def _verdict(
     _counters(ctx, r, verdicts, figures, row)
     _single(ctx, r, series, figures, row)
     _price(ctx, r, series, figures, row)
+    _mark_interrupted(r, series, row)
     verdict = "; ".join(verdicts) if verdicts else "no verdict: no thread data"
+    if cut:
+        figures.insert(0, f"run {cut}: later workloads were not measured")
     return f"{head}: {verdict}.\n" + sentence("; ".join(figures)), row
+
+
+def _mark_interrupted(r: InterpreterResults, series: ScalingSeries | None,
+                      row: list[str]) -> None:
+    """Empty cells of an interrupted run say so ("interrupted" where it was cut)."""
+    if r.interrupted is None:
+        return
+    columns = {2: series.workload if series else HEADLINE_WORKLOAD, 3: RACE_WORKLOAD,
+               4: LOCK_WORKLOAD}
+    for i, workload in columns.items():
+        if row[i] == "-":
+            row[i] = r.absent(workload)
 
 
 def _threads(ctx: Context, r: InterpreterResults, series: ScalingSeries,

@@ -66,7 +66,7 @@ def _row(r: InterpreterResults, names: list[Point]) -> tuple[list[str], charts.S
     for i, p in enumerate(names):
         bench = r.benchmark(p.name)
         if bench is None:
-            row.append("not measured")
+            row.append(r.absent(p.workload))
             continue
         means = stats.process_means(bench)
         est = stats.bench_mean(bench)

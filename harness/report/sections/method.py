@@ -195,7 +195,7 @@ def _problems(ctx: Context) -> list[Block]:
                 problems.append([r.id, str(o.get("benchmark", "")), str(o.get("status", "")),
                                  short(str(o.get("reason") or ""), 300)])
         for p in r.problems:
-            problems.append([r.id, "(files)", "missing", p])
+            problems.append([r.id, "(files)", "unreadable" if "unreadable" in p else "missing", p])
     blocks: list[Block] = [Para("What was skipped or failed, and why:", css="subhead")]
     if problems:
         blocks.append(Table(["interpreter", "benchmark", "status", "reason"], problems,

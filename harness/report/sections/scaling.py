@@ -71,7 +71,7 @@ def _interpreter_row(
     for t in counts:
         bench = r.benchmark(s.names[t])
         if bench is None:
-            row.append("not measured")
+            row.append(r.absent(s.workload))
             continue
         cell = fmt_mean(bench)
         if one is not None:

@@ -97,7 +97,7 @@ def single_thread(ctx: Context) -> Section:
         for r in others:
             bench = r.benchmark(name)
             if bench is None:
-                row.append("not measured")
+                row.append(r.absent(ctx.points[name].workload))
             elif not ctx.comparable(r, base):
                 row.append(f"{fmt_mean(bench)}\nnot comparable (different machines)")
             else:

@@ -90,7 +90,7 @@ def _speedup_cell(
     one, many = _bench(r, workload, key, 1), _bench(r, workload, key, t)
     if one is None or many is None:
         outcome = _outcome(r, workload)
-        return (outcome or "not measured"), None
+        return (outcome or r.absent(workload)), None
     est = stats.speedup(one, many)
     return fmt_interval(est), est
 
@@ -121,14 +121,16 @@ def _seconds(bench: pyperf.Benchmark, est: stats.Estimate, per: int = 1) -> str:
 
 def _thread_start(r: InterpreterResults) -> str:
     bench = r.benchmark(THREAD_START)
-    return _seconds(bench, stats.bench_mean(bench)) if bench is not None else "not measured"
+    if bench is None:
+        return r.absent(THREAD_START.split("/")[0])
+    return _seconds(bench, stats.bench_mean(bench))
 
 
 def _sub_start(r: InterpreterResults) -> str:
     names = [] if r.suite is None else [
         n for n in r.suite.get_benchmark_names() if n.startswith(SUB_START)]
     if not names:
-        return _outcome(r, "subinterpreters") or "not measured"
+        return _outcome(r, "subinterpreters") or r.absent("subinterpreters")
     bench = r.suite.get_benchmark(names[0]) if r.suite is not None else None
     assert bench is not None
     count = int(names[0][len(SUB_START):])
@@ -143,7 +145,7 @@ def _process_start(r: InterpreterResults) -> str:
     procs, thread = r.benchmark("countdown_processes/processes=1"), r.benchmark(
         "countdown/threads=1")
     if procs is None or thread is None:
-        return _outcome(r, "countdown_processes") or "not measured"
+        return _outcome(r, "countdown_processes") or r.absent("countdown_processes")
     scales = {_scale(thread), _scale(procs)}
     if len(scales) > 1:
         # Sized up differently per workload (a JIT): the difference of the two
