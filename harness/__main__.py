@@ -83,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run workloads under interpreters; write pyperf suites")
     p.add_argument("--interpreter", "-i", action="append", metavar="ID", help="repeatable")
     p.add_argument("--workload", "-w", action="append", metavar="NAME", help="repeatable")
+    p.add_argument(
+        "--workloads", action="append", metavar="DIR",
+        help="your workloads folder (repeatable): runs its workloads, with their REQUIRES "
+        "installed per interpreter; -w NAME chooses among them and the built-in ones",
+    )
     p.add_argument("--output", "-o", default="results", metavar="DIR")
     p.add_argument("--threads", metavar="N,N,...", help="thread counts (default: 1,2,4.. 2xCPUs)")
     group = p.add_mutually_exclusive_group()

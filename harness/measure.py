@@ -18,6 +18,13 @@ is measured again (a bounded number of times).
 A failure (crash, timeout, unreadable output) becomes a workload-level
 outcome and no runs are kept for that workload: a benchmark is either
 measured as the profile asked or not at all.
+
+A workload with ``REQUIRES`` first gets its environment for this interpreter
+(``harness.venvs``: made once, then reused), and every process runs that
+environment's interpreter; one that cannot be had makes the workload
+"unsupported" here with the reason. When the calibration says a free-threaded
+build ran with the GIL on (and ``PYTHON_GIL`` was not set), the imports are
+tried one at a time to name the one that turned it on (facts ``work``).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from typing import Any
 
 import pyperf
 
-from harness import kinds, paths, sampling
+from harness import kinds, paths, sampling, venvs
 from harness import suite as suite_mod
 from harness.environment import NoiseMonitor, now
 from harness.errors import HarnessError, WorkerError
@@ -115,6 +122,13 @@ class WorkloadJob:
         self.name: str = workload.name
         self.path: Path | None = getattr(workload, "path", None)
         self.group: str = getattr(workload, "group", "")
+        # The worker imports the workload from its own folder (a user's, or the built-in one).
+        self.folder: Path = getattr(workload, "folder", None) or setup.workloads_dir
+        self.user = bool(getattr(workload, "user", False))
+        self.requires: tuple[str, ...] = tuple(getattr(workload, "requires", ()) or ())
+        self.run_interp = interp  # the environment's interpreter once it has one
+        self.environment: venvs.Environment | None = None
+        self.gil_reenabled: list[dict[str, str]] | None = None
         self.threads = list(threads)
         self.profile = profile
         self.setup = setup
@@ -142,11 +156,11 @@ class WorkloadJob:
         if self.params:
             common += ["--params", json.dumps(self.params, sort_keys=True)]
         return run_worker(
-            self.interp,
+            self.run_interp,
             self.name,
             common + args,
             timeout=self.setup.timeout or self.profile.timeout,
-            workloads_dir=self.setup.workloads_dir,
+            workloads_dir=self.folder,
             worker=self.setup.worker,
         )
 
@@ -208,13 +222,48 @@ class WorkloadJob:
         ]
         return work_scale(min(calls), self.profile.min_call) if calls else 1
 
+    def _environment(self) -> bool:
+        """The workload's environment under this interpreter; False (unsupported) without one."""
+        if not self.requires:
+            return True
+        env = venvs.ensure(self.interp, self.requires, self._step)
+        self.environment = env
+        if env.error:
+            self.result.outcomes[:] = [Outcome(self.name, "unsupported", env.error)]
+            return False
+        self.run_interp = env.interpreter(self.interp)
+        return True
+
+    def _check_gil(self, doc: dict[str, Any]) -> None:
+        """A free-threaded build that ran with the GIL on: find the import that did it."""
+        found = doc.get("facts") or {}
+        if not (found.get("gil_disabled_build") and found.get("gil_enabled") is True):
+            return
+        if "PYTHON_GIL" in dict(self.interp.env) or self.interp.container is not None:
+            return
+        if self.gil_reenabled is None:
+            self._step("which import turned the GIL on")
+            modules = self.environment.import_names() if self.environment else []
+            self.gil_reenabled = venvs.gil_culprits(
+                self.run_interp, modules, self.name, self.folder
+            )
+
+    @property
+    def env_note(self) -> str:
+        """For the progress line: what the environment holds, made now or reused."""
+        env = self.environment
+        return f"; {env.summary()}" if env is not None and not env.error else ""
+
     def prepare(self) -> None:
         """Calibrate (again with a larger total when a call is too short; again warm for a JIT)."""
+        if not self._environment():
+            return
         with self._guard():
             self._step("calibrate")
             doc = self._calibrate()
             if not self.loops:
                 return
+            self._check_gil(doc)
             scale = self._sized_scale(doc)
             if scale > 1:
                 total = int((declared_params(self.path) or {})[SIZED_PARAM])
@@ -342,8 +391,21 @@ class WorkloadJob:
         return self.result
 
     def work_facts(self) -> dict[str, Any]:
-        """The facts file's ``work[workload]``: the scale and the parameters passed."""
-        return {"scale": float(self.scale), "params": dict(self.params)}
+        """The facts file's ``work[workload]``: the scale and the parameters passed.
+
+        A user's workload adds its folder; ``REQUIRES`` its environment (what
+        was installed, or why not); a GIL turned on by an import, which one.
+        """
+        out: dict[str, Any] = {"scale": float(self.scale), "params": dict(self.params)}
+        if self.user:
+            out["folder"] = str(self.folder)
+        if self.requires:
+            out["requires"] = list(self.requires)
+        if self.environment is not None:
+            out["environment"] = self.environment.to_json()
+        if self.gil_reenabled is not None:
+            out["gil_reenabled"] = {"by": self.gil_reenabled}
+        return out
 
 
 def _recalibrated(loops: int, run: pyperf.Run, min_time: float) -> int:

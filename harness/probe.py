@@ -3,6 +3,10 @@
     <interpreter> harness/probe.py              the facts, one JSON object
     <interpreter> harness/probe.py --identity   "cpython 3.13.5 1": implementation,
                                                 version, free-threaded build (discovery)
+    <interpreter> harness/probe.py --gil-import MODULE [DIR]
+                                                import one module (DIR first on sys.path):
+                                                the GIL before and after, and the GIL
+                                                warnings (which import turned it back on)
 
 The worker imports this module (from its own folder) for the facts it records,
 so the probe and the worker can never disagree about an interpreter.
@@ -289,11 +293,42 @@ def identity():
     return "%s %s %d" % (implementation(), python_version(), int(bool(gil_disabled_build())))
 
 
+def gil_import(module, directory=None):
+    """Import ``module`` alone and say whether that turned the GIL on.
+
+    Run with ``PYTHON_GIL`` unset. CPython 3.13+ free-threaded builds turn the
+    GIL back on when an extension module does not declare ``Py_mod_gil``, with a
+    RuntimeWarning naming it; both are recorded. What the module prints goes
+    to stderr: stdout carries the JSON only.
+    """
+    import warnings
+
+    if directory:
+        sys.path.insert(0, directory)
+    data = {"module": module, "gil_before": gil_enabled(), "warnings": [], "error": None}
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        with warnings.catch_warnings(record=True) as records:
+            warnings.simplefilter("always")
+            try:
+                __import__(module)
+            except Exception as exc:  # a module that fails to import is reported, not fatal
+                data["error"] = "%s: %s" % (type(exc).__name__, exc)
+            data["warnings"] = [str(r.message) for r in records if "GIL" in str(r.message)]
+    finally:
+        sys.stdout = real_stdout
+    data["gil_after"] = gil_enabled()
+    return data
+
+
 def main(argv=None):
     if argv is None:
         argv = sys.argv[1:]
     if argv == ["--identity"]:
         sys.stdout.write(identity() + "\n")
+    elif argv[:1] == ["--gil-import"] and len(argv) in (2, 3):
+        sys.stdout.write(json.dumps(gil_import(*argv[1:]), sort_keys=True) + "\n")
     else:
         sys.stdout.write(json.dumps(facts(), sort_keys=True) + "\n")
     sys.stdout.flush()

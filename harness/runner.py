@@ -68,8 +68,11 @@ def _reproduce(
     profile_name: str,
     timeout: float | None,
     output: Path,
+    folders: Sequence[Path] = (),
 ) -> str:
     argv = ["python", "-m", "harness", "run", "--interpreter", interp.id]
+    for folder in folders:
+        argv += ["--workloads", str(folder)]
     for name in workloads:
         argv += ["--workload", name]
     argv += ["--threads", ",".join(map(str, threads)), "--output", str(output)]
@@ -167,7 +170,8 @@ class InterpreterRun:
                 "host_os": platform.platform(),
                 "loadavg_start": environment.loadavg(),
                 "command": _reproduce(
-                    interp, names, opts.threads, opts.profile_name, opts.timeout, opts.output
+                    interp, names, opts.threads, opts.profile_name, opts.timeout, opts.output,
+                    workloads_mod.user_folders(self.workloads),
                 ),
             },
         )
@@ -248,8 +252,10 @@ class InterpreterRun:
         probe, probe_error = _probe(self.interp)
         self.facts.probe = probe
         self.facts.probe_error = probe_error or None
-        if self.interp.container is not None:
-            self.facts.container = _describe_container(self.interp)
+        # A container's engine and image, or a local Jython standing in for the image.
+        self.facts.container = _describe_container(self.interp) or None
+        if self.facts.container and "fallback" in self.facts.container:
+            self._line(f"{self.head} {container.FALLBACK}: {self.facts.container['why']}")
         order = f"shuffled per round; process i uses seed {self.opts.seed} + i"
         env = environment.environment_facts(self.opts.seed, order)
         for _ in range(START_NOISE_SAMPLES):
@@ -304,7 +310,7 @@ class InterpreterRun:
         if job.status in ("failed", "timeout", "unsupported"):
             return res.outcomes[0].reason.splitlines()[0] if res.outcomes else ""
         scale = f", work x{job.scale}" if job.scale > 1 else ""
-        return sampling.describe(job.checks(self.opts.target)) + scale
+        return sampling.describe(job.checks(self.opts.target)) + scale + job.env_note
 
     def adaptive(self) -> None:
         """Spend what is left of the budget on the workloads furthest from their targets."""
@@ -509,7 +515,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_id(ident)  # a name, not a path: before anything reads or writes a file
     output = Path(args.output)
     lock.check_output(output)
-    workloads = workloads_mod.resolve_workloads(list(args.workload) if args.workload else None)
+    workloads = workloads_mod.resolve_workloads(
+        list(args.workload) if args.workload else None,
+        user_dirs=[Path(d) for d in getattr(args, "workloads", None) or []],
+    )
     interps = interpreters.resolve(list(args.interpreter) if args.interpreter else None)
     if not interps:
         raise HarnessError(

@@ -11,6 +11,12 @@ The worker imports them inside the target interpreter.
 - ``"weak"``: fixed work per thread; ideal: the time does not change (T x the throughput);
 - ``"latency"``: the value is the workload's own measurement, not a duration to scale;
 - ``"overhead"``: a fixed cost (e.g. starting and joining one thread), shown as is.
+
+A user's folder (``run --workloads DIR``) follows the same contract; there a
+MANIFEST is optional (without one, every ``*.py`` whose top level defines
+``run`` is a workload, in the group named after the folder), ``KIND`` defaults
+to ``"strong"``, and ``REQUIRES`` (a list of pip requirement strings) names
+what the workload imports from the registry (``harness.venvs`` installs it).
 """
 
 from __future__ import annotations
@@ -39,21 +45,30 @@ class Workload:
     kind: str = "strong"
     description: str = ""  # DESCRIPTION, else the summary
     fast_params: dict[str, Any] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()  # REQUIRES: pip requirement strings
+    user: bool = False  # from a --workloads folder, not the harness's own
+
+    @property
+    def folder(self) -> Path:
+        """The folder the worker imports this workload from (``--workloads`` of the worker)."""
+        return self.path.parent
 
 
 @dataclass(frozen=True)
 class _Module:
     summary: str
     constants: dict[str, Any]
+    functions: frozenset[str] = frozenset()
+    error: str = ""  # why the file could not be parsed as Python 3
 
 
 def _read_module(path: Path) -> _Module:
     """The docstring's first line and the module-level literal constants, without importing."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except SyntaxError:
+    except SyntaxError as exc:
         # Valid 2.7 that is not valid 3.x: the worker still runs it; nothing read here.
-        return _Module("", {})
+        return _Module("", {}, error=f"line {exc.lineno}: {exc.msg}")
     doc = ast.get_docstring(tree)
     constants: dict[str, Any] = {}
     for node in tree.body:
@@ -63,13 +78,31 @@ def _read_module(path: Path) -> _Module:
                 constants[node.targets[0].id] = ast.literal_eval(node.value)
             except ValueError:
                 continue  # not a literal: not metadata
-    return _Module(doc.strip().splitlines()[0] if doc else "", constants)
+    functions = frozenset(
+        node.name for node in tree.body if isinstance(node, ast.FunctionDef)
+    )
+    return _Module(doc.strip().splitlines()[0] if doc else "", constants, functions)
 
 
-def _workload(name: str, group: str, path: Path, where: str) -> Workload:
-    """Build a ``Workload``; a missing or unknown ``KIND`` is an error naming the file."""
+def _requires(module: _Module, path: Path, where: str) -> tuple[str, ...]:
+    """``REQUIRES``: a list (or tuple) of requirement strings, else an error naming the file."""
+    value = module.constants.get("REQUIRES", [])
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(item, str) and item.strip() for item in value
+    ):
+        raise HarnessError(
+            f"{where}: REQUIRES in {path.name} is not a list of requirement strings",
+            'write e.g. REQUIRES = ["numpy>=1.26", "python-dateutil"]',
+        )
+    return tuple(item.strip() for item in value)
+
+
+def _workload(
+    name: str, group: str, path: Path, where: str, user: bool = False
+) -> Workload:
+    """Build a ``Workload``; a missing (built-in only) or unknown ``KIND`` is an error."""
     module = _read_module(path)
-    kind = module.constants.get("KIND")
+    kind = module.constants.get("KIND", "strong" if user else None)
     if kind not in KINDS:
         got = "no KIND" if kind is None else f"KIND = {kind!r}"
         raise HarnessError(
@@ -82,10 +115,11 @@ def _workload(name: str, group: str, path: Path, where: str) -> Workload:
         name=name, group=group, summary=module.summary, path=path, kind=str(kind),
         description=str(description) if description else module.summary,
         fast_params=dict(fast) if isinstance(fast, dict) else {},
+        requires=_requires(module, path, where), user=user,
     )
 
 
-def list_workloads(directory: Path | None = None) -> list[Workload]:
+def list_workloads(directory: Path | None = None, user: bool = False) -> list[Workload]:
     """Every workload in ``directory``/MANIFEST (default: ``paths.workloads_dir()``), in order."""
     folder = directory if directory is not None else workloads_dir()
     manifest = folder / MANIFEST
@@ -118,21 +152,82 @@ def list_workloads(directory: Path | None = None) -> list[Workload]:
                 f"add {path.name} or remove the line",
             )
         seen.add(name)
-        workloads.append(_workload(name, group, path, f"{manifest}:{number}"))
+        workloads.append(_workload(name, group, path, f"{manifest}:{number}", user))
     return workloads
 
 
-def resolve_workloads(
-    names: Iterable[str] | None, directory: Path | None = None
-) -> list[Workload]:
-    """The workloads asked for by name or group, in MANIFEST order; all of them when none.
+def user_workloads(directory: Path) -> list[Workload]:
+    """The workloads of a user's folder: its MANIFEST, else every ``*.py`` defining ``run``.
 
+    Without a MANIFEST the group is the folder's name. A folder that does not
+    exist or holds no workload raises ``UsageError`` (exit 2).
+    """
+    folder = directory.expanduser().resolve()
+    if not folder.is_dir():
+        raise UsageError(
+            f"--workloads {directory}: no such folder",
+            "give a folder holding <name>.py workloads (see examples/)",
+        )
+    if (folder / MANIFEST).is_file():
+        found = list_workloads(folder, user=True)
+    else:
+        found = []
+        for path in sorted(folder.glob("*.py")):
+            module = _read_module(path)
+            if module.error:
+                raise HarnessError(
+                    f"{path}: not valid Python 3 ({module.error})",
+                    "fix the file, or list the workloads in a MANIFEST beside them",
+                )
+            if path.stem.startswith("_") or "run" not in module.functions:
+                continue
+            if not path.stem.isidentifier():
+                raise UsageError(
+                    f"{path}: {path.stem!r} cannot be imported as a module name",
+                    "rename the file to letters, digits and underscores",
+                )
+            found.append(_workload(path.stem, folder.name, path, str(path), user=True))
+    if not found:
+        raise UsageError(
+            f"--workloads {directory}: no workload in {folder}",
+            "a workload is a <name>.py defining run(point, params), PARAMS and points()",
+        )
+    return found
+
+
+def _check_clashes(builtin: list[Workload], user: list[Workload]) -> None:
+    """A user workload may not take a built-in's name, nor another folder's."""
+    seen = {w.name: w for w in builtin}
+    for w in user:
+        other = seen.get(w.name)
+        if other is not None:
+            what = "a built-in workload" if not other.user else f"a workload in {other.folder}"
+            raise UsageError(
+                f"workload {w.name!r} in {w.folder} has the name of {what}",
+                f"rename {w.path.name}",
+            )
+        seen[w.name] = w
+
+
+def resolve_workloads(
+    names: Iterable[str] | None,
+    directory: Path | None = None,
+    user_dirs: Iterable[Path] = (),
+) -> list[Workload]:
+    """The workloads asked for by name or group, in MANIFEST order.
+
+    With no name: every user workload when ``user_dirs`` are given, else every
+    built-in one. Names choose among both (a user folder's group is its name).
     An unknown name raises ``UsageError`` listing the valid names and groups.
     """
-    available = list_workloads(directory)
+    builtin = list_workloads(directory)
+    folders = dict.fromkeys(Path(f).expanduser().resolve() for f in user_dirs)  # once each
+    user = [w for folder in folders for w in user_workloads(folder)]
+    _check_clashes(builtin, user)
+    available = builtin + user
     wanted = [name for name in (names or []) if name]
     if not wanted:
-        return available
+        return user or builtin
     by_name = {w.name: w for w in available}
     groups = {w.group for w in available}
     unknown = [name for name in wanted if name not in by_name and name not in groups]
@@ -144,3 +239,9 @@ def resolve_workloads(
     selected = {name for name in wanted if name in by_name}
     selected |= {w.name for w in available if w.group in wanted}
     return [w for w in available if w.name in selected]
+
+
+def user_folders(workloads: Iterable[Any]) -> list[Path]:
+    """The user folders the given workloads come from, in order, once each."""
+    found = (w.folder for w in workloads if getattr(w, "user", False))
+    return list(dict.fromkeys(found))

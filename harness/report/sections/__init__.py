@@ -17,6 +17,7 @@ from harness.report.sections.latency import latency
 from harness.report.sections.method import method
 from harness.report.sections.scaling import scaling
 from harness.report.sections.single_thread import single_thread
+from harness.report.sections.user_workloads import user_workloads
 from harness.report.sections.ways import ways
 
 SECTIONS: tuple[Callable[[Context], Section], ...] = (
@@ -27,5 +28,6 @@ SECTIONS: tuple[Callable[[Context], Section], ...] = (
     correctness,
     single_thread,
     latency,
+    user_workloads,
     method,
 )

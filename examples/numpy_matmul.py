@@ -1,0 +1,68 @@
+"""numpy matrix products over T threads: C code (BLAS) that releases the GIL.
+
+A fixed number of ``size`` x ``size`` float64 matrix products split over T
+Python threads. numpy releases the GIL around the BLAS call, so on CPython
+with a GIL the threads still overlap; a free-threaded build has no GIL to
+release. BLAS is kept to one thread of its own (OPENBLAS_NUM_THREADS=1, set
+before numpy is imported): the Python threads are what is measured, not
+OpenBLAS's pool.
+"""
+
+import os
+import threading
+
+# Before numpy loads its BLAS: one BLAS thread per Python thread.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+try:
+    import numpy
+except ImportError:  # reported by supported(); the harness installs REQUIRES first
+    numpy = None
+
+REQUIRES = ["numpy>=1.26,<3"]
+KIND = "strong"
+DESCRIPTION = "numpy matrix products (BLAS, GIL released) split over T threads"
+PARAMS = {"size": 192, "products": 96}
+FAST_PARAMS = {"products": 16}
+
+_matrices = {}
+
+
+def _operands(size):
+    """Two fixed matrices, made once per process (outside the timing)."""
+    pair = _matrices.get(size)
+    if pair is None:
+        rng = numpy.random.default_rng(12345)
+        pair = (rng.random((size, size)), rng.random((size, size)))
+        _matrices[size] = pair
+    return pair
+
+
+def multiply(a, b, count):
+    """``count`` matrix products."""
+    for _ in range(count):
+        numpy.matmul(a, b)
+
+
+def points(thread_counts, params):
+    """One point per thread count: ``threads=T``."""
+    return [(f"threads={t}", {"threads": t}) for t in thread_counts]
+
+
+def supported():
+    """None when numpy imports here."""
+    return None if numpy is not None else "numpy is not installed for this interpreter"
+
+
+def run(point, params):
+    """Start T threads sharing ``products`` matrix products, then join them all."""
+    threads = point["threads"]
+    a, b = _operands(params["size"])
+    total = params["products"]
+    shares = [total // threads + (1 if i < total % threads else 0) for i in range(threads)]
+    workers = [threading.Thread(target=multiply, args=(a, b, n)) for n in shares]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
