@@ -138,3 +138,26 @@ def test_a_dozen_interpreters_stay_readable_at_1280px(browser: object, tmp_path:
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
     assert overflow <= 0
 
+
+
+def test_skipped_files_and_hostile_names_show_as_text(browser: object, tmp_path: Path) -> None:
+    """The page lists an unreadable file; a hostile id, note and workload are text, in the
+    page and in README.md rendered as a code host would (inline HTML allowed)."""
+    from test_report_input import EVIL_ID, EVIL_WORKLOAD, _hostile_folder, markdown_html
+
+    folder = _hostile_folder(tmp_path / "results")
+    write_interpreter(folder, "2.7")
+    (folder / "2.7.json").write_text('{"benchmarks": [', encoding="utf-8")
+    files = report.write_report(folder)
+    readme_page = files.output / "readme-rendered.html"  # beside the charts it links
+    readme_page.write_text("<!DOCTYPE html><meta charset='utf-8'>"
+                           + markdown_html(files.markdown.read_text()), encoding="utf-8")
+    for page in (files.html, readme_page):
+        _check_page(browser, page)  # an alert() would stop it: no script ran
+        found = browser.execute_script(  # type: ignore[attr-defined]
+            "return {text: document.body.innerText, bad: document.querySelectorAll("
+            "'script, iframe, [onerror], img:not([src$=\".svg\"])').length};")
+        assert found["bad"] == 0, page
+        assert "Files skipped, unreadable" in found["text"] and "2.7.json" in found["text"]
+        if (folder / f"{EVIL_ID}.json").exists() and files.html == page:
+            assert EVIL_ID in found["text"] and EVIL_WORKLOAD in found["text"]

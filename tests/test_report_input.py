@@ -21,6 +21,7 @@ from report_data import write_interpreter, write_results
 from harness import report, results
 from harness.__main__ import main
 from harness.report.markdown import md_code, md_escape, md_inline
+from harness.report.model import stray_files
 
 EVIL_ID = '"><img src=x onerror=alert(1)>'
 EVIL_NOTE = ("<script>alert(2)</script> [click](javascript:alert(3)) **bold** `code` | pipe "
@@ -109,7 +110,9 @@ def test_markdown_escape_leaves_no_markup() -> None:
 def test_hostile_names_stay_text_everywhere(tmp_path: Path) -> None:
     """README.md, index.html, compare.md, diff.md/html, reports/README.md and index.html."""
     folder = _hostile_folder(tmp_path / "results")
-    assert main(["report", str(folder)]) == 0
+    # (--allow-partial: should results.list_ids refuse the id as a name, the files are
+    # named as skipped instead, and the id must still show as text)
+    assert main(["report", str(folder), "--allow-partial"]) == 0
     out = folder / "report"
     readme = (out / "README.md").read_text()
     text = assert_inert(markdown_html(readme))
@@ -118,6 +121,8 @@ def test_hostile_names_stay_text_everywhere(tmp_path: Path) -> None:
     assert "</details>" in text  # the reason, shown as text
     assert EVIL_ID in assert_inert((out / "index.html").read_text())
     assert EVIL_ID in assert_inert(markdown_html((out / "compare.md").read_text()))
+    if not (out / f"{EVIL_ID}.json").exists():
+        return  # the id was refused as a name: no suite of it to compare or publish
     assert main(["diff", str(folder), str(folder), "-o", str(tmp_path / "diff")]) == 0
     for name in ("diff.md", "diff.html"):
         page = (tmp_path / "diff" / name).read_text()
@@ -255,3 +260,24 @@ def test_report_files_module_keeps_the_skipped_list(tmp_path: Path) -> None:
     folder, expected = _damaged(tmp_path)
     files = report.write_report(folder)
     assert sorted(name for name, _ in files.skipped) == sorted(expected)
+
+
+def test_a_later_interrupted_run_kept_apart_is_mentioned(tmp_path: Path) -> None:
+    folder = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
+    apart = results.interrupted_facts_path(folder, "3.13t")
+    apart.parent.mkdir()
+    facts = results.Facts.load(results.facts_path(folder, "3.13t"))
+    facts.run["interrupted"] = {"signal": "SIGHUP", "at": "2026-11-26T21:30:00+00:00"}
+    facts.save(apart)
+    assert main(["report", str(folder)]) == 0
+    readme = (folder / "report" / "README.md").read_text()
+    assert ("**A later run was interrupted**: **3.13t** (interrupted by SIGHUP at "
+            "2026-11-26T21:30:00+00:00)") in readme
+    assert "**Interrupted**" not in readme  # the complete run shown was not cut
+
+
+def test_files_that_belong_to_no_interpreter_are_named(tmp_path: Path) -> None:
+    folder = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
+    loaded = [r for r in report.load_results(folder) if r.id != "3.13t"]
+    assert [name for name, _ in stray_files(folder, loaded)] == ["3.13t.facts.json",
+                                                                  "3.13t.json"]

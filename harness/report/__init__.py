@@ -47,6 +47,7 @@ from harness.report.model import (
     is_unavailable,
     load_results,
     skipped_files,
+    stray_files,
 )
 from harness.report.sections.method import merge_commands
 from harness.stats import speedup
@@ -94,7 +95,8 @@ def write_report(
             f"available here ({', '.join(r.id for r in results)})",
             "provision them (python -m harness provision) or run others",
         )
-    doc, base = build_document(results, baseline)
+    strays = stray_files(results_dir, results)
+    doc, base = build_document(results, baseline, strays)
     # Copy the raw files first: compare_to reads the copies, by relative name.
     for r in results:
         for src in (r.suite_file, r.facts_file):
@@ -124,7 +126,7 @@ def write_report(
     if readme is not None:
         update_readme(Path(readme), doc, out)
     return ReportFiles(out, html_path, md_path, compare_path, tuple(chart_paths),
-                       base.id if base else None, tuple(skipped_files(results)))
+                       base.id if base else None, (*skipped_files(results), *strays))
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from harness.report.context import Context
 from harness.report.document import Document
 from harness.report.model import (
     InterpreterResults,
     all_points,
     choose_baseline,
+    cut_text,
     is_unavailable,
     machine_cores,
     scaling_series,
@@ -43,9 +46,13 @@ def build_context(
 
 
 def build_document(
-    results: list[InterpreterResults], baseline: str | None = None
+    results: list[InterpreterResults], baseline: str | None = None,
+    strays: Sequence[tuple[str, str]] = (),
 ) -> tuple[Document, InterpreterResults | None]:
-    """The report's content, from loaded results; also returns the chosen baseline."""
+    """The report's content, from loaded results; also returns the chosen baseline.
+
+    ``strays``: files of the folder that belong to no interpreter (``stray_files``).
+    """
     ctx = build_context(results, baseline)
     sections = [make(ctx) for make in SECTIONS]
     dates = sorted({d.split(" ")[0].split("T")[0] for d in run_dates(ctx, [
@@ -65,11 +72,7 @@ def build_document(
     missing = [f"**{r.id}**: {'; '.join(r.problems)}" for r in ctx.results if r.suite is None]
     if missing:
         intro.append("Missing from the measurements: " + " ".join(missing))
-    skipped = skipped_files([*ctx.results, *ctx.unavailable])
-    if skipped:
-        intro.append("**Files skipped, unreadable**: " + "; ".join(
-            f"`{name}` ({why})" for name, why in skipped)
-            + ". Their interpreters are shown from what could be read.")
+    intro += _skipped_and_cut(ctx, strays)
     if ctx.unavailable:
         intro.append(
             "Not available on this machine, so not in this report: "
@@ -77,6 +80,23 @@ def build_document(
             + " (why, and how to provide them: see Method and environment)."
         )
     return Document("Python threads across interpreters", subtitle, intro, sections), ctx.baseline
+
+
+def _skipped_and_cut(ctx: Context, strays: Sequence[tuple[str, str]]) -> list[str]:
+    """The files the report could not read, and later runs that were cut short."""
+    out = []
+    skipped = [*skipped_files([*ctx.results, *ctx.unavailable]), *strays]
+    if skipped:
+        out.append("**Files skipped, unreadable**: " + "; ".join(
+            f"`{name}` ({why})" for name, why in skipped)
+            + ". Their interpreters are shown from what could be read.")
+    later = [f"**{r.id}** ({cut_text(r.later_interrupted) or 'interrupted'})"
+             for r in [*ctx.results, *ctx.unavailable] if r.later_interrupted is not None]
+    if later:
+        out.append("**A later run was interrupted**: " + ", ".join(later) + ". The results "
+                   "shown are the earlier complete runs; the partial ones are in `interrupted/` "
+                   "(a results folder of its own).")
+    return out
 
 
 def _noise(ctx: Context) -> str:

@@ -59,6 +59,9 @@ class InterpreterResults:
     chart_style: Style = Style("#333333", "o", "-")
     # Files of this interpreter that could not be read: (file name, why), in load order.
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # A later run of this id that was cut short, kept apart (``interrupted/<id>.*``):
+    # its ``run["interrupted"]``; the pair above is the earlier, complete run.
+    later_interrupted: dict[str, Any] | None = None
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -90,11 +93,7 @@ class InterpreterResults:
 
     def interrupted_text(self) -> str:
         """"interrupted by SIGTERM at 2026-11-26T21:00:00+00:00" ("" when the run was whole)."""
-        info = self.interrupted
-        if info is None:
-            return ""
-        at = f" at {info['at']}" if info.get("at") else ""
-        return f"interrupted by {info.get('signal') or 'a signal'}{at}"
+        return cut_text(self.interrupted)
 
     def absent(self, workload: str) -> str:
         """What a cell says where this interpreter has no data for ``workload``.
@@ -266,7 +265,40 @@ def _load_one(folder: Path, ident: str) -> InterpreterResults:
         reason = f" ({outcome_summary(failed)})" if failed else ""
         problems.append(f"no suite file: nothing was measured{reason}")
     return InterpreterResults(ident, suite, facts, suite_file, facts_file, problems,
-                              skipped=skipped)
+                              skipped=skipped, later_interrupted=_later_cut(folder, ident))
+
+
+def cut_text(info: dict[str, Any] | None) -> str:
+    """``run["interrupted"]`` in words: "interrupted by SIGTERM at <ISO time>" ("" for None)."""
+    if info is None:
+        return ""
+    at = f" at {info['at']}" if info.get("at") else ""
+    return f"interrupted by {info.get('signal') or 'a signal'}{at}"
+
+
+def _later_cut(folder: Path, ident: str) -> dict[str, Any] | None:
+    """``run["interrupted"]`` of ``interrupted/<id>.facts.json`` (the runner's), if any."""
+    path = results_mod.interrupted_facts_path(folder, ident)
+    if not path.is_file():
+        return None
+    try:
+        cut = Facts.load(path).run.get("interrupted")
+    except (OSError, ValueError):
+        return {}
+    return cut if isinstance(cut, dict) else {}
+
+
+def stray_files(folder: Path, results: Sequence[InterpreterResults]) -> list[tuple[str, str]]:
+    """Visible ``*.json`` files of ``folder`` that belong to no interpreter read: (name, why).
+
+    ``results.list_ids`` passes over names that are not interpreter ids; the
+    report names them rather than leave them out in silence.
+    """
+    known = {p.name for r in results
+             for p in (results_mod.suite_path(folder, r.id), results_mod.facts_path(folder, r.id))}
+    return [(p.name, "not named <id>.json or <id>.facts.json with a valid interpreter id")
+            for p in sorted(Path(folder).glob("*.json"))
+            if p.is_file() and not p.name.startswith(".") and p.name not in known]
 
 
 def _why_unreadable(exc: Exception, name: str) -> str:
