@@ -42,6 +42,13 @@ IMAGE = "localhost/harness-jython:2.7"
 PROVISION_HINT = f"python -m harness provision {INTERPRETER_ID}"
 _KIND = kinds.kind_of(INTERPRETER_ID)
 
+# Without an engine: `provision jython2.7` installs podman with apt (images.ensure_engine).
+NO_ENGINE_HINT = (f"{PROVISION_HINT} installs podman (apt) and builds the image; "
+                  "or install docker and start its daemon")
+# What a local Jython standing in for the image says, in its notes and in a run's facts.
+FALLBACK = "local jython"
+_FALLBACK_NOTE = "the local Jython, not the container image: "
+
 ANSWER_TIMEOUT = 10.0  # `docker info`, `image inspect`: an engine that answers does so quickly
 
 # Run inside the image (Jython 2.7 syntax) to learn the versions it holds.
@@ -57,6 +64,10 @@ _VERSIONS_SCRIPT = (
 
 
 # --------------------------------------------------------------------------- engine
+
+
+class NoEngine(ProvisionError):
+    """No container engine here: neither podman nor a docker whose daemon answers."""
 
 
 @dataclass(frozen=True)
@@ -175,11 +186,11 @@ def find_engine() -> Engine:
     if podman:
         return _podman(podman)
     if docker:
-        raise ProvisionError(
+        raise NoEngine(
             "no container engine: docker's daemon does not answer and podman is not installed",
-            PROVISION_HINT,
+            NO_ENGINE_HINT,
         )
-    raise ProvisionError("no container engine (podman or docker) installed", PROVISION_HINT)
+    raise NoEngine("no container engine (podman or docker) installed", NO_ENGINE_HINT)
 
 
 def image_id_of(engine: Engine, image: str) -> str | None:
@@ -237,7 +248,7 @@ def discover_jython() -> Interpreter:
         engine = find_engine()
         image_id = image_id_of(engine, IMAGE)
     except ProvisionError as exc:
-        return _missing(exc.message)
+        return _missing(exc.message, exc.hint or PROVISION_HINT)
     if image_id is None:
         return _missing(f"image {IMAGE} not built ({engine.name})")
     meta = _read_meta(image_id)
@@ -256,6 +267,21 @@ def discover_jython() -> Interpreter:
         container=ref,
         notes=(f"{engine.name} image {IMAGE} ({image_id[:19]})",),
     )
+
+
+def fallback_note(boxed: Interpreter) -> str:
+    """The note of a local Jython that runs as ``jython2.7`` because the image is not ready."""
+    why = "; ".join(boxed.notes) or f"image {IMAGE} not built"
+    return f"{_FALLBACK_NOTE}{why}" + (f" ({boxed.hint})" if boxed.hint else "")
+
+
+def fallback_facts(interp: Interpreter) -> dict[str, object]:
+    """A run's ``facts.container`` for a local Jython standing in for the image ({} otherwise)."""
+    for note in interp.notes:
+        if interp.container is None and note.startswith(_FALLBACK_NOTE):
+            return {"fallback": FALLBACK, "why": note[len(_FALLBACK_NOTE):],
+                    "binary": interp.argv[0] if interp.argv else ""}
+    return {}
 
 
 def stop_container(argv: Sequence[str], env: Mapping[str, str]) -> None:
@@ -418,12 +444,13 @@ def describe(interp: Interpreter) -> dict[str, object]:
     Keys: ``engine``, ``engine_version``, ``image``, ``image_id``, ``build``; for
     the Jython image also ``java_version``, ``java_vm``, ``jython_version``,
     ``jython_sys_version``, from running the image once (cached per image id).
-    Returns {} for a local interpreter; raises ``WorkerError`` when the image is
-    gone or the container cannot start.
+    For a local Jython that stands in for the image: ``fallback`` ("local
+    jython"), ``why`` and ``binary``. Returns {} for any other local interpreter;
+    raises ``WorkerError`` when the image is gone or the container cannot start.
     """
     ref = interp.container
     if ref is None:
-        return {}
+        return fallback_facts(interp)
     engine, image_id = entry_image(interp, PROVISION_HINT)
     if ref.image != IMAGE:  # a user's image: nothing Jython to ask it
         return image_facts(engine, image_id, ref.image)

@@ -304,13 +304,13 @@ def _merge_jython(local: Interpreter | None, boxed: Interpreter | None,
         out.append(dataclasses.replace(local, id="jython2.7-local", default=False))
         return out
     if boxed is not None:
-        why = "; ".join(boxed.notes) or "image not built"
         container_row = dataclasses.replace(boxed, id="jython2.7-container", default=False)
-        if local.ready:
-            local = dataclasses.replace(
-                local, notes=(*local.notes,
-                              f"container image missing ({why}): {boxed.hint}"),
-            )
+        if local.ready:  # said in the run's progress and recorded in its facts (fallback)
+            local = dataclasses.replace(local, notes=(*local.notes,
+                                                      container.fallback_note(boxed)))
+        else:  # neither: what is missing first is the image (or the engine for it)
+            local = dataclasses.replace(local, hint=boxed.hint or local.hint,
+                                        notes=(*boxed.notes, *local.notes))
         out.append(dataclasses.replace(local, id="jython2.7"))
         out.append(container_row)
         return out

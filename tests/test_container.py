@@ -13,13 +13,14 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from conftest import skip_unless_provisioned
 
-from harness import container, paths
+from harness import container, interpreters, paths
 from harness.errors import ProvisionError, WorkerError
 from harness.fileutil import sha256_of
 from harness.provision import image
@@ -122,8 +123,33 @@ def test_no_engine_means_a_missing_entry_with_the_provision_command(fake_bin: Pa
     entry = container.discover_jython()
     assert entry.id == "jython2.7"
     assert entry.status == "missing"
-    assert entry.hint == "python -m harness provision jython2.7"
+    assert entry.hint == container.NO_ENGINE_HINT
     assert "no container engine" in entry.notes[0]
+
+
+def test_without_an_engine_the_jython_row_names_the_engine(fake_bin: Path) -> None:
+    """No engine and no local Jython: the row says the engine is missing and how to get it."""
+    rows = {i.id: i for i in interpreters._merge_jython(None, container.discover_jython(), {})}
+    assert rows["jython2.7"].status == "missing"
+    assert rows["jython2.7"].hint == container.NO_ENGINE_HINT
+    assert "podman (apt)" in rows["jython2.7"].hint and "docker" in rows["jython2.7"].hint
+    table = interpreters.format_table(rows.values())
+    assert "no container engine (podman or docker) installed" in table
+    assert "apt-get install -y jython" not in table
+
+
+def test_a_local_jython_standing_in_for_the_image_says_so(fake_bin: Path) -> None:
+    """No engine, a local Jython: it runs as jython2.7, its note and its facts say why."""
+    local = Interpreter(id="jython2.7", implementation="jython", version="2.7.3", gil="none",
+                        source="apt", family="jython", argv=("/usr/bin/jython",))
+    rows = {i.id: i for i in interpreters._merge_jython(local, container.discover_jython(), {})}
+    assert rows["jython2.7"].ready and rows["jython2.7"].container is None
+    assert rows["jython2.7-container"].status == "missing"
+    facts = container.describe(rows["jython2.7"])
+    assert facts["fallback"] == container.FALLBACK == "local jython"
+    assert str(facts["why"]).startswith("no container engine (podman or docker) installed")
+    assert facts["binary"] == "/usr/bin/jython"
+    assert container.describe(local) == {}  # a local Jython asked for as such: no fallback
 
 
 def test_missing_image_means_a_missing_entry(fake_bin: Path) -> None:
@@ -460,6 +486,44 @@ def test_a_folder_the_container_cannot_read_is_one_clear_error(
     with pytest.raises(WorkerError, match="cannot read") as err:
         runner.run_worker(jython_entry, "tiny", ONE_VALUE, timeout=120, workloads_dir=private)
     assert err.value.hint == f"chmod -R o+rX {private}, or run the harness as a non-root user"
+
+
+def _path_without_engines(folder: Path) -> str:
+    """A PATH of one folder linking every command of ours but podman and docker."""
+    folder.mkdir()
+    for entry in os.environ["PATH"].split(os.pathsep):
+        if not entry or Path(entry).name == "shims" or not Path(entry).is_dir():
+            continue
+        for name in sorted(os.listdir(entry)):
+            if name not in ("podman", "docker") and not (folder / name).exists():
+                (folder / name).symlink_to(Path(entry) / name)
+    return str(folder)
+
+
+@pytest.mark.slow
+def test_a_run_without_an_engine_says_it_uses_the_local_jython(tmp_path: Path) -> None:
+    """The progress says the local Jython stands in, and the facts record it (fallback)."""
+    if shutil.which("jython") is None:
+        skip_unless_provisioned("no local Jython (python -m harness provision jython2.7-local)")
+    env = {**os.environ, "PATH": _path_without_engines(tmp_path / "bin"),
+           "HARNESS_WORKLOADS": str(FAKE_WORKLOADS)}
+    env.pop("HARNESS_CONTAINER_ENGINE", None)
+    listed = subprocess.run([sys.executable, "-m", "harness", "interpreters"], env=env,
+                            capture_output=True, text=True, check=True, cwd=paths.ROOT)
+    row = next(line for line in listed.stdout.splitlines() if line.startswith("jython2.7 "))
+    assert "ready -- the local Jython, not the container image: no container engine" in row
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "run", "--fast", "-i", "jython2.7", "-w", "tiny",
+         "-o", str(tmp_path / "results")],
+        env=env, capture_output=True, text=True, check=False, cwd=paths.ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "[1/1 jython2.7] local jython: no container engine (podman or docker) installed" in (
+        done.stderr)  # fmt: skip
+    facts = json.loads((tmp_path / "results" / "jython2.7.facts.json").read_text())
+    assert facts["container"]["fallback"] == "local jython"
+    assert facts["container"]["why"].startswith("no container engine")
+    assert facts["interpreter"]["source"] == "apt" and "container" not in facts["interpreter"]
 
 
 @pytest.mark.slow

@@ -140,7 +140,8 @@ def test_jython_merge_rule() -> None:
 
     merged = by_id(interpreters._merge_jython(local, boxed_missing, {}))
     assert merged["jython2.7"].source == "apt" and merged["jython2.7"].ready
-    assert any("container image missing" in n for n in merged["jython2.7"].notes)
+    assert "the local Jython, not the container image: image not built (provision it)" in (
+        merged["jython2.7"].notes)  # fmt: skip
     assert merged["jython2.7-container"].status == MISSING
     assert merged["jython2.7-container"].hint == "provision it"
 
