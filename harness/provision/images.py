@@ -240,11 +240,9 @@ def debootstrap_tarball(suite: str, steps: Progress, who: str, fresh: bool = Fal
     tree = Path(tempfile.mkdtemp(prefix=f"harness-debian-{suite}-"))
     try:
         with steps.timed(f"{who}: debootstrap --variant=minbase {suite} ({DEBIAN_MIRROR})"):
-            done = subprocess.run(
-                [debootstrap, "--variant=minbase", suite, str(tree), DEBIAN_MIRROR],
-                capture_output=True,
-                text=True,
-                check=False,
+            # Its own session: interrupted, its chroot's dpkg and apt go with it (procgroup).
+            done = procgroup.run(
+                [debootstrap, "--variant=minbase", suite, str(tree), DEBIAN_MIRROR], timeout=None
             )
             if done.returncode != 0:
                 log = logs_dir() / f"debootstrap-{suite}.log"
@@ -256,12 +254,7 @@ def debootstrap_tarball(suite: str, steps: Progress, who: str, fresh: bool = Fal
                     f"see {log}; is {DEBIAN_MIRROR} reachable?",
                 )
         with steps.timed(f"{who}: tar the tree into {tarball.name}"):
-            done = subprocess.run(
-                ["tar", "-C", str(tree), "-cf", str(partial), "."],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            done = procgroup.run(["tar", "-C", str(tree), "-cf", str(partial), "."], timeout=None)
             if done.returncode != 0:
                 raise ProvisionError(f"tar of the Debian tree failed: {first_line(done.stderr)}")
             os.replace(partial, tarball)
