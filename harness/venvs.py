@@ -177,9 +177,14 @@ def environment_key(interp: Interpreter, requires: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def venvs_root() -> Path:
+    """The folder of every environment: ``venvs/`` in the harness's cache."""
+    return paths.cache_dir() / "venvs"
+
+
 def environment_folder(interp: Interpreter, requires: Sequence[str]) -> Path:
     """Where the environment of ``interp`` for ``requires`` lives in the harness's cache."""
-    return paths.cache_dir() / "venvs" / f"{interp.id}-{environment_key(interp, requires)}"
+    return venvs_root() / f"{interp.id}-{environment_key(interp, requires)}"
 
 
 def install_environ(source: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -325,7 +330,7 @@ def _run(
     It runs in the cache folder: ``-c`` and ``-m`` put the working directory on
     ``sys.path``, and a checkout's ``*.egg-info`` there would be listed as installed.
     """
-    cwd = paths.cache_dir() if paths.cache_dir().is_dir() else None
+    cwd = venvs_root() if venvs_root().is_dir() else None
     try:
         return subprocess.run(list(argv), env=dict(env), capture_output=True, text=True, cwd=cwd,
                               encoding="utf-8", errors="replace", timeout=timeout,
