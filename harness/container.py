@@ -339,9 +339,10 @@ def check_mounts(folders: Sequence[Path]) -> None:
     for folder in folders:
         bad = unreadable_in(folder, uid, gid)
         if bad is not None:
+            # The fix in the message itself: a run's failure list shows only the message.
             raise WorkerError(
-                f"the container runs as uid {uid} (not root) and cannot read {bad}",
-                f"chmod -R o+rX {folder}, or run the harness as a non-root user",
+                f"the container runs as uid {uid} (not root) and cannot read {bad}: "
+                f"chmod -R o+rX {folder}, or run the harness as a non-root user"
             )
 
 

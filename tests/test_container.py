@@ -485,7 +485,9 @@ def test_a_folder_the_container_cannot_read_is_one_clear_error(
     private.chmod(0o700)
     with pytest.raises(WorkerError, match="cannot read") as err:
         runner.run_worker(jython_entry, "tiny", ONE_VALUE, timeout=120, workloads_dir=private)
-    assert err.value.hint == f"chmod -R o+rX {private}, or run the harness as a non-root user"
+    assert str(err.value) == (
+        f"the container runs as uid 65534 (not root) and cannot read {private}: "
+        f"chmod -R o+rX {private}, or run the harness as a non-root user")
 
 
 def _path_without_engines(folder: Path) -> str:

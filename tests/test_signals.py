@@ -150,7 +150,7 @@ def _engine_ps(interp: Interpreter, name: str) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", SIGNALS)
+@pytest.mark.parametrize("signum", [*SIGNALS, pytest.param(signal.SIGINT, id="SIGINT")])
 def test_a_signal_ends_a_local_run_and_its_worker(
     hang_folder: Path, tmp_path: Path, signum: int
 ) -> None:
