@@ -34,7 +34,7 @@ import harness
 from harness import container, environment, interpreters, lock, paths, results, sampling, sid
 from harness import suite as suite_mod
 from harness import workloads as workloads_mod
-from harness.errors import HarnessError, UsageError
+from harness.errors import HarnessError
 from harness.measure import JobSetup, Outcome, WorkloadJob, WorkloadResult
 from harness.profiles import PROFILES, Profile, default_threads, parse_threads, workload_params
 from harness.progress import Progress
@@ -508,9 +508,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     any workload failed or timed out, or an asked interpreter is missing.
     """
     profile_name = "fast" if args.fast else "rigorous" if args.rigorous else "default"
-    threads = parse_threads(args.threads)
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
+    threads = parse_threads(args.threads)  # --timeout: checked by argparse (harness.__main__)
     for ident in args.interpreter or ():
         check_id(ident)  # a name, not a path: before anything reads or writes a file
     output = Path(args.output)
