@@ -77,7 +77,11 @@ def _machine_name() -> str:
 
 
 def _compare_args(posargs: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(prog="nox -s compare --", add_help=True)
+    parser = argparse.ArgumentParser(
+        prog="nox -s compare --", add_help=True,
+        epilog="Other arguments go to `python -m harness run`: e.g. -i 3.13t, --fast, "
+        "--workloads DIR (your own workloads, their REQUIRES installed per interpreter).",
+    )
     parser.add_argument("--no-provision", action="store_true", help="use only what is ready")
     parser.add_argument("--name", help="report folder name under reports/")
     parser.add_argument(

@@ -20,7 +20,10 @@ try:
 except ImportError:  # reported by supported(); the harness installs REQUIRES first
     numpy = None
 
-REQUIRES = ["numpy>=1.26,<3"]
+# numpy 1.26-2.4: pp39 wheels for PyPy 3.9 (up to 2.0), cp313t wheels for 3.13t (2.1+), all
+# with OpenBLAS. A numpy 2.5.5 cp313t wheel seen here was built without BLAS (show_config:
+# blas "auto", no numpy.libs): 50x slower on one thread, measuring the wheel, not the build.
+REQUIRES = ["numpy>=1.26,<2.5"]
 KIND = "strong"
 DESCRIPTION = "numpy matrix products (BLAS, GIL released) split over T threads"
 PARAMS = {"size": 192, "products": 96}

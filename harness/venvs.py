@@ -158,11 +158,11 @@ def unsupported_reason(interp: Interpreter, requires: Sequence[str]) -> str | No
     """Why ``interp`` cannot have an environment for ``requires`` (None: it can, or none needed)."""
     if not requires:
         return None
+    if interp.implementation == "jython" or interp.family == "jython":
+        return "REQUIRES needs pip in a virtual environment; Jython has neither"
     if interp.container is not None:
         return (f"REQUIRES ({', '.join(requires)}) is not installed inside container images: "
                 "run it under a local interpreter")
-    if interp.implementation == "jython" or interp.family == "jython":
-        return "REQUIRES needs pip in a virtual environment; Jython has neither"
     if interp.version.startswith("2."):
         return "REQUIRES needs a Python 3 virtual environment (venv); Python 2.7 has none"
     if not interp.argv:

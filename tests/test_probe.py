@@ -8,6 +8,7 @@ CPython GIL builds have one, Jython has none and no sys.getrefcount.
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from conftest import ready_by_id, skip_unless_provisioned
 
 from harness import interpreters, paths
 from harness.errors import InterpreterNotFound, WorkerError
-from harness.spec import Interpreter
+from harness.spec import Interpreter, base_environ
 
 COMMON_KEYS = {
     "version", "implementation", "python_version", "executable", "gil_disabled_build",
@@ -121,3 +122,21 @@ def test_probe_runs_under_this_python_and_prints_sorted_json() -> None:
     facts = json.loads(out)
     assert list(facts) == sorted(facts)
     assert facts["executable"] == sys.executable
+
+
+@pytest.mark.slow
+def test_gil_import_answers_everywhere(ready_interpreter: Interpreter) -> None:
+    """``probe.py --gil-import`` (2.7 syntax, stdlib only) prints its JSON under every interpreter.
+
+    A stdlib module never turns the GIL on: before and after agree, no warning.
+    """
+    interp = ready_interpreter
+    env = interp.environ(base_environ())
+    done = subprocess.run(interp.command(paths.PROBE_SCRIPT, ["--gil-import", "json"]),
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    assert data["module"] == "json" and data["error"] is None and data["warnings"] == []
+    assert data["gil_before"] == data["gil_after"]
+    if interp.family == "free-threaded":
+        assert data["gil_after"] is (interp.gil == "on")

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import ready_by_id, skip_unless_provisioned
 
 from harness import paths, results, runner, venvs
 from harness import workloads as workloads_mod
@@ -29,7 +30,6 @@ from harness.report.build import build_document
 from harness.report.markdown import render_markdown
 from harness.report.model import load_results
 from harness.spec import Interpreter
-from tests.conftest import ready_by_id, skip_unless_provisioned
 
 WORKLOAD = '''\
 """{doc}"""
