@@ -22,6 +22,7 @@ what the workload imports from the registry (``harness.venvs`` installs it).
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,10 +196,21 @@ def user_workloads(directory: Path) -> list[Workload]:
     return found
 
 
+# Modules the worker has imported before it imports a workload by its name: a
+# workload with one of these names would never be imported (``sys.modules`` wins).
+WORKER_MODULES = frozenset({"probe", "worker", "__main__"})
+
+
 def _check_clashes(builtin: list[Workload], user: list[Workload]) -> None:
-    """A user workload may not take a built-in's name, nor another folder's."""
+    """A user workload may not take a built-in's name, another folder's, or a module's."""
     seen = {w.name: w for w in builtin}
     for w in user:
+        if w.name in WORKER_MODULES or w.name in sys.stdlib_module_names:
+            raise UsageError(
+                f"workload {w.name!r} in {w.folder} has the name of a standard library "
+                "or harness module, which the worker would import instead",
+                f"rename {w.path.name}",
+            )
         other = seen.get(w.name)
         if other is not None:
             what = "a built-in workload" if not other.user else f"a workload in {other.folder}"

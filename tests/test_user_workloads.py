@@ -262,6 +262,12 @@ def test_name_clash_is_one_line_exit_2(tmp_path: Path) -> None:
     assert "'countdown'" in done.stderr and "built-in workload" in done.stderr
 
 
+def test_standard_library_name_is_refused(tmp_path: Path) -> None:
+    write_workload(tmp_path / "mine", "json", [])
+    with pytest.raises(UsageError, match="'json'.*standard library"):
+        workloads_mod.resolve_workloads(None, user_dirs=[tmp_path / "mine"])
+
+
 def test_folder_without_workloads_is_one_line_exit_2(tmp_path: Path) -> None:
     folder = tmp_path / "empty"
     folder.mkdir()
