@@ -31,7 +31,8 @@ from typing import Any
 import pyperf
 
 import harness
-from harness import container, environment, interpreters, lock, paths, results, sampling, sid
+from harness import container, environment, interpreters, lock, paths, procgroup, results
+from harness import sampling, sid
 from harness import suite as suite_mod
 from harness import workloads as workloads_mod
 from harness.errors import HarnessError
@@ -395,7 +396,8 @@ def run_interpreter(
         state.adaptive()
         state.finish()
     except KeyboardInterrupt as exc:  # harness.errors.Interrupted (SIGTERM, SIGHUP) is one
-        state.interrupted(exc)
+        with procgroup.held(reraise=False):  # a second signal must not cut the save short
+            state.interrupted(exc)
         raise
     except BaseException:
         state.files.discard()  # a crash: the folder keeps what it had
