@@ -231,20 +231,22 @@ def test_publish_with_junk_is_one_line(results: Path, tmp_path: Path,
         assert str(missing) in one_line(capsys.readouterr().err)
 
 
-@pytest.mark.parametrize("damage", ["truncated", "not-pyperf", "binary", "facts-version"])
+@pytest.mark.parametrize("damage", ["truncated", "not-pyperf", "binary", "facts-version",
+                                    "facts-too-deep"])
 def test_diff_on_corrupt_or_missing_input(results: Path, tmp_path: Path, damage: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     new = tmp_path / "new"
     new.mkdir()
     for f in results.glob("*.json"):
         (new / f.name).write_bytes(f.read_bytes())
-    target = new / ("3.13t.facts.json" if damage == "facts-version" else "3.13t.json")
+    target = new / ("3.13t.facts.json" if damage.startswith("facts") else "3.13t.json")
     target.write_bytes({
         "truncated": (results / "3.13t.json").read_bytes()[:500],
         "not-pyperf": b'{"hello": "world"}',
         "binary": b"\xff\xfe\x00",
         "facts-version": (results / "3.13t.facts.json").read_bytes().replace(
             b'"version": 1', b'"version": 99'),
+        "facts-too-deep": b"[" * 100000,
     }[damage])
     assert main(["diff", str(results), str(new), "-o", str(tmp_path / "out")]) == 2
     assert str(target) in one_line(capsys.readouterr().err)

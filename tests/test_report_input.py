@@ -193,6 +193,27 @@ def test_corrupt_input_is_named_on_stderr_and_exits_1(
             assert name in text, (page, name)
 
 
+def test_facts_nested_too_deep_or_of_the_wrong_shape(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """json's RecursionError is a skipped file; a mis-shaped sampling record reads as absent."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    write_interpreter(folder, "3.13", new_facts=True)
+    write_interpreter(folder, "3.13t", new_facts=True)
+    (folder / "3.13t.facts.json").write_text("[" * 100000)
+    assert main(["report", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "3.13t.facts.json: JSON nested too deeply" in err and "Traceback" not in err
+    write_interpreter(folder, "3.13t", new_facts=True)
+    facts = results.Facts.load(folder / "3.13t.facts.json")
+    assert facts.sampling is not None
+    facts.sampling["points"] = {"countdown/threads=1": "met", "countdown/threads=2": 5}
+    facts.sampling["target"] = ["not", "an", "object"]
+    facts.save(folder / "3.13t.facts.json")
+    assert main(["report", str(folder)]) == 0
+    assert "0 of 2 points" in (folder / "report" / "README.md").read_text()
+
+
 def test_allow_partial_accepts_a_partial_report(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     folder, expected = _damaged(tmp_path)
@@ -254,6 +275,13 @@ def test_interrupted_run_reads_interrupted_not_not_measured(tmp_path: Path) -> N
     assert "not measured (no suite file)" not in readme.split("## Headline")[-1].split("##")[0]
     html = (folder / "report" / "index.html").read_text()
     assert "not reached (interrupted)" in html and "<td class=\"num\">interrupted</td>" in html
+    # The run says which workloads it meant to measure: one it did not is "not measured".
+    facts = results.Facts.load(results.facts_path(folder, "3.13t"))
+    facts.run["workloads"] = ["countdown", "counter_race"]
+    facts.save(results.facts_path(folder, "3.13t"))
+    assert main(["report", str(folder)]) == 0
+    row = _row((folder / "report" / "README.md").read_text(), "| interpreter | GIL |", "3.13t")
+    assert row[3] == "interrupted" and row[4] == "not measured", row
 
 
 def test_report_files_module_keeps_the_skipped_list(tmp_path: Path) -> None:

@@ -118,7 +118,7 @@ def load_side(folder: Path, role: str) -> Side:
 def _load_facts(path: Path) -> results.Facts:
     try:
         return results.Facts.load(path)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # (RecursionError: nested too deep)
         raise DiffError(
             f"cannot use the facts file {path}: {exc}",
             "compare with the harness version that wrote it, or re-run that interpreter",

@@ -16,6 +16,7 @@ import pyperf
 
 from harness import stats
 from harness.report.model import (
+    NOT_REACHED,
     InterpreterResults,
     Point,
     ScalingSeries,
@@ -94,7 +95,7 @@ def missing_lines(ctx: Context, workload: str) -> list[str]:
                     f"**{r.id}**: `{o.get('benchmark')}` {o.get('status')}"
                     + (f": {short(str(o.get('reason')))}" if o.get("reason") else "")
                 )
-        elif not has_any and r.interrupted is not None:
+        elif not has_any and r.absent(workload) == NOT_REACHED:
             lines.append(f"**{r.id}**: not reached (run {r.interrupted_text()})")
         elif not has_any:
             why = "no suite file" if r.suite is None else "no benchmark of this workload"

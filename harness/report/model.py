@@ -99,13 +99,16 @@ class InterpreterResults:
         """What a cell says where this interpreter has no data for ``workload``.
 
         "interrupted": the workload in progress when the run was cut (its outcome);
-        "not reached (interrupted)": a workload after it; else "not measured".
+        "not reached (interrupted)": a workload after it (one the run meant to measure,
+        where ``run["workloads"]`` says); else "not measured".
         """
         mine = [o for o in self.outcomes
                 if str(o.get("benchmark", "")).split("/")[0] == workload]
         if any(o.get("status") == "interrupted" for o in mine):
             return INTERRUPTED
-        if self.interrupted is not None and not mine:
+        planned = self.run_info.get("workloads")  # the run's workloads, when recorded
+        if self.interrupted is not None and not mine and (
+                not isinstance(planned, list) or workload in planned):
             return NOT_REACHED
         return NOT_MEASURED
 
@@ -240,7 +243,8 @@ def _load_one(folder: Path, ident: str) -> InterpreterResults:
     if facts_file.is_file():
         try:
             facts = Facts.load(facts_file)
-        except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        # (UnicodeDecodeError is a ValueError; RecursionError: arrays nested too deep)
+        except (OSError, ValueError, RecursionError) as exc:
             why = _why_unreadable(exc, facts_file.name)
             problems.append(f"facts file {facts_file.name} unreadable: {why}")
             skipped.append((facts_file.name, why))
@@ -283,7 +287,7 @@ def _later_cut(folder: Path, ident: str) -> dict[str, Any] | None:
         return None
     try:
         cut = Facts.load(path).run.get("interrupted")
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return cut if isinstance(cut, dict) else {}
 
@@ -310,6 +314,8 @@ def _why_unreadable(exc: Exception, name: str) -> str:
         return "not text (not UTF-8)"
     if isinstance(exc, OSError):
         return exc.strerror or short(str(exc))
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply to read: not a results file"
     text = short(str(exc), 200)
     if text.startswith(f"{name}: "):  # Facts.load names the file itself
         text = text[len(name) + 2:]

@@ -170,10 +170,14 @@ def _target(sampling: dict[str, Any] | None) -> str:
     """"7 of 9 points (missed: countdown/threads=4, ...)" from the runner's sampling record."""
     if not sampling:
         return "not recorded"
-    points = sampling.get("points") or {}
-    met = sorted(n for n, p in points.items() if isinstance(p, dict) and p.get("met"))
+    # A hand-edited or damaged record: what is not an object reads as not recorded.
+    raw = sampling.get("points")
+    points = {str(n): p if isinstance(p, dict) else {}
+              for n, p in (raw.items() if isinstance(raw, dict) else ())}
+    met = sorted(n for n, p in points.items() if p.get("met"))
     missed = sorted(n for n in points if n not in met)
-    target = sampling.get("target") or {}
+    target = sampling.get("target")
+    target = target if isinstance(target, dict) else {}
     text = f"{len(met)} of {len(points)} points"
     if target:
         text += (f" (ratio ± {target.get('ratio_half_width', '?')}, mean ± "
