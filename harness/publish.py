@@ -86,7 +86,8 @@ def scan(reports_dir: Path) -> list[Published]:
     """Every report folder (one with a suite) under ``reports_dir``, newest first."""
     reports_dir = Path(reports_dir)
     if not reports_dir.is_dir():
-        raise DiffError(f"reports folder {reports_dir} does not exist",
+        what = "is a file, not a folder" if reports_dir.exists() else "does not exist"
+        raise DiffError(f"reports folder {reports_dir} {what}",
                         "publish a report first: nox -s compare -- --publish")
     found = []
     for folder in sorted(p for p in reports_dir.iterdir() if p.is_dir()):

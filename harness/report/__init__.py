@@ -83,7 +83,8 @@ def write_report(
     results = load_results(results_dir)
     out = Path(output_dir) if output_dir else results_dir / "report"
     if readme is not None and not Path(readme).is_file():
-        raise UsageError(f"--readme {readme}: no such file",
+        what = "is a folder, not a file" if Path(readme).is_dir() else "no such file"
+        raise UsageError(f"--readme {readme}: {what}",
                          "give the Markdown file whose latest-report block to replace")
     problem = paths.folder_problem(out)
     if problem:

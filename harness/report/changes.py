@@ -87,7 +87,8 @@ def load_side(folder: Path, role: str) -> Side:
     folder = Path(folder)
     if not folder.is_dir():
         raise DiffError(
-            f"{role} folder {folder} does not exist",
+            f"{role} folder {folder} "
+            f"{'is a file, not a folder' if folder.exists() else 'does not exist'}",
             "give a results folder (python -m harness run -o DIR) or a folder under reports/",
         )
     ids = suite_ids(folder)

@@ -218,7 +218,8 @@ def load_results(results_dir: Path) -> list[InterpreterResults]:
     folder = Path(results_dir)
     if not folder.is_dir():
         raise ReportError(
-            f"results folder {folder} does not exist",
+            f"results folder {folder} "
+            f"{'is a file, not a folder' if folder.exists() else 'does not exist'}",
             f"run `python -m harness run -o {folder}` first",
         )
     ids = results_mod.list_ids(folder)
