@@ -250,9 +250,13 @@ class WorkloadJob:
 
     @property
     def env_note(self) -> str:
-        """For the progress line: what the environment holds, made now or reused."""
+        """For the progress line: what the environment holds (made now or reused), the GIL."""
         env = self.environment
-        return f"; {env.summary()}" if env is not None and not env.error else ""
+        note = f"; {env.summary()}" if env is not None and not env.error else ""
+        if self.gil_reenabled is not None:
+            names = ", ".join(c["import"] for c in self.gil_reenabled) or "no single import"
+            note += f"; the GIL was turned back on ({names})"
+        return note
 
     def prepare(self) -> None:
         """Calibrate (again with a larger total when a call is too short; again warm for a JIT)."""
