@@ -106,10 +106,17 @@ class Environment:
     error: str = ""  # why the workload is unsupported under this interpreter
 
     def interpreter(self, interp: Interpreter) -> Interpreter:
-        """``interp`` running the environment's own interpreter (same env, same id)."""
+        """``interp`` running the environment's own interpreter (same env, same id).
+
+        Options after the executable (``-X ...``) are kept; a wrapper's arguments
+        (a user entry such as ``uv run python``) are not: the venv's python is the
+        interpreter itself.
+        """
         if self.python is None:
             return interp
-        return dataclasses.replace(interp, argv=(str(self.python), *interp.argv[1:]))
+        direct = Path(interp.argv[0]).name.startswith(("python", "pypy")) if interp.argv else False
+        flags = interp.argv[1:] if direct else ()
+        return dataclasses.replace(interp, argv=(str(self.python), *flags))
 
     def import_names(self) -> list[str]:
         """Top-level modules: those of the requirements first, then their dependencies'."""

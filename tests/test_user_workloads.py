@@ -328,3 +328,15 @@ def test_pip_reason_is_its_last_error_line() -> None:
     """)
     assert venvs.pip_reason(out) == "No matching distribution found for x>=9"
     assert venvs.pip_reason("") == "no output"
+
+
+def test_environment_interpreter_keeps_options_not_wrappers() -> None:
+    env = venvs.Environment(("six",), python=Path("/v/bin/python"))
+    common = dict(id="x", implementation="cpython", version="3.13.5", gil="on", source="user",
+                  family="cpython", env=(("PYTHON_GIL", "1"),))
+    cases = {("/usr/bin/pypy3",): ("/v/bin/python",),
+             ("/b/python3.13t", "-X", "gil=1"): ("/v/bin/python", "-X", "gil=1"),
+             ("uv", "run", "python"): ("/v/bin/python",)}
+    for argv, expected in cases.items():
+        derived = env.interpreter(Interpreter(argv=argv, **common))  # type: ignore[arg-type]
+        assert derived.argv == expected and derived.env == (("PYTHON_GIL", "1"),)
