@@ -236,8 +236,16 @@ def _load(folder: Path, requires: Sequence[str]) -> Environment | None:
         python=python if not data.get("error") else None,
         installed=dict(data.get("installed") or {}), modules=dict(data.get("modules") or {}),
         seconds=float(data.get("seconds") or 0.0), reused=True,
-        created=str(data.get("created") or ""), error=str(data.get("error") or ""),
+        created=str(data.get("created") or ""), error=_kept(data, folder),
     )
+
+
+def _kept(data: Mapping[str, Any], folder: Path) -> str:
+    """A failure recorded earlier, saying so (and how to try again)."""
+    error = str(data.get("error") or "")
+    if not error or error.endswith("to try again)"):
+        return error
+    return f"{error} (recorded {data.get('created') or 'earlier'}; delete {folder} to try again)"
 
 
 def _save(env: Environment) -> None:

@@ -154,6 +154,11 @@ def test_requirement_that_cannot_install_is_unsupported_there(
     env = work_of(tmp_path / "out", "pypy3.9", "new_only")["environment"]
     assert env["error"] == outcome.reason
     assert "unsupported: pip: " in report_text(tmp_path / "out")
+    # The failure is kept: the next run says so, and how to try again, without calling pip.
+    again = run_fast([interps[1]], folder, tmp_path / "again")
+    [kept] = again.results[0].outcomes
+    assert kept.status == "unsupported" and kept.reason.startswith(outcome.reason)
+    assert kept.reason.endswith("to try again)")
 
 
 def test_no_environment_for_27_jython_or_containers() -> None:
