@@ -31,8 +31,17 @@ from typing import Any
 import pyperf
 
 import harness
-from harness import container, environment, interpreters, lock, paths, procgroup, results
-from harness import sampling, sid
+from harness import (
+    container,
+    environment,
+    interpreters,
+    lock,
+    paths,
+    procgroup,
+    results,
+    sampling,
+    sid,
+)
 from harness import suite as suite_mod
 from harness import workloads as workloads_mod
 from harness.errors import HarnessError
