@@ -24,7 +24,7 @@ import random
 import shlex
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from harness.profiles import PROFILES, Profile, default_threads, parse_threads, 
 from harness.progress import Progress
 from harness.spawn import WorkerTimeout, run_worker
 from harness.spec import Interpreter, check_id
+from harness.summary import InterpreterResult, RunSummary
 
 __all__ = [
     "PROFILES", "InterpreterResult", "Outcome", "Profile", "RunSummary", "WorkerTimeout",
@@ -59,16 +60,6 @@ __all__ = [
 
 # Reference samples taken before an interpreter's first workload: the noise at the start.
 START_NOISE_SAMPLES = 5
-
-
-@dataclass
-class InterpreterResult:
-    """Everything one interpreter produced in this run."""
-
-    interpreter: Interpreter
-    outcomes: list[Outcome] = field(default_factory=list)
-    suite: Path | None = None
-    facts: Path | None = None
 
 
 def _reproduce(
@@ -412,57 +403,6 @@ def run_interpreter(
         state.files.discard()  # a crash: the folder keeps what it had
         raise
     return state.result
-
-
-# ---------------------------------------------------------------- a whole run
-
-
-@dataclass
-class RunSummary:
-    """The outcome of ``run``: per interpreter, and whether everything went through."""
-
-    results: list[InterpreterResult] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def failed(self) -> list[tuple[str, Outcome]]:
-        """(interpreter id, outcome) for every failure and timeout."""
-        return [
-            (r.interpreter.id, o)
-            for r in self.results
-            for o in r.outcomes
-            if o.status in ("failed", "timeout")
-        ]
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing failed or timed out (unsupported is fine)."""
-        return not self.failed
-
-    def lines(self) -> list[str]:
-        """A short human summary: counts per interpreter, then each failure's first line."""
-        out = []
-        for r in self.results:
-            counts: dict[str, int] = {}
-            for o in r.outcomes:
-                counts[o.status] = counts.get(o.status, 0) + 1
-            text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing run"
-            out.append(f"  {r.interpreter.id:<12} {text}")
-        unsupported = [
-            (r.interpreter.id, o)
-            for r in self.results
-            for o in r.outcomes
-            if o.status == "unsupported"
-        ]
-        if unsupported:
-            out.append("unsupported:")
-            out += [f"  {i} {o.benchmark}: {o.reason.splitlines()[0]}" for i, o in unsupported]
-        if self.failed:
-            out.append("failed:")
-            for i, o in self.failed:
-                first = o.reason.splitlines()[0] if o.reason else ""
-                out.append(f"  {i} {o.benchmark} [{o.status}]: {first}")
-        return out
 
 
 def run(
