@@ -309,3 +309,23 @@ def test_files_that_belong_to_no_interpreter_are_named(tmp_path: Path) -> None:
     loaded = [r for r in report.load_results(folder) if r.id != "3.13t"]
     assert [name for name, _ in stray_files(folder, loaded)] == ["3.13t.facts.json",
                                                                   "3.13t.json"]
+
+
+def test_suites_pyperf_accepts_but_no_runner_writes(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by changing each run-metadata key to odd values: a negative lost-update count
+    is not drawn (matplotlib refused it), a benchmark named by a number is a skipped file."""
+    folder = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
+    data = json.loads((folder / "3.13t.json").read_text())
+    for bench in data["benchmarks"]:
+        for run in bench["runs"]:
+            if "lost_updates" in run.get("metadata", {}):
+                run["metadata"]["lost_updates"] = -1
+    (folder / "3.13t.json").write_text(json.dumps(data))
+    assert main(["report", str(folder)]) == 0
+    data["benchmarks"][0]["metadata"]["name"] = 0
+    (folder / "3.13t.json").write_text(json.dumps(data))
+    assert main(["report", str(folder)]) == 1
+    assert "3.13t.json: not a pyperf suite" in capsys.readouterr().err
+    assert main(["diff", str(folder), str(folder)]) == 2
+    assert "3.13t.json" in capsys.readouterr().err

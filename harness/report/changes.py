@@ -34,7 +34,7 @@ import pyperf
 from harness import results, stats
 from harness.errors import HarnessError, UsageError
 from harness.report.context import number
-from harness.report.model import SCALING_PARAMS
+from harness.report.model import SCALING_PARAMS, load_checked_suite
 from harness.stats import Estimate
 from harness.workloads import list_workloads
 
@@ -102,7 +102,7 @@ def load_side(folder: Path, role: str) -> Side:
     for ident in ids:
         path = results.suite_path(folder, ident)
         try:
-            suites[ident] = results.load_suite(path)
+            suites[ident] = load_checked_suite(path)
         except Exception as exc:  # pyperf raises ValueError, KeyError, TypeError...
             raise DiffError(
                 f"pyperf cannot read the suite {path}: {type(exc).__name__}: {exc}",

@@ -258,7 +258,7 @@ def _load_one(folder: Path, ident: str) -> InterpreterResults:
     assert suite_file is not None
     if suite_file.is_file():
         try:  # pyperf's own loader: what it refuses, pyperf's CLI would refuse too
-            suite = results_mod.load_suite(suite_file)
+            suite = load_checked_suite(suite_file)
         except Exception as exc:  # pyperf raises ValueError, KeyError, TypeError...
             why = _why_unreadable(exc, suite_file.name)
             problems.append(f"suite file {suite_file.name} unreadable: {why}")
@@ -304,6 +304,15 @@ def stray_files(folder: Path, results: Sequence[InterpreterResults]) -> list[tup
     return [(p.name, "not named <id>.json or <id>.facts.json with a valid interpreter id")
             for p in sorted(Path(folder).glob("*.json"))
             if p.is_file() and not p.name.startswith(".") and p.name not in known]
+
+
+def load_checked_suite(path: Path) -> pyperf.BenchmarkSuite:
+    """pyperf's loader, then what pyperf lets through but no runner writes: a name not text."""
+    suite = results_mod.load_suite(path)
+    for name in suite.get_benchmark_names():
+        if not isinstance(name, str):
+            raise ValueError(f"a benchmark's name is {name!r}, not text")
+    return suite
 
 
 def _why_unreadable(exc: Exception, name: str) -> str:
@@ -411,7 +420,7 @@ class Point:
 
 def parse_point(bench: pyperf.Benchmark) -> Point:
     """Split ``workload/key`` and read the key's ``k=v`` pairs (metadata wins for counts)."""
-    name = bench.get_name()
+    name = str(bench.get_name())  # (a hand-made suite may name it with a number)
     meta = bench.get_metadata()
     workload, _, key = name.partition("/")
     workload = str(meta.get("workload") or workload)

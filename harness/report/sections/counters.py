@@ -48,6 +48,8 @@ def counter_points(r: InterpreterResults, workload: str, ctx: Context) -> dict[i
             if "lost_updates" in meta and "expected_updates" in meta:
                 one_lost = int(number(meta["lost_updates"]))
                 one_exp = int(number(meta["expected_updates"]))
+                if one_lost < 0 or one_exp < 0:  # a damaged record: not a count
+                    continue
                 lost += one_lost
                 expected += one_exp
                 shares.append(one_lost / one_exp if one_exp else 0.0)
