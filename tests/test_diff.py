@@ -251,7 +251,7 @@ def _bad_no_suites(tmp: Path) -> tuple[Path, Path, str]:
 def _bad_unreadable(tmp: Path) -> tuple[Path, Path, str]:
     new = copy_results(PUBLISHED, tmp / "new")
     (new / "3.12.json").write_text('{"version": "1.0", "benchmarks": [{}]}', encoding="utf-8")
-    return PUBLISHED, new, "pyperf cannot read the suite"
+    return PUBLISHED, new, "cannot read the suite"
 
 
 def _bad_nothing_in_common(tmp: Path) -> tuple[Path, Path, str]:

@@ -34,7 +34,7 @@ import pyperf
 from harness import results, stats
 from harness.errors import HarnessError, UsageError
 from harness.report.context import number
-from harness.report.model import SCALING_PARAMS, load_checked_suite
+from harness.report.model import SCALING_PARAMS, load_checked_suite, why_unreadable
 from harness.stats import Estimate
 from harness.workloads import list_workloads
 
@@ -105,7 +105,7 @@ def load_side(folder: Path, role: str) -> Side:
             suites[ident] = load_checked_suite(path)
         except Exception as exc:  # pyperf raises ValueError, KeyError, TypeError...
             raise DiffError(
-                f"pyperf cannot read the suite {path}: {type(exc).__name__}: {exc}",
+                f"cannot read the suite {path}: {why_unreadable(exc, path.name)}",
                 "re-run that interpreter, or remove the file to compare the others",
             ) from None
     facts = {}
@@ -121,7 +121,7 @@ def _load_facts(path: Path) -> results.Facts:
         return results.Facts.load(path)
     except (OSError, ValueError, RecursionError) as exc:  # (RecursionError: nested too deep)
         raise DiffError(
-            f"cannot use the facts file {path}: {exc}",
+            f"cannot use the facts file {path}: {why_unreadable(exc, path.name)}",
             "compare with the harness version that wrote it, or re-run that interpreter",
         ) from None
 

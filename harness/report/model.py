@@ -246,7 +246,7 @@ def _load_one(folder: Path, ident: str) -> InterpreterResults:
             facts = Facts.load(facts_file)
         # (UnicodeDecodeError is a ValueError; RecursionError: arrays nested too deep)
         except (OSError, ValueError, RecursionError) as exc:
-            why = _why_unreadable(exc, facts_file.name)
+            why = why_unreadable(exc, facts_file.name)
             problems.append(f"facts file {facts_file.name} unreadable: {why}")
             skipped.append((facts_file.name, why))
             facts_file = None
@@ -260,7 +260,7 @@ def _load_one(folder: Path, ident: str) -> InterpreterResults:
         try:  # pyperf's own loader: what it refuses, pyperf's CLI would refuse too
             suite = load_checked_suite(suite_file)
         except Exception as exc:  # pyperf raises ValueError, KeyError, TypeError...
-            why = _why_unreadable(exc, suite_file.name)
+            why = why_unreadable(exc, suite_file.name)
             problems.append(f"suite file {suite_file.name} unreadable: {why}")
             skipped.append((suite_file.name, why))
             suite_file = None
@@ -315,7 +315,7 @@ def load_checked_suite(path: Path) -> pyperf.BenchmarkSuite:
     return suite
 
 
-def _why_unreadable(exc: Exception, name: str) -> str:
+def why_unreadable(exc: Exception, name: str) -> str:
     """Why a file could not be read, in a few words (pyperf's and json's messages kept)."""
     cause = exc.__cause__ if isinstance(exc.__cause__, json.JSONDecodeError) else exc
     if isinstance(cause, json.JSONDecodeError):
