@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +138,9 @@ def containers_conf_text(runtime: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+_FALLBACK_CONF: list[Path] = []
+
+
 def write_containers_conf() -> Path:
     """Write (only when it changed) the harness's ``containers.conf``; return its path."""
     path = containers_conf_path()
@@ -144,8 +148,20 @@ def write_containers_conf() -> Path:
     with contextlib.suppress(OSError):
         if path.read_text() == text:
             return path
-    atomic_write_text(path, text)
+    try:
+        atomic_write_text(path, text)
+    except OSError:  # an unusable cache folder: `interpreters` still lists (run says why)
+        return _private_conf(text)
     return path
+
+
+def _private_conf(text: str) -> Path:
+    """The same configuration in a private temporary folder, made once per process."""
+    if not _FALLBACK_CONF:
+        folder = Path(tempfile.mkdtemp(prefix="gil-harness-"))
+        atomic_write_text(folder / "containers.conf", text)
+        _FALLBACK_CONF.append(folder / "containers.conf")
+    return _FALLBACK_CONF[0]
 
 
 def _podman(path: str) -> Engine:

@@ -15,6 +15,7 @@ started without network) and cached in ``<cache>/containers/harness-sid.json``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -109,7 +110,8 @@ def contents(engine: Engine, image_id: str) -> Contents:
             f"rebuild it: {engine.name} rmi {IMAGE} && {PROVISION_HINT}",
         )
     found = Contents.parse(image_id, packages, binaries)
-    atomic_write_text(_cache_path(), json.dumps(asdict(found), indent=2, sort_keys=True) + "\n")
+    with contextlib.suppress(OSError):  # a cache that cannot be written: read again next time
+        atomic_write_text(_cache_path(), json.dumps(asdict(found), indent=2, sort_keys=True) + "\n")
     return found
 
 

@@ -50,6 +50,9 @@ def _load_toml(path: Path) -> dict[str, Any]:
             f"cannot read interpreter config {path}: {exc.strerror}",
             hint="fix the path in $HARNESS_CONFIG" if "HARNESS_CONFIG" in os.environ else None,
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}",
+                          hint="save the file as UTF-8") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}",
                           hint="fix the file's syntax") from exc

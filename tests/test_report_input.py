@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyperf
 import pytest
-from markdown_it import MarkdownIt  # through rich, which import-linter (a test extra) needs
+from markdown_it import MarkdownIt
 from report_data import write_interpreter, write_results
 
 from harness import report, results
