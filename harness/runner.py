@@ -73,7 +73,7 @@ def _reproduce(
 ) -> str:
     argv = ["python", "-m", "harness", "run", "--interpreter", interp.id]
     for folder in folders:
-        argv += ["--workloads", str(folder)]
+        argv += ["--workloads", _as_typed(folder)]
     for name in workloads:
         argv += ["--workload", name]
     argv += ["--threads", ",".join(map(str, threads)), "--output", str(output)]
@@ -82,6 +82,14 @@ def _reproduce(
     if timeout:
         argv += ["--timeout", f"{timeout:g}"]
     return shlex.join(argv)
+
+
+def _as_typed(folder: Path) -> str:
+    """A folder as a user types it: relative to the current folder when inside it (portable)."""
+    try:
+        return str(folder.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(folder)
 
 
 def new_facts(interp: Interpreter, run_info: dict[str, Any]) -> results.Facts:

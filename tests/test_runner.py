@@ -557,3 +557,19 @@ def test_adaptive_sampling_stops_at_the_budget(tmp_path: Path) -> None:
     assert facts.sampling["budget_s"] == 1.5
     noise = facts.noise or {}
     assert len(noise["samples_ms"]) >= runner.START_NOISE_SAMPLES + point["processes"]
+
+
+def test_the_recorded_command_names_a_workloads_folder_as_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside the current folder it is relative (a published report's command stays
+    portable); outside it, absolute."""
+    inside, outside = tmp_path / "here" / "examples", tmp_path / "elsewhere"
+    inside.mkdir(parents=True)
+    outside.mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    interp = Interpreter(id="x", implementation="cpython", version="3.11", gil="on",
+                         source="user", family="cpython", argv=("python3",))
+    command = runner._reproduce(interp, ["w"], [1, 2], "fast", None, Path("o"),
+                                [inside.resolve(), outside.resolve()])
+    assert f"--workloads examples --workloads {outside.resolve()} " in command
