@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,21 +27,7 @@ from harness import container, paths, procgroup, sid
 from harness.errors import Interrupted
 from harness.spec import Interpreter
 
-HANG = textwrap.dedent(
-    '''\
-    """Sleeps forever: the run is ended by a signal, not by this workload."""
-    import time
-    PARAMS = {}
-    KIND = "strong"
-    def points(thread_counts, params):
-        return [("threads=%d" % t, {"threads": t}) for t in thread_counts]
-    def supported():
-        return None
-    def run(point, params):
-        while True:
-            time.sleep(3600)
-    '''
-)
+HANG = Path(__file__).parent / "fake_workloads" / "hang.py"  # sleeps forever
 SIGNALS = [pytest.param(signal.SIGTERM, id="SIGTERM"), pytest.param(signal.SIGHUP, id="SIGHUP")]
 WAIT = 300.0  # seconds: a bound on waiting for a start or an exit, never an assertion
 
@@ -53,7 +38,7 @@ def hang_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "hang-workloads"
     folder.mkdir()
     (folder / "MANIFEST").write_text("hang fake\n")
-    (folder / "hang.py").write_text(HANG)
+    shutil.copyfile(HANG, folder / "hang.py")
     for path in (folder, folder / "MANIFEST", folder / "hang.py"):
         path.chmod(0o755 if path.is_dir() else 0o644)
     return folder
