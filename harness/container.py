@@ -1,4 +1,4 @@
-"""Jython in a container: the engine, its configuration, describing and stopping containers.
+"""Jython in a container: the engine, its configuration, describing containers.
 
 The ``jython2.7`` interpreter can live in an image, ``localhost/harness-jython:2.7``,
 built by ``harness.provision.image`` from ``containers/jython/``.
@@ -10,7 +10,7 @@ hybrid cgroups here), passed as ``CONTAINERS_CONF`` to every engine invocation;
 nothing under ``/etc`` is edited.
 
 Public: :func:`discover_jython`, :func:`describe`, :func:`find_engine`,
-:func:`stop_container`, and for the image build :func:`image_id_of`, :func:`image_versions`.
+:func:`check_mounts`, and for the image build :func:`image_id_of`, :func:`image_versions`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -298,18 +298,6 @@ def fallback_facts(interp: Interpreter) -> dict[str, object]:
             return {"fallback": FALLBACK, "why": note[len(_FALLBACK_NOTE):],
                     "binary": interp.argv[0] if interp.argv else ""}
     return {}
-
-
-def stop_container(argv: Sequence[str], env: Mapping[str, str]) -> None:
-    """Remove the container that ``argv`` (from ``Interpreter.command()``) started, if any.
-
-    Killing the engine's client (a worker's timeout) leaves the container
-    running under the engine's monitor, a JVM burning a core: the runner calls
-    this after such a kill. It finds the container by its ``--name``.
-    """
-    name = procgroup.container_name(argv)
-    if name is not None:
-        procgroup.remove_container(argv[0], name, env)
 
 
 # --------------------------------------------------------------------------- mounts

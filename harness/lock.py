@@ -17,12 +17,11 @@ import json
 import os
 import socket
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from harness import environment, results
+from harness import environment, paths, results
 from harness.errors import UsageError
 
 LOCK_NAME = ".harness-run.lock"
@@ -122,14 +121,10 @@ def check_output(output: Path) -> None:
 
 def make_output(output: Path) -> Path:
     """Create the output folder and try a write in it: UsageError (exit 2) when that fails."""
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".harness-write-test.", dir=output)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise UsageError(f"cannot write in output folder {output}: {exc.strerror}",
-                         "give a writable folder with -o DIR") from None
+    problem = paths.folder_problem(output)
+    if problem:
+        raise UsageError(f"cannot write in output folder {output}: {problem}",
+                         "give a writable folder with -o DIR")
     return output
 
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import paths
+from harness import paths, procgroup
 from harness.errors import HarnessError
 from harness.fileutil import atomic_write_text
 from harness.spec import Interpreter, base_environ
@@ -345,11 +345,9 @@ def _run(
     It runs in the cache folder: ``-c`` and ``-m`` put the working directory on
     ``sys.path``, and a checkout's ``*.egg-info`` there would be listed as installed.
     """
-    cwd = venvs_root() if venvs_root().is_dir() else None
-    try:
-        return subprocess.run(list(argv), env=dict(env), capture_output=True, text=True, cwd=cwd,
-                              encoding="utf-8", errors="replace", timeout=timeout,
-                              stdin=subprocess.DEVNULL, check=False)
+    cwd = str(venvs_root()) if venvs_root().is_dir() else None
+    try:  # in its own session: a timeout or a SIGTERM takes pip's build subprocesses too
+        return procgroup.run(argv, timeout=timeout, env=env, cwd=cwd)
     except subprocess.TimeoutExpired:
         return subprocess.CompletedProcess(argv, 1, "", f"ERROR: no answer within {timeout:g} s")
     except OSError as exc:

@@ -12,12 +12,11 @@ import json
 import os
 import shutil
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
 from conftest import skip_unless_provisioned
-from test_container import HARDENING_CHECK, check_confinement
+from test_container import HARDENING_CHECK, ISOLATION_CHECK, check_confinement
 
 from harness import interpreters, kinds, paths, sid
 from harness.container import find_engine, image_id_of
@@ -32,27 +31,6 @@ pypy3 8.0.1+dfsg-1
 sid-release-date Fri, 30 Oct 2026 08:08:01 UTC
 """
 BINARIES = "python3.14 3.14.10 cpython\npython3.15 3.15.2 cpython\npypy3.11 3.11.17 pypy\n"
-
-ISOLATION_CHECK = textwrap.dedent(
-    """\
-    import json, socket
-    out = {}
-    try:
-        socket.create_connection(("deb.debian.org", 80), timeout=3)
-        out["network"] = "connected"
-    except Exception as exc:
-        out["network"] = "refused: %s" % (exc,)
-    out["writes"] = {}
-    for target in ("/workloads/written", "/harness/check.py"):
-        try:
-            open(target, "a").write("x")
-            out["writes"][target] = "written"
-        except OSError:
-            out["writes"][target] = "refused"
-    print(json.dumps(out))
-    """
-)
-
 
 def test_contents_are_parsed() -> None:
     """The image's two files: package versions, the sid Release date, what each binary is."""
