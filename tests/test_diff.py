@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pyperf
 import pytest
+from report_data import write_results
 
+from harness import publish
 from harness.__main__ import main
 from harness.report import changes
 
@@ -412,3 +414,28 @@ def test_an_older_probe_without_the_shared_flag_is_the_same_build(tmp_path: Path
     path.write_text(json.dumps(data), encoding="utf-8")
     other = {i.id: i for i in changes.diff_folders(old, new).interpreters}["3.13"]
     assert other.differences == ["build optimizations none -> PGO+LTO"]
+
+
+def test_the_index_orders_same_day_reports_by_start_time_with_distinct_labels(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """"-third" sorts after "-fourth" by name, but started two hours earlier: the index
+    puts "-fourth" first, and the two same-day columns say their start times."""
+    reports = tmp_path / "reports"
+    for name, started in (("2026-11-26-box-third", "2026-11-26T19:19:51+00:00"),
+                          ("2026-11-26-box-fourth", "2026-11-26T21:09:42+00:00"),
+                          ("2026-11-25-box", "2026-11-25T10:00:00+00:00")):
+        folder = write_results(reports / name, ids=("3.13", "3.13t"))
+        for facts in folder.glob("*.facts.json"):
+            edit_facts(facts, lambda d, s=started: d["run"].update(started=s))
+    assert main(["publish", str(reports)]) == 0
+    capsys.readouterr()
+    found = publish.scan(reports)
+    assert [r.name for r in found] == ["2026-11-26-box-fourth", "2026-11-26-box-third",
+                                       "2026-11-25-box"]
+    assert [r.label for r in found] == ["2026-11-26 21:09", "2026-11-26 19:19", "2026-11-25"]
+    md = (reports / "README.md").read_text(encoding="utf-8")
+    assert md.index("2026-11-26-box-fourth") < md.index("2026-11-26-box-third")
+    header = next(line for line in md.splitlines() if line.startswith("| interpreter"))
+    assert header.index("2026-11-26 21:09") < header.index("2026-11-26 19:19") \
+        < header.index("2026-11-25")
