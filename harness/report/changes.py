@@ -5,7 +5,8 @@ report folders: both hold ``<id>.json`` suites and ``<id>.facts.json``) and
 compares every interpreter and point present in both:
 
 - time: NEW's per-process means against OLD's (Welch's t-interval on logs,
-  ``stats.ratio_of_means``): "faster", "slower" or "no significant change";
+  ``stats.ratio_of_means``): "faster", "slower" (the whole interval beyond the
+  report's 2% threshold, ``context.beyond``) or "no significant change";
 - scaling: each T-thread (or T-process) ratio against one, old and new with
   their intervals (``stats.speedup``), and the change of the ratio from the two
   sets of per-process paired ratios (Welch again, on the ratio lists);
@@ -33,7 +34,7 @@ import pyperf
 
 from harness import results, stats
 from harness.errors import HarnessError, UsageError
-from harness.report.context import number
+from harness.report.context import beyond, number
 from harness.report.model import SCALING_PARAMS, load_checked_suite, why_unreadable
 from harness.stats import Estimate
 from harness.workloads import list_workloads
@@ -196,7 +197,7 @@ class TimeChange:
             return "other work"
         if not self.change.enough:
             return "not enough processes"
-        if self.change.excludes(1.0):
+        if beyond(self.change):  # the report's practical threshold (2%), as its words
             return "slower" if self.change.value > 1.0 else "faster"
         return "no significant change"
 
@@ -221,7 +222,7 @@ class ScalingChange:
             return "other work"
         if not self.change.enough:
             return "not enough processes"
-        if self.change.excludes(1.0):
+        if beyond(self.change):
             return "lower" if self.change.value < 1.0 else "higher"
         return "no significant change"
 

@@ -7,6 +7,7 @@ from harness.report import charts
 from harness.report.context import (
     SMOKE_PROFILES,
     Context,
+    beyond,
     count,
     fmt_compare,
     fmt_interval,
@@ -182,7 +183,7 @@ def _threads(ctx: Context, r: InterpreterResults, series: ScalingSeries,
     verdicts.append(strong_verdict(est, ideal))
     text = (f"{count(t, series.scale_param)} of `{series.workload}`: "
             f"{fmt_interval(est)} the speed of one (ideal {ideal}x)")
-    row[2] = fmt_interval(est) + ("" if est.excludes(1.0) or not est.enough else " n.s.")
+    row[2] = fmt_interval(est) + ("" if beyond(est) or not est.enough else " n.s.")
     note = limit_note(est, ideal)
     if note:
         text += f", {note}"
@@ -237,7 +238,7 @@ def _single(ctx: Context, r: InterpreterResults, series: ScalingSeries | None,
     row[5] = fmt_compare(est)
     if gil_twin(ctx, r) is base:  # said once, as the price of free threading (_price)
         return
-    if est.excludes(1.0):
+    if beyond(est):
         figures.append(f"one thread: {fmt_compare(est, base.id)}")
     else:
         figures.append(f"one thread against {base.id}: {fmt_compare(est)}")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from harness import stats
 from harness.report import charts
-from harness.report.context import Context, count, fmt_interval, fmt_mean, missing_lines, slug
+from harness.report.context import (
+    PRACTICAL,
+    Context,
+    count,
+    fmt_interval,
+    fmt_mean,
+    missing_lines,
+    slug,
+)
 from harness.report.document import Bullets, Chart, Para, Section, Table
 from harness.report.model import InterpreterResults, ScalingSeries
 from harness.report.verdicts import change_word, limit_note, weak_words
@@ -18,7 +26,8 @@ def scaling(ctx: Context) -> Section:
         "geometric mean of the per-process ratios (each worker process measures every "
         f"point). The dashed line is the ideal, min(T, {ctx.cores} cores): more threads than "
         "cores cannot go faster. Error bars and ranges: 95% intervals over processes. "
-        "\"n.s.\": the interval includes 1 (no significant change).",
+        f"\"n.s.\": the interval does not lie beyond {PRACTICAL:.0%} of 1 (no significant "
+        "change).",
     )
     if not ctx.series:
         sec.blocks.append(Para("No workload with a thread count was measured.", css="missing"))
