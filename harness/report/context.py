@@ -15,6 +15,7 @@ from typing import Any
 import pyperf
 
 from harness import stats
+from harness.report.estimates import Figures
 from harness.report.model import (
     NOT_REACHED,
     InterpreterResults,
@@ -53,6 +54,8 @@ class Context:
     # Default interpreters this machine could not provide (outcome "missing"):
     # named once, in the intro and the method section, not in every table.
     unavailable: list[InterpreterResults] = field(default_factory=list)
+    # Every figure the sections print, for estimates.csv (harness/report/estimates.py).
+    estimates: Figures = field(default_factory=Figures)
 
     def hosts(self) -> dict[tuple[str, str, str], list[str]]:
         """Distinct (hostname, CPU model, CPU count) -> the interpreters measured there."""

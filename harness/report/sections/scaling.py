@@ -83,8 +83,13 @@ def _interpreter_row(
             row.append(r.absent(s.workload))
             continue
         cell = fmt_mean(bench)
+        ctx.estimates.add(r.id, s.workload, f"time {s.scale_param}={t}", stats.bench_mean(bench))
         if one is not None:
             est = stats.speedup(one, bench, float(t) if weak else 1.0)
+            if t != 1:
+                ctx.estimates.add(r.id, s.workload,
+                                  f"{'throughput' if weak else 'speedup'} {s.scale_param}={t}",
+                                  est)
             xs.append(float(t))
             ys.append(est.value)
             # At T=1 the speedup is 1 by definition: its spread is in the others'.

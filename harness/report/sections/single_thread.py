@@ -50,8 +50,9 @@ def price_of_free_threading(ctx: Context) -> list[Para | Table]:
             if ref is None or mine is None or not ctx.comparable(ft, twin):
                 row.append("-")
                 continue
-            row.append(f"{fmt_mean(mine)} vs {fmt_mean(ref)}\n"
-                       f"{fmt_compare(stats.compare_means(ref, mine), twin.id)}")
+            est = stats.compare_means(ref, mine)
+            ctx.estimates.add(ft.id, ctx.points[name].workload, f"vs {twin.id}", est)
+            row.append(f"{fmt_mean(mine)} vs {fmt_mean(ref)}\n{fmt_compare(est, twin.id)}")
         rows.append(row)
     return [intro, Table(["benchmark"] + [f"{ft.id} vs {twin.id}" for ft, twin in pairs],
                          rows, caption=f"{PRICE}: time per run, free-threaded vs twin; "
@@ -103,6 +104,7 @@ def single_thread(ctx: Context) -> Section:
                 row.append(f"{fmt_mean(bench)}\nnot comparable (different machines)")
             else:
                 est = stats.compare_means(ref, bench)
+                ctx.estimates.add(r.id, ctx.points[name].workload, f"vs {base.id}", est)
                 row.append(f"{fmt_mean(bench)}\n{fmt_compare(est)}")
                 data[r.id].append((float(gi), est))
         rows.append(row)
