@@ -52,6 +52,8 @@ from harness.report.model import (
     skipped_files,
     stray_files,
 )
+from harness.report.sections.discarded import FOLDER as DISCARDED
+from harness.report.sections.discarded import discarded_path
 from harness.report.sections.method import merge_commands
 from harness.stats import speedup
 
@@ -110,6 +112,10 @@ def write_report(
             if dst.exists() and dst.resolve() == src.resolve():
                 continue
             shutil.copyfile(src, dst)
+        kept = discarded_path(r.suite_file) if r.suite_file is not None else None
+        if kept is not None and kept.is_file() and kept.parent != out / DISCARDED:
+            (out / DISCARDED).mkdir(parents=True, exist_ok=True)  # published with the report
+            shutil.copyfile(kept, out / DISCARDED / kept.name)
     # Charts of an earlier render that this one no longer draws would mislead: drop them.
     drawn = {c.filename for c in doc.charts()}
     for old in out.glob("chart-*.svg"):

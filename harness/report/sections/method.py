@@ -18,6 +18,7 @@ from harness.report.context import (
 )
 from harness.report.document import Block, Bullets, Para, Section, Table
 from harness.report.model import short
+from harness.report.sections.discarded import discarded_blocks
 
 INTERVALS = (
     "Each point is measured in several fresh worker processes (pyperf runs); each process "
@@ -58,6 +59,7 @@ def method(ctx: Context) -> Section:
     sec.blocks.append(Para(INTERVALS))
     sec.blocks.append(Para(_machines_text(ctx)))
     sec.blocks += _sampling(ctx)
+    sec.blocks += discarded_blocks(ctx)
     sec.blocks += _problems(ctx)
     return sec
 
