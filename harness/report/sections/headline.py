@@ -5,6 +5,7 @@ from __future__ import annotations
 from harness import stats
 from harness.report import charts
 from harness.report.context import (
+    PRACTICAL,
     SMOKE_PROFILES,
     Context,
     beyond,
@@ -67,7 +68,8 @@ def headline(ctx: Context) -> Section:
     sec.blocks.append(Table(
         head, rows, caption="speed relative to one thread (ideal: the number of cores) with "
         "its 95% interval from paired per-process ratios; lost updates: median share over "
-        f"processes (range); n.s.: the interval includes 1; one thread vs {base}: the stated "
+        f"processes (range); n.s.: the interval does not lie beyond {PRACTICAL:.0%} of 1; one "
+        f"thread vs {base}: the stated "
         f"baseline{reason}, time ratio with a Welch 95% interval", numeric_from=2,
         css="headline"))
     return sec

@@ -74,7 +74,8 @@ def single_thread(ctx: Context) -> Section:
         f"\"no significant change\" unless the whole interval lies beyond {PRACTICAL:.0%} "
         f"(above {1 + PRACTICAL:g} or below 1 / {1 + PRACTICAL:g}). Ratios compare the same "
         "work: where an interpreter's calls were sized up (the facts' \"work scaled\", so that "
-        "one call lasts at least 50 ms), its times are divided by that factor. Interpreters "
+        "the calibration's shortest call lasts at least 50 ms; a JIT's warm calls may be "
+        "shorter), its times are divided by that factor. Interpreters "
         "measured on another machine than the baseline are not compared.",
     )
     if base is None:
