@@ -17,7 +17,8 @@ IDS = ("3.13", "3.13t", "jython2.7")
 
 def _report(tmp_path: Path) -> tuple[list[dict[str, str]], str]:
     results = write_results(tmp_path / "r", ids=IDS, processes=4,
-                            workloads=("countdown", "counter_race", "io_wait"))
+                            workloads=("countdown", "counter_race", "io_wait",
+                                       "switch_latency"), new_facts=True)
     out = tmp_path / "out"
     assert main(["report", str(results), "--output", str(out)]) == 0
     with (out / "estimates.csv").open(newline="", encoding="utf-8") as f:
@@ -45,6 +46,8 @@ def test_every_row_is_a_figure_the_markdown_prints(tmp_path: Path) -> None:
             assert (ident, "io_wait", f"throughput threads={t}") in figures
         assert (ident, "countdown", "time threads=1") in figures
         assert (ident, "counter_race", "lost threads=2") in figures
+        assert (ident, "switch_latency", "time interval=default") in figures
+        assert (ident, "thread_start", "time start_join") in figures
     assert ("3.13t", "countdown", "vs 3.13") in figures  # the baseline: 3.13
     assert not any(f[2] == "vs 3.13" for f in figures if f[0] == "3.13")
     for row in rows:

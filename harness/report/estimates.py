@@ -9,6 +9,8 @@ row per figure: ``interpreter,workload,figure,estimate,low,high,processes``.
   worker, time(1) / time(T); ``throughput threads=2`` for fixed work per thread
   (T x that ratio; the ideal is T);
 - ``time threads=1``: a time per call in seconds (the mean of per-process means);
+  ``time interval=default`` (a switch latency), ``time start_join`` (thread start),
+  ``start per interpreter`` (sub-interpreter start) likewise, in seconds;
 - ``vs 3.13-twin``: a one-thread comparison against that interpreter (a time ratio,
   above 1 when slower);
 - ``lost threads=4``: the median share of lost updates over processes (``low`` and
