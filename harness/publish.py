@@ -2,18 +2,21 @@
 
 Writes ``reports/index.html`` and ``reports/README.md`` (the same document,
 rendered by the report's HTML and Markdown renderers) and the chart beside them:
-every report folder under ``reports/``, newest first, with its machine, date and
-headline, and each interpreter's 2-thread ``countdown`` ratio across reports
-with its 95% interval. Everything comes from the suite and facts files in the
-folders; nothing is measured.
+every report folder under ``reports/``, newest first by the start time in its
+facts (``run.started``), with its machine, date and headline (same-day reports
+are labelled with their start time, so no two columns read alike), and each
+interpreter's 2-thread ``countdown`` ratio across reports with its 95% interval.
+Everything comes from the suite and facts files in the folders; nothing is measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from harness import kinds, stats
@@ -48,6 +51,19 @@ class Published:
     interpreters: tuple[str, ...]  # ids with a suite, in kinds order
     families: dict[str, str]
     countdown2: dict[str, Estimate]  # id -> 2 threads of countdown against one
+    started: str = ""  # the earliest run start (ISO 8601, UTC) in its facts; "" when none
+    label: str = ""  # what its column says: the date, with the start time when it is shared
+
+
+def _utc(text: str) -> str:
+    """An ISO 8601 time as UTC "YYYY-MM-DDTHH:MM:SS" (sortable); "" when it is not one."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return ""
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _machine(name: str, date: str, cpu_models: set[str], cpus: set[int]) -> str:
@@ -59,9 +75,14 @@ def _machine(name: str, date: str, cpu_models: set[str], cpus: set[int]) -> str:
 def summarize(folder: Path) -> Published:
     """Read one report folder (``DiffError`` on a file it cannot use)."""
     side = load_side(folder, "report")
-    starts = sorted(str(f.run.get("started"))[:10] for f in side.facts.values()
-                    if f.run.get("started"))
-    date = starts[0] if starts else folder.name[:10]
+    starts = sorted(t for t in (_utc(str(f.run.get("started") or ""))
+                                for f in side.facts.values()) if t)
+    if not starts:  # no facts: the suites' own run dates (pyperf's "date" metadata)
+        starts = sorted(t for t in (_utc(str(run.get_metadata().get("date") or ""))
+                                    for suite in side.suites.values()
+                                    for bench in suite.get_benchmarks()
+                                    for run in bench.get_runs()) if t)
+    date = starts[0][:10] if starts else folder.name[:10]
     models = {str(f.run["cpu_model"]) for f in side.facts.values() if f.run.get("cpu_model")}
     cpus = {int(f.probe["cpu_count"]) for f in side.facts.values()
             if f.probe and isinstance(f.probe.get("cpu_count"), int)}
@@ -79,11 +100,27 @@ def summarize(folder: Path) -> Published:
             ratios[ident] = stats.speedup(suite.get_benchmark(HEADLINE_ONE),
                                           suite.get_benchmark(HEADLINE_TWO))
     return Published(folder.name, date, _machine(folder.name, date, models, cpus),
-                     tuple(order), families, ratios)
+                     tuple(order), families, ratios, starts[0] if starts else "")
+
+
+def labelled(reports: Sequence[Published]) -> list[Published]:
+    """Newest first by start time (then name), each with a label no other report shares:
+    the date alone, "2026-11-26 14:05" when other reports started that day, and the
+    folder name after it when even the minute is shared (or a start is not recorded)."""
+    ordered = sorted(reports, key=lambda r: (r.started or r.date, r.name), reverse=True)
+    out = []
+    for r in ordered:
+        label = r.date
+        if sum(1 for o in ordered if o.date == r.date) > 1:
+            label = f"{r.date} {r.started[11:16]}" if r.started else f"{r.date} {r.name}"
+            if r.started and sum(1 for o in ordered if o.started[:16] == r.started[:16]) > 1:
+                label = f"{label} {r.name}"
+        out.append(dataclasses.replace(r, label=label))
+    return out
 
 
 def scan(reports_dir: Path) -> list[Published]:
-    """Every report folder (one with a suite) under ``reports_dir``, newest first."""
+    """Every report folder (one with a suite) under ``reports_dir``, newest first (labelled)."""
     reports_dir = Path(reports_dir)
     if not reports_dir.is_dir():
         what = "is a file, not a folder" if reports_dir.exists() else "does not exist"
@@ -96,7 +133,7 @@ def scan(reports_dir: Path) -> list[Published]:
     if not found:
         raise DiffError(f"no report folder under {reports_dir}",
                         "publish a report first: nox -s compare -- --publish")
-    return sorted(found, key=lambda r: (r.date, r.name), reverse=True)
+    return labelled(found)
 
 
 def _ratio(e: Estimate) -> str:
@@ -137,7 +174,8 @@ def chart(reports: Sequence[Published]) -> Chart:
                                     style))
     svg = charts.grouped_bars(
         "index-countdown-2", "2 threads of countdown against one, per published report",
-        [f"{r.date}\n{r.name[len(r.date) + 1:] or r.name}" for r in ordered], series,
+        [f"{r.label or r.date}\n{r.name[len(r.date) + 1:] or r.name}" for r in ordered],
+        series,
         ylabel="speed of 2 threads vs 1 (x)", xlabel="published report (oldest left)",
         value_format="{:.2f}",
     )
@@ -149,19 +187,20 @@ def chart(reports: Sequence[Published]) -> Chart:
 
 def build_document(reports: Sequence[Published]) -> Document:
     """The index page: a table of reports (newest first), their headlines, the chart."""
-    rows: list[list[Cell]] = [[Link(r.name, f"{r.name}/"), r.date, r.machine,
+    rows: list[list[Cell]] = [[Link(r.name, f"{r.name}/"), r.label or r.date, r.machine,
                                str(len(r.interpreters)), headline(r)] for r in reports]
     table = Table(["report", "date", "machine", "interpreters", "headline"], rows,
                   numeric_from=5, css="wide")
     ratios = Table(
-        ["interpreter"] + [r.date for r in reports],
+        ["interpreter"] + [r.label or r.date for r in reports],
         [[i] + [_ratio(r.countdown2[i]) if i in r.countdown2 else "-" for r in reports]
          for i in sorted({i for r in reports for i in r.countdown2})],
         caption="2 threads of countdown vs 1, with the 95% interval by process "
                 "(newest report first)", numeric_from=1)
     newest = reports[0]
     sections = [
-        Section("reports", "Published reports", "Newest first; each folder holds its pages "
+        Section("reports", "Published reports", "Newest first (by the start time of their "
+                "runs, UTC); each folder holds its pages "
                 "and the pyperf files they were drawn from.", [table]),
         Section("countdown", "2 threads of countdown across reports",
                 "The headline figure of every report, side by side.", [chart(reports), ratios]),

@@ -33,6 +33,7 @@ import pyperf
 import harness
 from harness import (
     container,
+    drift,
     environment,
     interpreters,
     lock,
@@ -162,6 +163,9 @@ class InterpreterRun:
         self.cut: Outcome | None = None  # the "interrupted" outcome, once interrupted
         self.opened: float | None = None  # when the open progress line started
         self.noise = environment.NoiseMonitor()
+        # Thread-start and fresh-memory references beside every reference-loop sample.
+        self.drift = drift.DriftMonitor()
+        self.noise.measure = self.drift.alongside(self.noise.measure)
         self.budget = sampling.Budget(opts.profile.budget, len(self.workloads))
         self.jobs: list[WorkloadJob] = []
         names = [w.name for w in self.workloads]
@@ -208,7 +212,7 @@ class InterpreterRun:
             self.result.outcomes.append(self.cut)
         self.facts.outcomes = [o.to_json() for o in self.result.outcomes]
         self.facts.sampling = self._sampling_facts()
-        self.facts.noise = self.noise.to_json()
+        self.facts.noise = {**self.noise.to_json(), "drift": self.drift.to_json()}
         self.facts.work = {job.name: job.work_facts() for job in self.jobs}
         self.files.save(suite, self.facts)
 

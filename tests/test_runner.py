@@ -198,6 +198,9 @@ def test_fast_run_on_real_interpreters(tmp_path: Path) -> None:
         assert point["processes"] == 1 and point["met"] is False  # --fast: no interval
         assert facts["work"]["countdown"]["scale"] == 1.0
         assert facts["environment"]["seed"] and facts["noise"]["samples_ms"]
+        # Every reference-loop sample took the drift references beside it (harness/drift.py).
+        assert len(facts["noise"]["drift"]["thread_start_us"]) == \
+            len(facts["noise"]["samples_ms"])
 
     first = names_per_interp[interps[0].id]
     assert "countdown/threads=2" in first

@@ -7,6 +7,8 @@ re-measured and no number is typed in. Outputs, in ``--output`` (default
 
 - ``index.html``: one self-contained page (inline SVG, no script, no network);
 - ``README.md`` and the ``chart-*.svg`` files beside it: the same tables and charts;
+- ``estimates.csv`` beside them: every figure the page prints, one row each
+  (``harness.report.estimates``), for pandas or a spreadsheet;
 - copies of the suite and facts files, and ``compare.md``: pyperf's own
   ``compare_to --table`` against the baseline, so anyone can check the numbers.
 
@@ -32,6 +34,7 @@ from harness import paths
 from harness.errors import UsageError
 from harness.report.build import build_document
 from harness.report.compare import render_compare
+from harness.report.estimates import FILE as ESTIMATES_FILE
 from harness.report.html_page import render_html
 from harness.report.markdown import (
     README_END,
@@ -49,6 +52,8 @@ from harness.report.model import (
     skipped_files,
     stray_files,
 )
+from harness.report.sections.discarded import FOLDER as DISCARDED
+from harness.report.sections.discarded import discarded_path
 from harness.report.sections.method import merge_commands
 from harness.stats import speedup
 
@@ -107,6 +112,10 @@ def write_report(
             if dst.exists() and dst.resolve() == src.resolve():
                 continue
             shutil.copyfile(src, dst)
+        kept = discarded_path(r.suite_file) if r.suite_file is not None else None
+        if kept is not None and kept.is_file() and kept.parent != out / DISCARDED:
+            (out / DISCARDED).mkdir(parents=True, exist_ok=True)  # published with the report
+            shutil.copyfile(kept, out / DISCARDED / kept.name)
     # Charts of an earlier render that this one no longer draws would mislead: drop them.
     drawn = {c.filename for c in doc.charts()}
     for old in out.glob("chart-*.svg"):
@@ -121,6 +130,7 @@ def write_report(
     html_path.write_text(render_html(doc), encoding="utf-8")
     md_path = out / "README.md"
     md_path.write_text(render_markdown(doc), encoding="utf-8")
+    (out / ESTIMATES_FILE).write_text(doc.estimates, encoding="utf-8")
     others = [r for r in results if r.suite is not None and r is not base]
     compare_path = out / "compare.md"
     compare_path.write_text(render_compare(out, base, others), encoding="utf-8")

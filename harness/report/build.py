@@ -79,7 +79,9 @@ def build_document(
             + ", ".join(f"**{r.id}**" for r in ctx.unavailable)
             + " (why, and how to provide them: see Method and environment)."
         )
-    return Document("Python threads across interpreters", subtitle, intro, sections), ctx.baseline
+    doc = Document("Python threads across interpreters", subtitle, intro, sections,
+                   ctx.estimates.csv_text())
+    return doc, ctx.baseline
 
 
 def _skipped_and_cut(ctx: Context, strays: Sequence[tuple[str, str]]) -> list[str]:

@@ -5,7 +5,8 @@ report folders: both hold ``<id>.json`` suites and ``<id>.facts.json``) and
 compares every interpreter and point present in both:
 
 - time: NEW's per-process means against OLD's (Welch's t-interval on logs,
-  ``stats.ratio_of_means``): "faster", "slower" or "no significant change";
+  ``stats.ratio_of_means``): "faster", "slower" (the whole interval beyond the
+  report's 2% threshold, ``context.beyond``) or "no significant change";
 - scaling: each T-thread (or T-process) ratio against one, old and new with
   their intervals (``stats.speedup``), and the change of the ratio from the two
   sets of per-process paired ratios (Welch again, on the ratio lists);
@@ -31,9 +32,9 @@ from typing import Any
 
 import pyperf
 
-from harness import results, stats
+from harness import drift, results, stats
 from harness.errors import HarnessError, UsageError
-from harness.report.context import number
+from harness.report.context import beyond, number
 from harness.report.model import SCALING_PARAMS, load_checked_suite, why_unreadable
 from harness.stats import Estimate
 from harness.workloads import list_workloads
@@ -186,7 +187,15 @@ class TimeChange:
     new: Estimate
     change: Estimate
     work: str = ""  # how the work per call differs ("total 8000000 -> 800000"): not judged
-    adjusted: bool = False  # divided by the change of the machine's reference loop
+    # What ``change`` is divided by ("" when nothing: then it is the raw change):
+    # the machine's reference loop, or its thread-start or fresh-memory reference.
+    adjusted_by: str = ""
+    raw: Estimate | None = None  # NEW / OLD before any adjustment
+
+    @property
+    def adjusted(self) -> bool:
+        """True when ``change`` is divided by one of the machine's references."""
+        return bool(self.adjusted_by)
 
     @property
     def verdict(self) -> str:
@@ -196,7 +205,7 @@ class TimeChange:
             return "other work"
         if not self.change.enough:
             return "not enough processes"
-        if self.change.excludes(1.0):
+        if beyond(self.change):  # the report's practical threshold (2%), as its words
             return "slower" if self.change.value > 1.0 else "faster"
         return "no significant change"
 
@@ -221,7 +230,7 @@ class ScalingChange:
             return "other work"
         if not self.change.enough:
             return "not enough processes"
-        if self.change.excludes(1.0):
+        if beyond(self.change):
             return "lower" if self.change.value < 1.0 else "higher"
         return "no significant change"
 
@@ -269,10 +278,11 @@ class InterpreterDiff:
         return not self.differences and not self.machine
 
     @property
-    def ratios_comparable(self) -> bool:
-        """Same build and CPU count: a ratio against one thread survives another CPU model
-        (times do not), so its changes may still fail the gate."""
-        return not self.differences and not any(m.startswith("CPU count") for m in self.machine)
+    def other_machine(self) -> bool:
+        """Measured on another machine (CPU model or count): nothing of it is judged, not
+        even its ratios against one thread (a ratio depends on the cores' sharing of
+        caches, memory and turbo, which another CPU model changes too)."""
+        return bool(self.machine)
 
 
 @dataclass
@@ -290,6 +300,8 @@ class Diff:
         out: list[Regression] = []
         limit = threshold_pct / 100.0
         for i in self.interpreters:
+            if i.other_machine:  # not comparable: nothing is judged
+                continue
             out += [Regression(i.id, c.point, "lost updates under a lock",
                                math.inf, _lost_text(c)) for c in i.lost if c.regression]
             for t in i.times if i.comparable else []:
@@ -298,9 +310,8 @@ class Diff:
                 # intervals on a noisy machine; the threshold is that allowance).
                 loss = t.change.value - 1.0
                 if t.verdict == "slower" and (t.change.low or 0.0) - 1.0 > limit:
-                    out.append(Regression(i.id, t.point, "time", loss,
-                                          f"{pct(t.change.value)} slower {interval_pct(t.change)}"))
-            for s in i.scaling if i.ratios_comparable else []:
+                    out.append(Regression(i.id, t.point, "time", loss, time_text(t, "slower")))
+            for s in i.scaling if i.comparable else []:
                 loss = 1.0 - s.change.value
                 if s.verdict == "lower" and 1.0 - (s.change.high or 1.0) > limit:
                     out.append(Regression(
@@ -309,6 +320,29 @@ class Diff:
                         f"({pct(s.change.value)} {interval_pct(s.change)})"))
         out.sort(key=lambda r: -r.size)
         return out
+
+    def not_comparable(self) -> str:
+        """"" when every interpreter ran on the same machine in both; else the one line that
+        says the runs are not comparable and that nothing of those interpreters is judged."""
+        other = [i for i in self.interpreters if i.other_machine]
+        if not other:
+            return ""
+        facts = sorted({m for i in other for m in i.machine})
+        who = ("every interpreter" if len(other) == len(self.interpreters)
+               else ", ".join(i.id for i in other))
+        return (f"not comparable: OLD and NEW ran on different machines ({'; '.join(facts)}): "
+                f"nothing judged for {who}; compare with a baseline measured on the same "
+                "machine")
+
+
+def time_text(t: TimeChange, word: str = "") -> str:
+    """"+18.8% slower [+12.0%, +25.9%] adjusted for the machine's reference loop (raw
+    +236.0% [...])": an adjusted change always says so, beside the raw one."""
+    text = f"{pct(t.change.value)}{' ' + word if word else ''} {interval_pct(t.change)}"
+    if t.adjusted and t.raw is not None:
+        text += (f" adjusted for {t.adjusted_by} (raw {pct(t.raw.value)} "
+                 f"{interval_pct(t.raw)})")
+    return text
 
 
 @dataclass(frozen=True)
@@ -414,9 +448,27 @@ def _kind(bench: pyperf.Benchmark, local: dict[str, str]) -> str:
     return str(meta.get("workload_kind") or local.get(str(meta.get("workload") or ""), ""))
 
 
-def _cpu_bound(bench: pyperf.Benchmark, local: dict[str, str]) -> bool:
-    """A strong-scaling workload's point: pure computation, whose time tracks the CPU's speed."""
-    return _kind(bench, local) == "strong" and "/start=" not in bench.get_name()
+LOOP = "the machine's reference loop"
+THREAD_BOUND_WORKLOADS = ("thread_start",)
+
+
+def adjustment(bench: pyperf.Benchmark, local: dict[str, str]) -> str:
+    """Which of the machine's references a point's time tracks ("" for none).
+
+    Starting interpreters (``start=N``) is mostly fresh memory; starting threads
+    (``thread_start``, and the counters' 100 threads of one increment each) is
+    mostly the kernel's thread creation; any other point of a strong-scaling
+    workload is computation, which tracks the CPU-bound reference loop. Sleeps
+    (weak scaling, latency) track nothing.
+    """
+    point = parse_name(bench.get_name())
+    params = dict(point.params)
+    if "start" in params:
+        return drift.MEMORY_KEY
+    if point.workload in THREAD_BOUND_WORKLOADS or _kind(bench, local) == "overhead" \
+            or (params.get("increments") == "1" and point.scale > 1):
+        return drift.THREAD_KEY
+    return LOOP if _kind(bench, local) == "strong" else ""
 
 
 def quiet_reference(facts: results.Facts | None) -> list[float]:
@@ -447,19 +499,31 @@ def compare_interpreter(
     common = [n for n in old_names if n in new_names]
     d.only_old = [n for n in old_names if n not in new_names]
     d.only_new = [n for n in new_names if n not in old_names]
-    ref_a, ref_b = quiet_reference(old_facts), quiet_reference(new_facts)
+    refs = {LOOP: (quiet_reference(old_facts), quiet_reference(new_facts))}
+    for key in (drift.THREAD_KEY, drift.MEMORY_KEY):
+        refs[key] = (drift.samples(old_facts.noise if old_facts else None, key),
+                     drift.samples(new_facts.noise if new_facts else None, key))
     kinds = _local_kinds()
     for name in common:
         a, b = old.get_benchmark(name), new.get_benchmark(name)
         ma, mb = _means(a), _means(b)
-        # A CPU-bound point slows down with the machine; a sleep does not.
-        adjust = len(ref_a) >= 2 and len(ref_b) >= 2 and _cpu_bound(b, kinds)
-        if adjust:
+        # A point slows down with the machine's cost it mostly pays; a sleep does not.
+        raw = stats.ratio_of_means(ma, mb)
+        key = adjustment(b, kinds)
+        ref_a, ref_b = refs.get(key, ([], []))
+        if (len(ref_a) < 2 or len(ref_b) < 2) and key == drift.THREAD_KEY \
+                and _kind(b, kinds) == "strong":
+            # Older files have no drift references: a strong workload's point (the
+            # 100-thread counters) is still adjusted by the loop, as before them.
+            key = LOOP
+            ref_a, ref_b = refs[LOOP]
+        by = ""
+        change = raw
+        if len(ref_a) >= 2 and len(ref_b) >= 2:
             change = stats.log_contrast([(ma, -1), (mb, +1), (ref_a, +1), (ref_b, -1)])
-        else:
-            change = stats.ratio_of_means(ma, mb)
+            by = drift.LABELS.get(key, key)
         d.times.append(TimeChange(name, stats.mean_interval(ma), stats.mean_interval(mb),
-                                  change, work_difference(a, b), adjust))
+                                  change, work_difference(a, b), by, raw))
         workload = parse_name(name).workload
         lost_a, lost_b = _lost(a), _lost(b)
         if workload in (LOCK_WORKLOAD, RACE_WORKLOAD) and lost_a and lost_b:

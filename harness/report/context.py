@@ -15,6 +15,7 @@ from typing import Any
 import pyperf
 
 from harness import stats
+from harness.report.estimates import Figures
 from harness.report.model import (
     NOT_REACHED,
     InterpreterResults,
@@ -27,6 +28,10 @@ from harness.report.model import (
 # Headline rules: speedup at T threads (T <= cores) against 1 thread.
 PARALLEL_FRACTION = 0.6  # at least 60% of the ideal gain: "in parallel"
 FLAT_BAND = 0.1  # an interval inside 1 +- 10%: "take turns"
+# The practical threshold: "slower", "faster", "a little slower than one thread", "partly
+# in parallel" need the whole 95% interval beyond 2% of no change, not only excluding 1,
+# so that a 1% difference does not flip between a word and "no significant change".
+PRACTICAL = 0.02
 # pyperf's own check ("the benchmark result may be unstable"): stdev above 10% of the mean.
 UNSTABLE = 0.1
 # Run profiles that only check that everything runs (facts.json "run"."profile").
@@ -49,6 +54,8 @@ class Context:
     # Default interpreters this machine could not provide (outcome "missing"):
     # named once, in the intro and the method section, not in every table.
     unavailable: list[InterpreterResults] = field(default_factory=list)
+    # Every figure the sections print, for estimates.csv (harness/report/estimates.py).
+    estimates: Figures = field(default_factory=Figures)
 
     def hosts(self) -> dict[tuple[str, str, str], list[str]]:
         """Distinct (hostname, CPU model, CPU count) -> the interpreters measured there."""
@@ -103,6 +110,18 @@ def missing_lines(ctx: Context, workload: str) -> list[str]:
     return lines
 
 
+def beyond(est: stats.Estimate, threshold: float = PRACTICAL) -> int:
+    """+1 when the whole interval lies above 1 + ``threshold``, -1 when it lies below
+    1 / (1 + ``threshold``) (the same distance on a log scale), else 0 (also without one)."""
+    if est.low is None or est.high is None or not est.enough:
+        return 0
+    if est.low > 1.0 + threshold:
+        return 1
+    if est.high < 1.0 / (1.0 + threshold):
+        return -1
+    return 0
+
+
 def clear_digits(low: float, high: float, digits: int = 2) -> int:
     """Digits that keep an interval excluding 1 from reading as including it.
 
@@ -142,7 +161,8 @@ def fmt_times(ratio: float) -> str:
 
 
 def fmt_compare(est: stats.Estimate, than: str = "") -> str:
-    """A time ratio with its verdict: faster/slower only when the interval excludes 1.
+    """A time ratio with its verdict: faster/slower only when the whole interval lies
+    beyond the practical threshold (``beyond``).
 
     "1.31x slower than 3.13 (1.27-1.35x)", "52.9x faster (50.1-55.6x)": the
     interval in the same direction as the words.
@@ -150,7 +170,7 @@ def fmt_compare(est: stats.Estimate, than: str = "") -> str:
     if not est.enough:
         return f"{est.value:.2f}x the time, no verdict ({NOT_ENOUGH})"
     assert est.low is not None and est.high is not None
-    if not est.excludes(1.0):
+    if not beyond(est):
         return (f"no significant change ({est.value:.2f}x the time, "
                 f"{est.low:.2f}-{est.high:.2f}x)")
     than_text = f" than {than}" if than else ""

@@ -89,6 +89,7 @@ class Document:
     subtitle: str
     intro: list[str]
     sections: list[Section]
+    estimates: str = ""  # estimates.csv: every printed figure (harness/report/estimates.py)
 
     def charts(self) -> list[Chart]:
         """Every chart, in page order."""

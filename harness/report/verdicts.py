@@ -1,9 +1,13 @@
 """Words from intervals: a verdict is drawn only where the 95% interval supports it.
 
 - Strong scaling (a fixed total split over T): "in parallel" needs the whole
-  interval at or above 60% of the ideal gain; "in each other's way" needs it
-  all below 0.9; "take turns" needs it inside 1 +- 10% or below 1; an interval
-  that includes 1 and reaches outside 1 +- 10% gives no verdict. One process
+  interval at or above 60% of the ideal gain; "partly in parallel" needs it all
+  above the practical threshold (1.02, ``context.PRACTICAL``); "in each other's
+  way" needs it all below 0.9; "a little slower than one thread" all below
+  1 / 1.02; "take turns" needs it inside 1 +- 10%; anything else (an interval
+  reaching outside 1 +- 10% without lying beyond the threshold) gives no verdict.
+  A refinement needs its whole interval beyond the threshold, not only excluding
+  1, so a 1% difference does not flip the words between two runs. One process
   gives no interval: no verdict.
 - Weak scaling (fixed work per thread): the ideal is "time unchanged", which
   is what an interval including T x throughput means: it is never a failure.
@@ -15,7 +19,7 @@
 from __future__ import annotations
 
 from harness import stats
-from harness.report.context import FLAT_BAND, NOT_ENOUGH, PARALLEL_FRACTION
+from harness.report.context import FLAT_BAND, NOT_ENOUGH, PARALLEL_FRACTION, beyond
 
 
 def strong_verdict(est: stats.Estimate, ideal: float) -> str:
@@ -25,13 +29,13 @@ def strong_verdict(est: stats.Estimate, ideal: float) -> str:
     gain_needed = 1.0 + PARALLEL_FRACTION * (ideal - 1.0)
     if est.low >= gain_needed:
         return "runs Python threads in parallel"
-    if est.low > 1.0:
+    if beyond(est) > 0:
         if est.high < gain_needed:
             return "runs Python threads partly in parallel"
         return "runs Python threads at least partly in parallel"
     if est.high < 1.0 - FLAT_BAND:
         return "threads get in each other's way: slower than one thread"
-    if est.high < 1.0:
+    if beyond(est) < 0:
         return "threads take turns: no speedup (a little slower than one thread)"
     if est.low >= 1.0 - FLAT_BAND and est.high <= 1.0 + FLAT_BAND:
         return "threads take turns: no speedup for CPU-bound Python"
@@ -39,10 +43,11 @@ def strong_verdict(est: stats.Estimate, ideal: float) -> str:
 
 
 def change_word(est: stats.Estimate) -> str:
-    """"" when significant, else why not ("not significant" / "not enough processes")."""
+    """"" when the interval lies beyond the practical threshold, else why not ("n.s.": not
+    significant; "no interval": not enough processes)."""
     if not est.enough:
         return "no interval"
-    return "" if est.excludes(1.0) else "n.s."
+    return "" if beyond(est) else "n.s."
 
 
 def limit_note(est: stats.Estimate, limit: float) -> str | None:

@@ -59,6 +59,9 @@ def counter_points(r: InterpreterResults, workload: str, ctx: Context) -> dict[i
                 lost, expected = lost + prev.lost, expected + prev.expected
                 shares = list(prev.shares) + shares
             out[p.scale] = Lost(lost, expected, tuple(shares))
+    for t, v in out.items():  # as printed: the median share, the smallest and the largest
+        ctx.estimates.add_range(r.id, workload, f"lost threads={t}", v.median(),
+                                min(v.shares), max(v.shares), len(v.shares))
     return out
 
 

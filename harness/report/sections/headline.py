@@ -5,8 +5,10 @@ from __future__ import annotations
 from harness import stats
 from harness.report import charts
 from harness.report.context import (
+    PRACTICAL,
     SMOKE_PROFILES,
     Context,
+    beyond,
     count,
     fmt_compare,
     fmt_interval,
@@ -66,7 +68,8 @@ def headline(ctx: Context) -> Section:
     sec.blocks.append(Table(
         head, rows, caption="speed relative to one thread (ideal: the number of cores) with "
         "its 95% interval from paired per-process ratios; lost updates: median share over "
-        f"processes (range); n.s.: the interval includes 1; one thread vs {base}: the stated "
+        f"processes (range); n.s.: the interval does not lie beyond {PRACTICAL:.0%} of 1; one "
+        f"thread vs {base}: the stated "
         f"baseline{reason}, time ratio with a Welch 95% interval", numeric_from=2,
         css="headline"))
     return sec
@@ -182,7 +185,7 @@ def _threads(ctx: Context, r: InterpreterResults, series: ScalingSeries,
     verdicts.append(strong_verdict(est, ideal))
     text = (f"{count(t, series.scale_param)} of `{series.workload}`: "
             f"{fmt_interval(est)} the speed of one (ideal {ideal}x)")
-    row[2] = fmt_interval(est) + ("" if est.excludes(1.0) or not est.enough else " n.s.")
+    row[2] = fmt_interval(est) + ("" if beyond(est) or not est.enough else " n.s.")
     note = limit_note(est, ideal)
     if note:
         text += f", {note}"
@@ -237,7 +240,7 @@ def _single(ctx: Context, r: InterpreterResults, series: ScalingSeries | None,
     row[5] = fmt_compare(est)
     if gil_twin(ctx, r) is base:  # said once, as the price of free threading (_price)
         return
-    if est.excludes(1.0):
+    if beyond(est):
         figures.append(f"one thread: {fmt_compare(est, base.id)}")
     else:
         figures.append(f"one thread against {base.id}: {fmt_compare(est)}")

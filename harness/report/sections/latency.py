@@ -35,7 +35,7 @@ def latency(ctx: Context) -> Section:
     bars = []
     findings = []
     for r in ctx.measured:
-        row, bar = _row(r, names)
+        row, bar = _row(ctx, r, names)
         if bar is not None:
             rows.append(row)
             bars.append(bar)
@@ -60,7 +60,8 @@ def latency(ctx: Context) -> Section:
     return sec
 
 
-def _row(r: InterpreterResults, names: list[Point]) -> tuple[list[str], charts.Series | None]:
+def _row(ctx: Context, r: InterpreterResults,
+         names: list[Point]) -> tuple[list[str], charts.Series | None]:
     row = [r.id]
     xs, ys, lows, highs = [], [], [], []
     for i, p in enumerate(names):
@@ -70,6 +71,7 @@ def _row(r: InterpreterResults, names: list[Point]) -> tuple[list[str], charts.S
             continue
         means = stats.process_means(bench)
         est = stats.bench_mean(bench)
+        ctx.estimates.add(r.id, p.workload, f"time {p.key}", est)
         row.append(f"{fmt_mean(bench)}\nlargest process mean "
                    f"{bench.format_value(max(means.values()))}")
         xs.append(float(i))

@@ -8,9 +8,17 @@ from typing import Any
 
 import pyperf
 
-from harness.report.context import UNSTABLE, Context, distinct, relative_spread, span
+from harness.report.context import (
+    PRACTICAL,
+    UNSTABLE,
+    Context,
+    distinct,
+    relative_spread,
+    span,
+)
 from harness.report.document import Block, Bullets, Para, Section, Table
 from harness.report.model import short
+from harness.report.sections.discarded import discarded_blocks
 
 INTERVALS = (
     "Each point is measured in several fresh worker processes (pyperf runs); each process "
@@ -24,8 +32,13 @@ INTERVALS = (
     "comparison between two interpreters is the ratio of the geometric means of their "
     "per-process means; its 95% interval is Welch's t-interval on the logarithms "
     "(Welch-Satterthwaite degrees of freedom), so different process counts and spreads "
-    "are fine. Quantiles come from scipy.stats. A difference is significant when its "
-    "interval excludes 1; with one process there is no interval and no verdict. A speedup "
+    "are fine. Quantiles come from scipy.stats. A difference is significant, and worded "
+    "(faster, slower, \"a little slower than one thread\", \"partly in parallel\"), only "
+    f"when its whole interval lies beyond the practical threshold of {PRACTICAL:.0%} (above "
+    f"{1 + PRACTICAL:g}, or below 1 / {1 + PRACTICAL:g} = {1 / (1 + PRACTICAL):.3f}), not "
+    "only when it excludes 1: a 1% difference that one run calls significant and the next "
+    "does not would flip the words; in between it reads \"no significant change\" (n.s.). "
+    "With one process there is no interval and no verdict. A speedup "
     "above the physical limit (the cores, or T when fewer) carries a note: noise when its "
     "interval includes the limit, a measurement fault when it does not."
 )
@@ -46,6 +59,7 @@ def method(ctx: Context) -> Section:
     sec.blocks.append(Para(INTERVALS))
     sec.blocks.append(Para(_machines_text(ctx)))
     sec.blocks += _sampling(ctx)
+    sec.blocks += discarded_blocks(ctx)
     sec.blocks += _problems(ctx)
     return sec
 

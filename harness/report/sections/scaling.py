@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from harness import stats
 from harness.report import charts
-from harness.report.context import Context, count, fmt_interval, fmt_mean, missing_lines, slug
+from harness.report.context import (
+    PRACTICAL,
+    Context,
+    count,
+    fmt_interval,
+    fmt_mean,
+    missing_lines,
+    slug,
+)
 from harness.report.document import Bullets, Chart, Para, Section, Table
 from harness.report.model import InterpreterResults, ScalingSeries
 from harness.report.verdicts import change_word, limit_note, weak_words
@@ -18,7 +26,8 @@ def scaling(ctx: Context) -> Section:
         "geometric mean of the per-process ratios (each worker process measures every "
         f"point). The dashed line is the ideal, min(T, {ctx.cores} cores): more threads than "
         "cores cannot go faster. Error bars and ranges: 95% intervals over processes. "
-        "\"n.s.\": the interval includes 1 (no significant change).",
+        f"\"n.s.\": the interval does not lie beyond {PRACTICAL:.0%} of 1 (no significant "
+        "change).",
     )
     if not ctx.series:
         sec.blocks.append(Para("No workload with a thread count was measured.", css="missing"))
@@ -74,8 +83,13 @@ def _interpreter_row(
             row.append(r.absent(s.workload))
             continue
         cell = fmt_mean(bench)
+        ctx.estimates.add(r.id, s.workload, f"time {s.scale_param}={t}", stats.bench_mean(bench))
         if one is not None:
             est = stats.speedup(one, bench, float(t) if weak else 1.0)
+            if t != 1:
+                ctx.estimates.add(r.id, s.workload,
+                                  f"{'throughput' if weak else 'speedup'} {s.scale_param}={t}",
+                                  est)
             xs.append(float(t))
             ys.append(est.value)
             # At T=1 the speedup is 1 by definition: its spread is in the others'.

@@ -6,7 +6,7 @@ import re
 
 from harness import stats
 from harness.report import charts
-from harness.report.context import Context, fmt_compare, fmt_mean
+from harness.report.context import PRACTICAL, Context, beyond, fmt_compare, fmt_mean
 from harness.report.document import Chart, Para, Section, Table
 from harness.report.model import InterpreterResults
 
@@ -50,8 +50,9 @@ def price_of_free_threading(ctx: Context) -> list[Para | Table]:
             if ref is None or mine is None or not ctx.comparable(ft, twin):
                 row.append("-")
                 continue
-            row.append(f"{fmt_mean(mine)} vs {fmt_mean(ref)}\n"
-                       f"{fmt_compare(stats.compare_means(ref, mine), twin.id)}")
+            est = stats.compare_means(ref, mine)
+            ctx.estimates.add(ft.id, ctx.points[name].workload, f"vs {twin.id}", est)
+            row.append(f"{fmt_mean(mine)} vs {fmt_mean(ref)}\n{fmt_compare(est, twin.id)}")
         rows.append(row)
     return [intro, Table(["benchmark"] + [f"{ft.id} vs {twin.id}" for ft, twin in pairs],
                          rows, caption=f"{PRICE}: time per run, free-threaded vs twin; "
@@ -70,9 +71,11 @@ def single_thread(ctx: Context) -> Section:
         "that is only a free-threaded build against its GIL twin, at the end). "
         "Ratio = time / baseline time, the ratio of the geometric means of per-process "
         "means, with a Welch 95% interval (different process counts and spreads allowed); "
-        "\"no significant change\" when the interval includes 1. Ratios compare the same "
+        f"\"no significant change\" unless the whole interval lies beyond {PRACTICAL:.0%} "
+        f"(above {1 + PRACTICAL:g} or below 1 / {1 + PRACTICAL:g}). Ratios compare the same "
         "work: where an interpreter's calls were sized up (the facts' \"work scaled\", so that "
-        "one call lasts at least 50 ms), its times are divided by that factor. Interpreters "
+        "the calibration's shortest call lasts at least 50 ms; a JIT's warm calls may be "
+        "shorter), its times are divided by that factor. Interpreters "
         "measured on another machine than the baseline are not compared.",
     )
     if base is None:
@@ -102,6 +105,7 @@ def single_thread(ctx: Context) -> Section:
                 row.append(f"{fmt_mean(bench)}\nnot comparable (different machines)")
             else:
                 est = stats.compare_means(ref, bench)
+                ctx.estimates.add(r.id, ctx.points[name].workload, f"vs {base.id}", est)
                 row.append(f"{fmt_mean(bench)}\n{fmt_compare(est)}")
                 data[r.id].append((float(gi), est))
         rows.append(row)
@@ -114,7 +118,7 @@ def single_thread(ctx: Context) -> Section:
                               tuple(e.value for _, e in data[r.id]), style=r.chart_style)
                 for r in kept]
         not_sig = [(i, j) for i, r in enumerate(kept) for j, (_, e) in enumerate(data[r.id])
-                   if not e.excludes(1.0)]
+                   if not beyond(e)]
         svg = charts.relative_chart(
             "single-thread", f"One thread: time relative to {base.id}", groups, bars,
             baseline=base.id, not_significant=not_sig,

@@ -52,7 +52,7 @@ def ways(ctx: Context) -> Section:
                 bars[label].append((len(shown), est))
         shown.append(r)
         rows.append([r.id] + [text for text, _ in cells]
-                    + [_thread_start(r), _process_start(r), _sub_start(r)])
+                    + [_thread_start(ctx, r), _process_start(r), _sub_start(ctx, r)])
     if not rows:
         sec.blocks.append(Para("None of `countdown`, `countdown_processes` and "
                                "`subinterpreters` was measured.", css="missing"))
@@ -119,14 +119,16 @@ def _seconds(bench: pyperf.Benchmark, est: stats.Estimate, per: int = 1) -> str:
     return text + (f" ± {bench.format_value(half / per)}" if half is not None else " (1 process)")
 
 
-def _thread_start(r: InterpreterResults) -> str:
+def _thread_start(ctx: Context, r: InterpreterResults) -> str:
     bench = r.benchmark(THREAD_START)
     if bench is None:
         return r.absent(THREAD_START.split("/")[0])
-    return _seconds(bench, stats.bench_mean(bench))
+    est = stats.bench_mean(bench)
+    ctx.estimates.add(r.id, "thread_start", "time start_join", est)
+    return _seconds(bench, est)
 
 
-def _sub_start(r: InterpreterResults) -> str:
+def _sub_start(ctx: Context, r: InterpreterResults) -> str:
     names = [] if r.suite is None else [
         n for n in r.suite.get_benchmark_names() if n.startswith(SUB_START)]
     if not names:
@@ -134,7 +136,11 @@ def _sub_start(r: InterpreterResults) -> str:
     bench = r.suite.get_benchmark(names[0]) if r.suite is not None else None
     assert bench is not None
     count = int(names[0][len(SUB_START):])
-    return _seconds(bench, stats.bench_mean(bench), per=count)
+    est = stats.bench_mean(bench)
+    per = stats.Estimate(est.value / count, None if est.low is None else est.low / count,
+                         None if est.high is None else est.high / count, est.processes)
+    ctx.estimates.add(r.id, "subinterpreters", "start per interpreter", per)
+    return _seconds(bench, est, per=count)
 
 
 def _scale(bench: pyperf.Benchmark) -> object:

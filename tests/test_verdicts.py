@@ -1,0 +1,82 @@
+"""Words from intervals (harness/report/verdicts.py, context.fmt_compare): the practical
+threshold. A refinement needs the whole 95% interval beyond 2% of no change, so intervals
+that straddle the threshold, as two runs of one interpreter do, read the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from report_data import write_results
+
+from harness.__main__ import main
+from harness.report.context import PRACTICAL, beyond, fmt_compare
+from harness.report.verdicts import change_word, strong_verdict
+from harness.stats import Estimate
+
+TAKE_TURNS = "threads take turns: no speedup for CPU-bound Python"
+LITTLE_SLOWER = "threads take turns: no speedup (a little slower than one thread)"
+
+
+def est(value: float, low: float, high: float) -> Estimate:
+    return Estimate(value, low, high, 8)
+
+
+def test_the_threshold_is_two_percent_either_way() -> None:
+    assert PRACTICAL == 0.02
+    assert beyond(est(1.03, 1.021, 1.04)) == 1
+    assert beyond(est(1.02, 1.019, 1.04)) == 0  # excludes 1, not beyond 2%
+    assert beyond(est(0.97, 0.96, 0.979)) == -1  # below 1 / 1.02 = 0.9804
+    assert beyond(est(0.975, 0.97, 0.981)) == 0
+    assert beyond(Estimate(0.5, None, None, 1)) == 0
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    # Two runs of one GIL build: 0.985 (0.982-0.988) excludes 1, 0.99 (0.98-1.00) does not.
+    (est(0.985, 0.982, 0.988), est(0.99, 0.981, 1.0)),
+    # One interval straddles 1 / 1.02 from below, the other lies just above it.
+    (est(0.978, 0.970, 0.985), est(0.99, 0.9805, 0.999)),
+])
+def test_intervals_straddling_the_threshold_give_the_same_verdict(
+    a: Estimate, b: Estimate
+) -> None:
+    assert strong_verdict(a, 2) == strong_verdict(b, 2) == TAKE_TURNS
+    assert change_word(a) == change_word(b) == "n.s."
+
+
+def test_a_refinement_needs_the_whole_interval_beyond_the_threshold() -> None:
+    assert strong_verdict(est(0.96, 0.95, 0.975), 2) == LITTLE_SLOWER
+    assert change_word(est(0.96, 0.95, 0.975)) == ""
+    assert strong_verdict(est(0.80, 0.78, 0.83), 2) == \
+        "threads get in each other's way: slower than one thread"
+    # "at least partly in parallel" needs it all above 1.02, not only above 1.
+    assert strong_verdict(est(1.03, 1.005, 1.05), 2) == TAKE_TURNS
+    assert strong_verdict(est(1.3, 1.1, 1.7), 2) == \
+        "runs Python threads at least partly in parallel"
+    assert strong_verdict(est(1.3, 1.25, 1.35), 2) == "runs Python threads partly in parallel"
+    assert strong_verdict(est(1.9, 1.85, 1.95), 2) == "runs Python threads in parallel"
+
+
+def test_one_thread_comparisons_straddling_two_percent_read_no_significant_change() -> None:
+    """3.13 read "1.02x slower" in one run and "no significant change" in the next."""
+    first, second = est(1.02, 1.005, 1.035), est(1.01, 0.995, 1.025)
+    assert fmt_compare(first).startswith("no significant change (1.02x the time")
+    assert fmt_compare(second).startswith("no significant change (1.01x the time")
+    assert fmt_compare(est(1.05, 1.03, 1.07), "3.13-twin") == \
+        "1.05x slower than 3.13-twin (1.03-1.07x)"
+    assert fmt_compare(est(0.95, 0.93, 0.97)) == "1.05x faster (1.03-1.08x)"
+
+
+def test_the_report_states_the_threshold_and_words_by_it(tmp_path: Path) -> None:
+    """A GIL build 1.5% slower with two threads, with a narrow interval that excludes 1:
+    the report says "take turns" (not "a little slower") and the Method says why."""
+    results = write_results(tmp_path / "r", ids=("3.13", "3.13t"), processes=8, noise=0.002,
+                            workloads=("countdown",))
+    write_results(results, ids=("3.13",), processes=8, noise=0.002, workloads=("countdown",),
+                  speed=0.985)
+    out = tmp_path / "out"
+    assert main(["report", str(results), "--output", str(out)]) == 0
+    md = (out / "README.md").read_text(encoding="utf-8")
+    assert TAKE_TURNS in md
+    assert "a little slower than one thread" not in md.split("## ")[1]  # not in the headline
+    assert "practical threshold of 2% (above 1.02, or below 1 / 1.02 = 0.980)" in md
