@@ -6,10 +6,12 @@ machine warmup blows hot and cold" (OOPSLA 2017), section 4:
 1. Changepoints: ``ruptures``' PELT with the Gaussian cost (a change of mean
    and/or variance, as their ``cpt.meanvar``), penalty ``15 log n`` (theirs),
    segments of at least ``MIN_SEGMENT`` iterations (one outlier is not a segment).
-2. Equivalent segments: two segments whose means differ by no more than the
-   larger of ``REL_TOLERANCE`` of the later mean and the larger of their two
-   standard deviations are treated as equal (their tolerance: the larger of a
-   fixed floor and the segments' variation).
+2. Equivalent segments: a segment whose mean differs from the steady state's
+   (the last segment's) by no more than the larger of ``REL_TOLERANCE`` of that
+   mean and the steady state's standard deviation is treated as equal to it
+   (their tolerance: the larger of a fixed floor and the steady segment's
+   variation; an earlier segment's own spread does not widen it, so a short,
+   erratic warm-up is not hidden by its own noise).
 3. The steady state: the last segment, extended back over the segments just
    before it that are equivalent to it. It must cover at least ``STEADY_SHARE``
    of the series (theirs: the last 500 of 2000 iterations); otherwise the
@@ -107,8 +109,8 @@ def segments_of(values: Sequence[float], cuts: Sequence[int]) -> list[Segment]:
 
 
 def equivalent(a: Segment, b: Segment) -> bool:
-    """Rule 2: means within the larger of 1% and the larger of the two deviations."""
-    tolerance = max(REL_TOLERANCE * abs(b.mean), a.stdev, b.stdev)
+    """Rule 2: ``a``'s mean within the larger of 1% and the deviation of ``b`` (the steady)."""
+    tolerance = max(REL_TOLERANCE * abs(b.mean), b.stdev)
     return abs(a.mean - b.mean) <= tolerance
 
 
