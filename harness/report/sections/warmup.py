@@ -176,11 +176,25 @@ def warmup(ctx: Context) -> Section:
         f"the default profile's {profile.jit_warmups} warm-up rounds last, and whether it "
         "reaches the latest steady state start"))
     sec.blocks.append(_chart(pairs))
+    notes = _control_note(pairs) + notes
     sec.blocks.append(Bullets(notes or [
         f"Every pair's steady state starts within the default profile's {profile.jit_warmups} "
         "warm-up rounds (or the series is flat): the default profile's values are taken in "
         "the steady state this study found."]))
     return sec
+
+
+def _control_note(pairs: Sequence[Pair]) -> list[str]:
+    """CPython has no JIT: a control pair that is not consistently flat shows the machine."""
+    control = [p for p in pairs if p.family in ("cpython", "free-threaded")]
+    off = [f"`{p.bench.get_name()}` ({p.verdict.text})" for p in control
+           if p.verdict.text != f"consistent {changepoint.FLAT}"]
+    if not control or not off:
+        return []
+    return [f"**Control**: CPython ({', '.join(sorted({p.interpreter for p in control}))}) "
+            f"has no JIT, yet is not consistently flat at {', '.join(off)}: changes of "
+            "level on this machine come from the machine too (its noise; see the steady "
+            "RSD column), so read the JIT interpreters' classes against it."]
 
 
 def _row(p: Pair, r: InterpreterResults | None) -> tuple[list[str], str]:
