@@ -12,7 +12,7 @@ import math
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from harness import paths, procgroup
 from harness.errors import HarnessError, UsageError
@@ -23,7 +23,7 @@ MAX_TIMEOUT = 86400.0
 # --threshold is a percentage change; 1000% (11 times slower) is already beyond any gate.
 MAX_THRESHOLD = 1000.0
 # Commands that write into the cache folder: it is checked before they start.
-WRITES_CACHE = ("run", "provision")
+WRITES_CACHE = ("run", "provision", "warmup")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -96,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_bounded("seconds", 0.0, MAX_TIMEOUT, "--timeout 120"),
                    metavar="SECONDS", help=f"per worker process (at most {MAX_TIMEOUT:g})")
 
+    _warmup_parser(sub)
+
     p = sub.add_parser("report", help="render a report from result files")
     p.add_argument("results", metavar="RESULTS_DIR")
     p.add_argument("--output", "-o", metavar="DIR", help="default: RESULTS_DIR/report")
@@ -121,6 +123,27 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="rewrite reports/index.html and reports/README.md")
     p.add_argument("reports", nargs="?", default="reports", metavar="REPORTS_DIR")
     return parser
+
+
+def _warmup_parser(sub: Any) -> None:
+    """``warmup``: the warm-up study's options."""
+    p = sub.add_parser("warmup", help="warm-up study: long in-process series, classified "
+                       "(flat, warm-up, slowdown, no steady state)")
+    p.add_argument("--interpreter", "-i", action="append", metavar="ID",
+                   help="repeatable (default: pypy3.9, pypy3.11, jython2.7 and 3.13 if ready)")
+    p.add_argument("--workload", "-w", action="append", metavar="NAME",
+                   help="repeatable (default: countdown, counter_lock)")
+    p.add_argument("--output", "-o", default="results/warmup", metavar="DIR",
+                   help="default results/warmup: where the report looks for it")
+    p.add_argument("--iterations", type=int, default=200, metavar="N",
+                   help="iterations (pyperf values) per process (default 200)")
+    p.add_argument("--processes", type=int, default=5, metavar="N", help="default 5")
+    p.add_argument("--min-time", type=_bounded("seconds", 0.0, 10.0, "--min-time 0.01"),
+                   default=0.01, metavar="SECONDS",
+                   help="each iteration lasts at least this long, cold (default 0.01)")
+    p.add_argument("--fast", action="store_true", help="the workloads' smoke sizes")
+    p.add_argument("--timeout", type=_bounded("seconds", 0.0, MAX_TIMEOUT, "--timeout 300"),
+                   metavar="SECONDS", help="per worker process (default 300)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -208,6 +231,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from harness.runner import cmd_run
 
         return cmd_run(args)
+    if args.command == "warmup":
+        from harness.warmup import cmd_warmup
+
+        return cmd_warmup(args)
     if args.command == "report":
         from harness.report import cmd_report
 

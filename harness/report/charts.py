@@ -295,3 +295,26 @@ def headline_chart(
         ax.set_xlabel(xlabel)
         ax.set_title(title, loc="left", fontsize=11)
         return _finish(fig, name)
+
+
+def iteration_chart(name: str, title: str, series: Sequence[Series],
+                    marks: Sequence[tuple[str, float]] = (), ylabel: str = "") -> str:
+    """Per-iteration times of a few process executions (log y), one line each.
+
+    ``marks``: (label of a series, x) where a dotted vertical line in its colour
+    shows the start of its steady state.
+    """
+    with _style():
+        fig, ax = _figure(7.0, 3.6)
+        for s in series:
+            ax.plot(s.x, s.y, color=s.style.color, linestyle=s.style.line, linewidth=1.0,
+                    label=s.label)
+        colours = {s.label: s.style.color for s in series}
+        for label, x in marks:
+            ax.axvline(x, linestyle=":", linewidth=1.0, color=colours.get(label, "#888888"))
+        ax.set_yscale("log")
+        ax.set_xlabel("in-process iteration")
+        ax.set_ylabel(ylabel or "time per call (ms, log scale)")
+        ax.set_title(title, loc="left", fontsize=11)
+        _legend(ax)
+        return _finish(fig, name)

@@ -18,6 +18,7 @@ from harness.report.sections.method import method
 from harness.report.sections.scaling import scaling
 from harness.report.sections.single_thread import single_thread
 from harness.report.sections.user_workloads import user_workloads
+from harness.report.sections.warmup import warmup
 from harness.report.sections.ways import ways
 
 SECTIONS: tuple[Callable[[Context], Section], ...] = (
@@ -28,6 +29,7 @@ SECTIONS: tuple[Callable[[Context], Section], ...] = (
     correctness,
     single_thread,
     latency,
+    warmup,
     user_workloads,
     method,
 )
