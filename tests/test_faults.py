@@ -1,0 +1,84 @@
+"""Faults a careful user meets, tried for real: real processes, real signals, real files.
+
+Each test shows the three things issue 23 asks of every fault: nothing
+completed is lost, nothing is left running, and one line names the cause.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ready_by_id, skip_unless_provisioned
+
+from harness import paths
+
+FAKE = Path(__file__).parent / "fake_workloads"
+WAIT = 300.0  # seconds: a bound on waiting for an exit, never an assertion
+
+
+def _local_ident() -> str:
+    for ident in ("3.12", "3.11", "3.13"):
+        interp = ready_by_id(ident)
+        if interp is not None and interp.container is None:
+            return ident
+    skip_unless_provisioned("no local CPython 3.11+ ready")
+    raise AssertionError
+
+
+@pytest.fixture
+def two_tiny(tmp_path: Path) -> Path:
+    """A workloads folder with two quick fake workloads, ``tiny`` and ``tiny2``."""
+    folder = tmp_path / "workloads"
+    folder.mkdir()
+    shutil.copyfile(FAKE / "tiny.py", folder / "tiny.py")
+    shutil.copyfile(FAKE / "tiny.py", folder / "tiny2.py")
+    (folder / "MANIFEST").write_text("tiny fake\ntiny2 fake\n")
+    return folder
+
+
+def _harness(*argv: str) -> list[str]:
+    return [sys.executable, "-m", "harness", *argv]
+
+
+def _env(workloads: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    if workloads is not None:
+        env["HARNESS_WORKLOADS"] = str(workloads)
+    return env
+
+
+def _benchmarks(suite: Path) -> set[str]:
+    data = json.loads(suite.read_text())
+    return {b["metadata"]["name"] for b in data["benchmarks"]}
+
+
+# --------------------------------------------------------------------------- closed progress pipe
+
+
+def test_a_closed_progress_pipe_goes_silent_and_the_run_keeps_its_results(
+    two_tiny: Path, tmp_path: Path
+) -> None:
+    """``run ... 2>&1 | head -1``: the reader goes after one line; the run completes anyway."""
+    ident = _local_ident()
+    out = tmp_path / "R"
+    read, write = os.pipe()
+    run = subprocess.Popen(
+        _harness("run", "--fast", "-i", ident, "-w", "tiny", "-w", "tiny2", "-o", str(out)),
+        cwd=paths.ROOT, env=_env(two_tiny), stdin=subprocess.DEVNULL, stdout=write,
+        stderr=write,
+    )  # fmt: skip
+    os.close(write)
+    with os.fdopen(read, "rb") as reader:
+        first = reader.readline()
+    # The reader is closed (as `head` exits): every later write meets a broken pipe.
+    assert first.startswith(b"running 2 workload(s)")
+    assert run.wait(timeout=WAIT) == 0
+    suite = out / f"{ident}.json"
+    assert {n.split("/")[0] for n in _benchmarks(suite)} == {"tiny", "tiny2"}
+    assert not (out / "interrupted").exists()
