@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -82,3 +85,75 @@ def test_a_closed_progress_pipe_goes_silent_and_the_run_keeps_its_results(
     suite = out / f"{ident}.json"
     assert {n.split("/")[0] for n in _benchmarks(suite)} == {"tiny", "tiny2"}
     assert not (out / "interrupted").exists()
+
+
+# --------------------------------------------------------------------------- kill -9 of the harness
+
+
+def _processes() -> list[tuple[int, str]]:
+    """(pid, command line) of every live (not zombie) process in /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile
+            continue
+        if stat[stat.rindex(")") + 2] != "Z":
+            found.append((int(entry.name), cmdline))
+    return found
+
+
+def _mentioning(text: str) -> list[tuple[int, str]]:
+    return [p for p in _processes() if text in p[1] and p[0] != os.getpid()]
+
+
+def _wait_until(what: str, done: Callable[[], object], bound: float = WAIT) -> object:
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        value = done()
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"never saw {what}")
+
+
+@pytest.fixture
+def hang_folder(tmp_path: Path) -> Path:
+    """A workloads folder holding only ``hang``: it creates ``started`` beside it, then sleeps.
+
+    The marker says the worker is past every write to its pipes: killed before
+    that, it would die of the broken pipe alone and prove nothing.
+    """
+    folder = tmp_path / "hang-workloads"
+    folder.mkdir()
+    source = (FAKE / "hang.py").read_text()
+    marker = f"    open({str(folder / 'started')!r}, 'w').close()\n"
+    source = source.replace("    while True:\n", marker + "    while True:\n")
+    assert marker in source
+    (folder / "hang.py").write_text(source)
+    (folder / "MANIFEST").write_text("hang fake\n")
+    return folder
+
+
+def test_a_worker_dies_with_a_sigkilled_harness(hang_folder: Path, tmp_path: Path) -> None:
+    """``kill -9`` runs no cleanup in the harness: the kernel kills its worker (PDEATHSIG)."""
+    ident = _local_ident()
+    run = subprocess.Popen(
+        _harness("run", "--fast", "-i", ident, "-w", "hang", "-o", str(tmp_path / "R"),
+                 "--timeout", "3000"),
+        cwd=paths.ROOT, env=_env(hang_folder), stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_until("the workload started", (hang_folder / "started").exists)
+        assert [p for p in _mentioning(str(hang_folder)) if "worker.py" in p[1]]
+        run.kill()
+        run.wait()
+        # A bound, not a speed claim: without PDEATHSIG the worker sleeps on forever.
+        _wait_until("the worker gone", lambda: not _mentioning(str(hang_folder)), bound=60)
+    finally:
+        for pid, _ in _mentioning(str(hang_folder)):
+            os.kill(pid, signal.SIGKILL)
