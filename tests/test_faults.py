@@ -6,6 +6,7 @@ completed is lost, nothing is left running, and one line names the cause.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -19,7 +20,9 @@ from pathlib import Path
 import pytest
 from conftest import ready_by_id, skip_unless_provisioned
 
-from harness import paths
+from harness import paths, spawn
+from harness.errors import WorkerError
+from harness.spec import Interpreter
 
 FAKE = Path(__file__).parent / "fake_workloads"
 WAIT = 300.0  # seconds: a bound on waiting for an exit, never an assertion
@@ -157,3 +160,44 @@ def test_a_worker_dies_with_a_sigkilled_harness(hang_folder: Path, tmp_path: Pat
     finally:
         for pid, _ in _mentioning(str(hang_folder)):
             os.kill(pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------- reasons in the terminal
+
+
+def test_a_crashing_workload_shows_its_exception_on_the_progress_line(tmp_path: Path) -> None:
+    ident = _local_ident()
+    done = subprocess.run(
+        _harness("run", "--fast", "-i", ident, "-w", "crash", "-o", str(tmp_path / "R")),
+        cwd=paths.ROOT, env=_env(FAKE), stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, timeout=WAIT, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    line = next(x for x in done.stderr.splitlines() if "crash" in x and "failed" in x)
+    assert "RuntimeError: deliberate crash in the fake workload" in line, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _a_container_entry() -> Interpreter:
+    for ident in ("3.14", "3.15", "jython2.7"):
+        interp = ready_by_id(ident)
+        if interp is not None and interp.container is not None:
+            return interp
+    skip_unless_provisioned("no container entry (3.14, 3.15, jython2.7) is ready here")
+    raise AssertionError
+
+
+@pytest.mark.container
+def test_a_missing_image_is_one_line_with_the_provision_command(tmp_path: Path) -> None:
+    """The image removed under a ready entry: no pull (``--pull=never``), the command to make it."""
+    interp = _a_container_entry()
+    assert interp.container is not None
+    gone = dataclasses.replace(interp.container, image="localhost/harness-gone-h23:none")
+    entry = dataclasses.replace(interp, container=gone)
+    argv = entry.command(paths.WORKER_SCRIPT, ["--workload", "tiny"], FAKE)
+    assert "--pull=never" in argv
+    with pytest.raises(WorkerError) as caught:
+        spawn.run_worker(entry, "tiny", [], timeout=WAIT, workloads_dir=FAKE)
+    assert "localhost/harness-gone-h23:none is not there" in caught.value.message
+    assert f"python -m harness provision {interp.id}" in caught.value.message
+    assert "\n" not in caught.value.message
