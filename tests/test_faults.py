@@ -201,3 +201,33 @@ def test_a_missing_image_is_one_line_with_the_provision_command(tmp_path: Path) 
     assert "localhost/harness-gone-h23:none is not there" in caught.value.message
     assert f"python -m harness provision {interp.id}" in caught.value.message
     assert "\n" not in caught.value.message
+
+
+# ----------------------------------------------------------------- output and temporary folders
+
+
+def test_an_unusable_cache_leaves_no_temporary_folder(tmp_path: Path) -> None:
+    """An unusable cache folder sends ``containers.conf`` to a temporary folder: removed at exit."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {**_env(), "TMPDIR": str(temp), "HARNESS_CACHE_DIR": str(blocker / "cache")}
+    done = subprocess.run(_harness("interpreters"), cwd=paths.ROOT, env=env, text=True,
+                          stdin=subprocess.DEVNULL, capture_output=True, timeout=WAIT,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr  # listing needs no cache
+    assert list(temp.iterdir()) == []
+
+
+def test_an_over_long_output_folder_is_a_usage_error(tmp_path: Path) -> None:
+    out = tmp_path / ("x" * 260) / "R"
+    done = subprocess.run(
+        _harness("run", "--fast", "-i", _local_ident(), "-w", "countdown", "-o", str(out)),
+        cwd=paths.ROOT, env=_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=WAIT, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot use output folder "), lines
+    assert "File name too long" in lines[0] and "-o DIR" in lines[0]
