@@ -7,6 +7,8 @@ completed is lost, nothing is left running, and one line names the cause.
 from __future__ import annotations
 
 import dataclasses
+import errno
+import io
 import json
 import os
 import shutil
@@ -16,11 +18,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 from conftest import ready_by_id, skip_unless_provisioned
 
-from harness import paths, spawn
+from harness import __main__ as harness_main
+from harness import paths, results, spawn
 from harness.errors import WorkerError
 from harness.spec import Interpreter
 
@@ -231,3 +235,35 @@ def test_an_over_long_output_folder_is_a_usage_error(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot use output folder "), lines
     assert "File name too long" in lines[0] and "-o DIR" in lines[0]
+
+
+# ----------------------------------------------------------------- a full disk
+
+
+def test_a_full_disk_keeps_the_completed_workloads_and_names_the_file(
+    two_tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """ENOSPC injected at the write layer once ``tiny2`` has values: ``tiny``'s are kept."""
+    ident = _local_ident()
+    real = results.atomic_write
+
+    def full_once_tiny2_is_in(path: Path, write: Callable[[IO[str]], object]) -> None:
+        text = io.StringIO()
+        write(text)
+        if "tiny2/" in text.getvalue():
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(path, write)
+
+    monkeypatch.setattr(results, "atomic_write", full_once_tiny2_is_in)
+    monkeypatch.setenv("HARNESS_WORKLOADS", str(two_tiny))
+    out = tmp_path / "R"
+    code = harness_main.main(["run", "--fast", "-i", ident, "-w", "tiny", "-w", "tiny2",
+                              "-o", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: No space left on device writing "), err
+    assert "kB free" in last and "-o DIR" in last and f"kept in {out}" in last, last
+    assert {n.split("/")[0] for n in _benchmarks(out / f"{ident}.json")} == {"tiny"}
+    assert not [p for p in out.iterdir() if p.name.startswith(".")  and "lock" not in p.name]
