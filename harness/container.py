@@ -15,6 +15,7 @@ Public: :func:`discover_jython`, :func:`describe`, :func:`find_engine`,
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -159,6 +160,8 @@ def _private_conf(text: str) -> Path:
     """The same configuration in a private temporary folder, made once per process."""
     if not _FALLBACK_CONF:
         folder = Path(tempfile.mkdtemp(prefix="gil-harness-"))
+        # Removed when the harness exits (an error, Ctrl-C and SIGTERM included).
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         atomic_write_text(folder / "containers.conf", text)
         _FALLBACK_CONF.append(folder / "containers.conf")
     return _FALLBACK_CONF[0]

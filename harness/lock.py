@@ -103,7 +103,19 @@ def _take(path: Path, folder: Path) -> tuple[int, dict[str, Any]]:
 
 
 def check_output(output: Path) -> None:
-    """Refuse an output path that cannot be a writable folder, before any work (exit 2)."""
+    """Refuse an output path that cannot be a writable folder, before any work (exit 2).
+
+    A path the system cannot even look up (a name over 255 bytes, a loop of
+    links) is refused the same way, not left to fail later as an ``OSError``.
+    """
+    try:
+        _check_output(output)
+    except OSError as exc:
+        raise UsageError(f"cannot use output folder {output}: {exc.strerror or exc}",
+                         "give a shorter or existing folder with -o DIR") from None
+
+
+def _check_output(output: Path) -> None:
     if output.exists() and not output.is_dir():
         raise UsageError(f"output {output} is not a folder", "give a folder with -o DIR")
     existing = output

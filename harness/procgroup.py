@@ -14,16 +14,23 @@ Two windows would otherwise leak a child: a signal that arrives while
 the process to kill), and a second signal while the first one's cleanup runs
 (``engine rm -f`` cut short leaves the container up). Inside :func:`held` a
 signal is kept and raised once the block is over.
+
+A SIGKILLed harness runs no cleanup at all: each child therefore asks the
+kernel to SIGKILL it when the harness dies (``PR_SET_PDEATHSIG``, set by
+:func:`die_with_parent` between fork and exec), so a worker does not run on
+for minutes reparented to PID 1.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import FrameType
 from typing import Any
 
@@ -33,6 +40,39 @@ from harness.errors import Interrupted
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # `engine rm -f NAME` answers within a second; an engine that hangs is left after this.
 STOP_TIMEOUT = 60.0
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _libc_prctl() -> Any:
+    """libc's ``prctl``, or None off Linux (loaded once, in the harness, never in a child)."""
+    if os.uname().sysname != "Linux":
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _libc_prctl()
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn``: the child gets SIGKILL when the harness dies (None where impossible).
+
+    Checked against the harness's pid after the call: if the harness died
+    before ``prctl`` ran, the child ends itself at once.
+    """
+    if _PRCTL is None:
+        return None
+    parent = os.getpid()
+    prctl = _PRCTL
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
 
 
 class _Holding:
@@ -154,8 +194,10 @@ def start(argv: Sequence[str], *, name: str | None = None, **popen: Any) -> subp
     """``Popen(argv, start_new_session=True, **popen)``, leak-free if interrupted while starting.
 
     A signal that arrives while the child starts is raised only once the child
-    is known, after it (and its container ``name``) has been removed.
+    is known, after it (and its container ``name``) has been removed. The child
+    dies with the harness (:func:`die_with_parent`), even a SIGKILLed one.
     """
+    popen.setdefault("preexec_fn", die_with_parent())
     try:
         with held():
             proc = subprocess.Popen(list(argv), start_new_session=True, **popen)

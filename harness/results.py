@@ -19,6 +19,7 @@ earlier complete pair, it becomes the pair), its facts saying so in
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import signal
@@ -29,7 +30,7 @@ from typing import IO, Any
 
 import pyperf
 
-from harness.errors import UsageError
+from harness.errors import HarnessError, UsageError
 from harness.fileutil import atomic_write
 from harness.spec import check_id
 
@@ -260,6 +261,28 @@ def holds_measured_pair(directory: Path, ident: str) -> bool:
     return has_suite or facts.probe is not None or facts.probe_error is not None
 
 
+class DiskFull(HarnessError):
+    """The results folder's file system is full (``ENOSPC``, ``EDQUOT``): path, free space."""
+
+    @classmethod
+    def of(cls, folder: Path, target: Path, exc: OSError, staged: list[Path]) -> DiskFull:
+        """The one line: which file, how much is free there, about how much is needed."""
+        try:
+            stat = os.statvfs(folder)
+            free = f"{stat.f_bavail * stat.f_frsize // 1024} kB free"
+        except OSError:
+            free = "free space unknown"
+        taken = sum(p.stat().st_size for p in staged if p.exists())
+        need = max(64, 2 * taken // 1024 + 16)  # the old file and its replacement, side by side
+        return cls(
+            f"{exc.strerror or 'no space left'} writing {target} ({free})",
+            f"free at least {need} kB there, or write to another folder with -o DIR",
+        )
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 class PairWriter:
     """One interpreter's files in a results folder: staged while it runs, swapped when done."""
 
@@ -273,12 +296,24 @@ class PairWriter:
         self.done = False  # the staging pair has been moved to its place
 
     def save(self, suite: pyperf.BenchmarkSuite | None, facts: Facts) -> None:
-        """Rewrite the staging pair (no suite file while nothing was measured)."""
-        if suite is not None:
-            atomic_write(self.staged_suite, lambda fp: suite.dump(fp))
-        else:
-            self.staged_suite.unlink(missing_ok=True)
-        facts.save(self.staged_facts)
+        """Rewrite the staging pair (no suite file while nothing was measured).
+
+        A full disk is :class:`DiskFull`; the staging pair then still holds the
+        last save (each file is replaced only once written whole).
+        """
+        target = self.staged_suite
+        try:
+            if suite is not None:
+                atomic_write(self.staged_suite, lambda fp: suite.dump(fp))
+            else:
+                self.staged_suite.unlink(missing_ok=True)
+            target = self.staged_facts
+            facts.save(self.staged_facts)
+        except OSError as exc:
+            if exc.errno not in _FULL:
+                raise
+            raise DiskFull.of(self.directory, target, exc,
+                              [self.staged_suite, self.staged_facts]) from None
 
     def commit(self) -> tuple[Path | None, Path]:
         """The run is complete: its pair replaces the folder's (suite, facts); stale partials go."""

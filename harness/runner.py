@@ -411,6 +411,13 @@ def run_interpreter(
         with procgroup.held(reraise=False):  # a second signal must not cut the save short
             state.interrupted(exc)
         raise
+    except results.DiskFull as exc:  # keep the last save's pair (renames need no space)
+        if state.opened is not None:
+            state._close("stopped", time.monotonic() - state.opened, "disk full")
+        with procgroup.held(reraise=False):
+            _suite, facts = state.files.keep_interrupted()
+        exc.message += f"; completed workloads kept in {facts.parent}"
+        raise
     except BaseException:
         state.files.discard()  # a crash: the folder keeps what it had
         raise

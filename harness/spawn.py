@@ -19,6 +19,8 @@ from harness.errors import WorkerError
 from harness.spec import Interpreter, base_environ
 
 _STDERR_TAIL_LINES = 10
+# What podman and docker say (``--pull=never``) when the image is not there.
+_NO_IMAGE = ("image not known", "no such image", "unable to find image")
 
 
 class WorkerTimeout(WorkerError):
@@ -28,6 +30,20 @@ class WorkerTimeout(WorkerError):
 def tail(text: str, lines: int = _STDERR_TAIL_LINES) -> str:
     """The last ``lines`` lines of ``text`` (a worker's stderr), without trailing space."""
     return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def last_error(text: str, limit: int = 200) -> str:
+    """The last non-blank line of ``text``: a traceback's exception, the engine's reason."""
+    for line in reversed(text.splitlines()):
+        if line.strip():
+            line = line.strip()
+            return line if len(line) <= limit else line[: limit - 3] + "..."
+    return ""
+
+
+def _no_image(stderr: str) -> bool:
+    lowered = stderr.lower()
+    return any(words in lowered for words in _NO_IMAGE)
 
 
 def run_worker(
@@ -63,9 +79,17 @@ def run_worker(
         ) from None
     except OSError as exc:
         raise WorkerError(f"cannot start {where}: {exc}", f"command: {shlex.join(argv)}") from None
-    if done.returncode != 0:
+    if done.returncode != 0 and interp.container is not None and _no_image(done.stderr):
         raise WorkerError(
-            f"{where} exited with status {done.returncode}",
+            f"{where}: the image {interp.container.image} is not there (removed?); "
+            f"make it again with: python -m harness provision {interp.id}",
+            last_error(done.stderr),
+        )
+    if done.returncode != 0:
+        # The reason in the message itself: the progress line and the summary show its first line.
+        why = last_error(done.stderr)
+        raise WorkerError(
+            f"{where} exited with status {done.returncode}" + (f": {why}" if why else ""),
             tail(done.stderr) or "no output on stderr",
         )
     return suite_mod.parse_worker_output(done.stdout, interp.id, workload)

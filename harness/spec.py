@@ -76,6 +76,8 @@ def container_run_flags(engine: str = "podman") -> list[str]:
     pids = container_pids_limit()
     uid, gid = container_user()
     flags = [
+        # A missing image is an error at once, never a pull of localhost/... from the network.
+        "--pull=never",
         "--network=none",
         "--read-only",
         "--tmpfs=/tmp:rw,nosuid,nodev,size=512m,mode=1777",

@@ -408,7 +408,10 @@ def main(argv=None):
         return EXIT_USAGE
     except BaseException:  # the workload raised (or was interrupted): the runner keeps the tail
         traceback.print_exc(file=sys.stderr)
-        log("workload %r failed" % (args.workload,))
+        # Last on stderr, so the runner's one line says why (MemoryError, a RuntimeError...).
+        kind, value = sys.exc_info()[:2]
+        why = traceback.format_exception_only(kind, value)[-1].strip()
+        log("workload %r failed: %s" % (args.workload, why))
         return EXIT_WORKLOAD_FAILED
     finally:
         sys.stdout = real_stdout

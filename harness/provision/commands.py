@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from harness import procgroup
 from harness.errors import ProvisionError
 from harness.paths import cache_dir
 from harness.progress import ProgressFn
@@ -64,8 +65,8 @@ def run_logged(
         try:
             proc = subprocess.Popen(
                 list(cmd), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
+                stdin=subprocess.DEVNULL, preexec_fn=procgroup.die_with_parent(),
+            )  # a SIGKILLed harness takes apt, configure and make with it
         except OSError as exc:
             raise ProvisionError(f"{step}: cannot run {cmd[0]}: {exc.strerror}") from exc
         while True:
