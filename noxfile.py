@@ -7,15 +7,11 @@ so nox never looks for, nor downloads, another Python.
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import os
-import platform
 import sys
 from pathlib import Path
 
 import nox
-import nox.command
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
@@ -61,82 +57,12 @@ def _apt_install(session: nox.Session, packages: list[str]) -> None:
     session.run("python", "-c", _APT_INSTALL, *packages)
 
 
-def _machine_name() -> str:
-    """A folder name that says where a report was measured: OS, CPU count, architecture."""
-    osname = "linux"
-    try:
-        fields = dict(
-            line.split("=", 1)
-            for line in Path("/etc/os-release").read_text().splitlines()
-            if "=" in line
-        )
-        osname = fields.get("ID", "linux").strip('"') + fields.get("VERSION_ID", "").strip('"')
-    except OSError:
-        osname = platform.system().lower()
-    return f"{osname}-{os.cpu_count()}cpu-{platform.machine()}"
-
-
-def _compare_args(posargs: list[str]) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(
-        prog="nox -s compare --", add_help=True,
-        epilog="Other arguments go to `python -m harness run`: e.g. -i 3.13t, --fast, "
-        "--workloads DIR (your own workloads, their REQUIRES installed per interpreter).",
-    )
-    parser.add_argument("--no-provision", action="store_true", help="use only what is ready")
-    parser.add_argument("--name", help="report folder name under reports/")
-    parser.add_argument(
-        "--publish", action="store_true",
-        help="also put the headline table and chart in README.md's latest-report block, "
-        "and rewrite reports/index.html and reports/README.md (python -m harness publish)",
-    )
-    parser.add_argument(
-        "--against", metavar="DIR",
-        help="after the report, diff against DIR (e.g. reports/<name>); fail on a regression",
-    )
-    parser.add_argument("--threshold", metavar="PCT", help="the diff's threshold (default 5)")
-    return parser.parse_known_args(posargs)
-
-
 @nox.session
 def compare(session: nox.Session) -> None:
     """Provision, run every ready interpreter over the default workloads, render reports/."""
-    opts, run_args = _compare_args(session.posargs)
+    # `gil-harness compare` (harness/compare.py) does it all; its --help lists the options.
     _install(session)
-    if not opts.no_provision:
-        session.run("python", "-m", "harness", "provision")
-    session.run("python", "-m", "harness", "interpreters")
-    name = opts.name or f"{datetime.date.today().isoformat()}-{_machine_name()}"
-    # Relative to the checkout (nox runs sessions there): the command recorded in
-    # the results, which the report shows as the way to reproduce them, stays portable.
-    results = Path("results") / name
-    report = Path("reports") / name
-    # A failed workload or interpreter is recorded and the run goes on: render
-    # what there is, then fail the session if anything failed.
-    failed: nox.command.CommandFailed | None = None
-    try:
-        session.run("python", "-m", "harness", "run", "--output", str(results), *run_args)
-    except nox.command.CommandFailed as exc:
-        # 1: some points failed, the rest are kept: render them. Anything else
-        # (2: an unknown id or workload) has already said its one line.
-        if exc.return_code != 1:
-            raise
-        failed = exc
-    readme = ["--readme", "README.md"] if opts.publish else []
-    session.run(
-        "python", "-m", "harness", "report", str(results), "--output", str(report), *readme
-    )
-    session.log(f"report: {(ROOT / report / 'index.html')} (README.md beside it)")
-    if opts.publish:
-        session.run("python", "-m", "harness", "publish", "reports")
-    if opts.against:
-        # After the report, so a regression still leaves the report to read; exit 1 fails here.
-        threshold = ["--threshold", opts.threshold] if opts.threshold else []
-        session.run(
-            "python", "-m", "harness", "diff", opts.against, str(results),
-            "--output", str(results / "diff"), "--fail-on-regression", *threshold,
-        )
-    if failed is not None:
-        session.error("some points failed; the report's last section says which and why")
+    session.run("python", "-m", "harness", "compare", *session.posargs)
 
 
 @nox.session

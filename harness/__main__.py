@@ -1,4 +1,4 @@
-"""Command line: ``python -m harness {interpreters,provision,run,report}``.
+"""Command line: ``gil-harness`` or ``python -m harness {interpreters,provision,run,report,...}``.
 
 Only argument parsing lives here; each command is a ``cmd_*`` function in the
 module that owns it and returns an exit status.
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from harness import paths, procgroup
+from harness import __version__, paths, procgroup
 from harness.errors import HarnessError, UsageError
 
 # A worker process that may run for more than a day is a typo (and 1e300 s overflows
@@ -23,7 +23,7 @@ MAX_TIMEOUT = 86400.0
 # --threshold is a percentage change; 1000% (11 times slower) is already beyond any gate.
 MAX_THRESHOLD = 1000.0
 # Commands that write into the cache folder: it is checked before they start.
-WRITES_CACHE = ("run", "provision", "warmup")
+WRITES_CACHE = ("run", "provision", "warmup", "compare")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Measure how Python interpreters handle threads; pyperf collects the results.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("interpreters", help="list every known interpreter and its status")
@@ -120,6 +121,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", metavar="PCT", help="percent (default 5)",
                    type=_bounded("percent", 0.0, MAX_THRESHOLD, "--threshold 5", zero_ok=True))
 
+    _add_compare(sub)
+
     p = sub.add_parser("publish", help="rewrite reports/index.html and reports/README.md")
     p.add_argument("reports", nargs="?", default="reports", metavar="REPORTS_DIR")
     return parser
@@ -146,6 +149,33 @@ def _warmup_parser(sub: Any) -> None:
                    metavar="SECONDS", help="per worker process (default 300)")
 
 
+def _version() -> str:
+    """``--version``: the version, and where the built-in workloads are (inside the package)."""
+    return f"gil-harness {__version__} (built-in workloads: {paths.BUILTIN_WORKLOADS.resolve()})"
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    """``compare``: its own options (harness.compare); every other option goes to ``run``."""
+    from harness.compare import add_options
+
+    p = sub.add_parser(
+        "compare", help="provision what is missing, run, report (what nox -s compare does)",
+        epilog="Other options go to the run command: e.g. -i 3.13t, --fast, --workloads DIR. "
+        "Results go to results/NAME and the report to reports/NAME, under the current folder.",
+    )
+    add_options(p)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The namespace of one command line; ``compare`` keeps what it does not know for ``run``."""
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "compare":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.run_args = rest
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run one command, and map errors to one line and an exit status.
 
@@ -169,7 +199,7 @@ def _interrupted(exc: KeyboardInterrupt, command: str | None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parse(argv)
     try:
         return _dispatch(args)
     except HarnessError as exc:
@@ -243,11 +273,28 @@ def _dispatch(args: argparse.Namespace) -> int:
         from harness.report.diff import cmd_diff
 
         return cmd_diff(args)
+    if args.command == "compare":
+        return _compare(args)
     if args.command == "publish":
         from harness.publish import cmd_publish
 
         return cmd_publish(args)
     raise AssertionError(args.command)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """``compare``: each step is a command of this parser, run in this process."""
+    from harness.compare import cmd_compare
+    from harness.interpreters import cmd_interpreters
+    from harness.provision import cmd_provision
+    from harness.publish import cmd_publish
+    from harness.report import cmd_report
+    from harness.report.diff import cmd_diff
+    from harness.runner import cmd_run
+
+    commands = {"provision": cmd_provision, "interpreters": cmd_interpreters, "run": cmd_run,
+                "report": cmd_report, "publish": cmd_publish, "diff": cmd_diff}
+    return cmd_compare(args, args.run_args, _parser().parse_args, commands)
 
 
 if __name__ == "__main__":

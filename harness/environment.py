@@ -87,10 +87,13 @@ def usable_cpus() -> int:
 
 
 def git_commit() -> str | None:
-    """The checkout's commit, or None outside a git checkout."""
+    """The checkout's commit, or None when the harness is installed (not run from a clone)."""
+    checkout = paths.checkout_root()
+    if checkout is None:
+        return None
     try:
         out = subprocess.run(
-            ["git", "-C", str(paths.ROOT), "rev-parse", "HEAD"],
+            ["git", "-C", str(checkout), "rev-parse", "HEAD"],
             capture_output=True,
             text=True,
             timeout=10,

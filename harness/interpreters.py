@@ -90,7 +90,9 @@ class Sources:
         if env.get("HARNESS_CONFIG"):
             configs.append((Path(env["HARNESS_CONFIG"]).expanduser(), ("interpreters",)))
         pyproject_table = ("tool", "gil-harness", "interpreters")
-        for folder in (Path.cwd(), paths.ROOT):
+        for folder in (Path.cwd(), paths.checkout_root()):
+            if folder is None:
+                continue
             candidate = folder / "pyproject.toml"
             if candidate.is_file() and all(candidate != c for c, _ in configs):
                 configs.append((candidate, pyproject_table))

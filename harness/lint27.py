@@ -33,7 +33,9 @@ def files_to_check() -> list[Path]:
     """The 2.7-compatible files: worker, probe, the workloads and the tests' fake workloads."""
     files = [paths.WORKER_SCRIPT, paths.PROBE_SCRIPT]
     files += sorted(paths.workloads_dir().glob("*.py"))
-    files += sorted((paths.ROOT / "tests" / "fake_workloads").glob("*.py"))
+    checkout = paths.checkout_root()
+    if checkout is not None:  # a clone: the tests' fake workloads too
+        files += sorted((checkout / "tests" / "fake_workloads").glob("*.py"))
     return [f for f in files if f.exists()]
 
 

@@ -1,4 +1,12 @@
-"""Where things are: the checkout's worker and workloads, and the user's cache folder."""
+"""Where things are: the package's worker, probe and data, and the user's cache folder.
+
+Everything a run reads comes from inside the installed package (``harness/data/``
+holds the built-in workloads and the container build folders), so a wheel
+installed with pipx works from any folder. In a clone, ``harness/data/workloads``
+and ``harness/data/containers`` are symlinks to the top-level ``workloads/`` and
+``containers/`` (the layout the README names, and where one edits them); a wheel
+holds their files. Nothing is looked up beside the package.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,9 @@ import tempfile
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-ROOT = PACKAGE_DIR.parent
+DATA_DIR = PACKAGE_DIR / "data"
+BUILTIN_WORKLOADS = DATA_DIR / "workloads"
+CONTAINERS_DIR = DATA_DIR / "containers"
 WORKER_SCRIPT = PACKAGE_DIR / "worker.py"
 PROBE_SCRIPT = PACKAGE_DIR / "probe.py"
 # What to set when the cache folder cannot be used (said in the error line).
@@ -15,8 +25,19 @@ CACHE_HINT = "set HARNESS_CACHE_DIR (or XDG_CACHE_HOME) to a folder you can writ
 
 
 def workloads_dir() -> Path:
-    """The workloads folder: ``$HARNESS_WORKLOADS`` or ``workloads/`` of the checkout."""
-    return Path(os.environ.get("HARNESS_WORKLOADS") or ROOT / "workloads").resolve()
+    """The workloads folder: ``$HARNESS_WORKLOADS`` or the package's built-in ones."""
+    return Path(os.environ.get("HARNESS_WORKLOADS") or BUILTIN_WORKLOADS).resolve()
+
+
+def checkout_root() -> Path | None:
+    """The git checkout the package is imported from (a clone, an editable install), or None.
+
+    Only for what exists in a clone alone (the commit, the tests' fake workloads):
+    an installed package has no checkout, and a venv inside some other git
+    repository must not record that repository's commit.
+    """
+    top = PACKAGE_DIR.parent
+    return top if (top / ".git").exists() and (top / "pyproject.toml").is_file() else None
 
 
 def cache_dir() -> Path:

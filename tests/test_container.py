@@ -33,6 +33,8 @@ from harness.spec import (
     container_user,
 )
 
+REPO = Path(__file__).resolve().parents[1]  # the checkout: commands run from it
+
 FAKE_ENGINE = """\
 #!/bin/sh
 # A fake container engine: what it answers comes from the environment.
@@ -511,13 +513,13 @@ def test_a_run_without_an_engine_says_it_uses_the_local_jython(tmp_path: Path) -
            "HARNESS_WORKLOADS": str(FAKE_WORKLOADS)}
     env.pop("HARNESS_CONTAINER_ENGINE", None)
     listed = subprocess.run([sys.executable, "-m", "harness", "interpreters"], env=env,
-                            capture_output=True, text=True, check=True, cwd=paths.ROOT)
+                            capture_output=True, text=True, check=True, cwd=REPO)
     row = next(line for line in listed.stdout.splitlines() if line.startswith("jython2.7 "))
     assert "ready -- the local Jython, not the container image: no container engine" in row
     done = subprocess.run(
         [sys.executable, "-m", "harness", "run", "--fast", "-i", "jython2.7", "-w", "tiny",
          "-o", str(tmp_path / "results")],
-        env=env, capture_output=True, text=True, check=False, cwd=paths.ROOT,
+        env=env, capture_output=True, text=True, check=False, cwd=REPO,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "[1/1 jython2.7] local jython: no container engine (podman or docker) installed" in (

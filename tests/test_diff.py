@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-import runpy
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -382,14 +381,6 @@ def test_the_index_of_published_reports_is_current() -> None:
         if folder.is_dir() and any(folder.glob("*.facts.json")):
             assert f"[{folder.name}]({folder.name}/)" in index
     assert (ROOT / "reports" / "index.html").is_file()
-
-
-def test_nox_compare_takes_against_and_threshold() -> None:
-    """`nox -s compare -- --against reports/<name>`: parsed by the noxfile, the rest passed on."""
-    noxfile = runpy.run_path(str(ROOT / "noxfile.py"))
-    opts, rest = noxfile["_compare_args"](
-        ["--against", "reports/x", "--threshold", "3", "--fast"])
-    assert (opts.against, opts.threshold, rest) == ("reports/x", "3", ["--fast"])
 
 
 def _with_reference(folder: Path, ident: str, samples_ms: list[float]) -> None:

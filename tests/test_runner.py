@@ -22,10 +22,12 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from harness import paths, results, runner
+from harness import results, runner
 from harness.profiles import declared_params
 from harness.spec import Interpreter, base_environ
 from harness.workloads import resolve_workloads
+
+REPO = Path(__file__).resolve().parents[1]  # the checkout: commands run from it
 
 FAKE_WORKLOADS = Path(__file__).resolve().parent / "fake_workloads"
 
@@ -339,7 +341,7 @@ def _harness(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
         [sys.executable, "-m", "harness", *args],
         capture_output=True,
         text=True,
-        cwd=paths.ROOT,
+        cwd=REPO,
         env=env,
         check=False,
         timeout=600,
@@ -431,7 +433,7 @@ def test_ctrl_c_keeps_completed_suites(tmp_path: Path) -> None:
         """
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", script], cwd=paths.ROOT, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", script], cwd=REPO, stderr=subprocess.PIPE, text=True
     )
     facts = results.facts_path(out, "host")
     deadline = time.monotonic() + 120

@@ -20,11 +20,13 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from harness import lock, paths, results, runner
+from harness import lock, results, runner
 from harness.errors import UsageError
 from harness.fileutil import atomic_write_text
 from harness.spec import Interpreter, check_id
 from harness.workloads import resolve_workloads
+
+REPO = Path(__file__).resolve().parents[1]  # the checkout: commands run from it
 
 FAKE_WORKLOADS = Path(__file__).resolve().parent / "fake_workloads"
 HOST = Interpreter(id="host", implementation="cpython", version="", gil="on", source="PATH",
@@ -44,11 +46,11 @@ def _env(tmp_path: Path, config: str | None = None) -> dict[str, str]:
 
 def _harness(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True,
-                          text=True, cwd=paths.ROOT, env=env, check=False, timeout=600)
+                          text=True, cwd=REPO, env=env, check=False, timeout=600)
 
 
 def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "harness", *args], cwd=paths.ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "harness", *args], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -201,7 +203,7 @@ def test_interrupted_first_run_becomes_the_pair(tmp_path: Path) -> None:
         f" Path({str(out)!r}), threads=[1], profile='fast', timeout=300, workloads_dir=fakes)\n"
         "except KeyboardInterrupt:\n    sys.exit(130)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=paths.ROOT, text=True,
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _wait_for_hang(fakes, proc)
     proc.send_signal(signal.SIGINT)
@@ -243,7 +245,7 @@ def test_stale_lock_of_a_killed_run_is_taken_over(tmp_path: Path) -> None:
     script = ("import sys, time\nfrom pathlib import Path\nfrom harness import lock\n"
               f"with lock.hold(Path({str(out)!r})):\n"
               "    print('held', flush=True)\n    time.sleep(600)\n")
-    dead = subprocess.Popen([sys.executable, "-c", script], cwd=paths.ROOT, text=True,
+    dead = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, text=True,
                             stdout=subprocess.PIPE)
     assert dead.stdout is not None and dead.stdout.readline() == "held\n"
     with pytest.raises(UsageError, match=f"pid {dead.pid}"), lock.hold(out):
@@ -267,7 +269,7 @@ def test_runs_starting_together_get_one_lock(tmp_path: Path) -> None:
               f"    with lock.hold(Path({str(out)!r})):\n"
               "        print('held', flush=True)\n        sys.stdin.read()\n"
               "except UsageError as exc:\n    print(exc)\n")
-    procs = [subprocess.Popen([sys.executable, "-c", script], cwd=paths.ROOT, text=True,
+    procs = [subprocess.Popen([sys.executable, "-c", script], cwd=REPO, text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(6)]
     first_lines = {}
     for proc in procs:

@@ -23,9 +23,11 @@ from pathlib import Path
 import pytest
 from conftest import ready_by_id, skip_unless_provisioned
 
-from harness import container, paths, procgroup, sid
+from harness import container, procgroup, sid
 from harness.errors import Interrupted
 from harness.spec import Interpreter
+
+REPO = Path(__file__).resolve().parents[1]  # the checkout: commands run from it
 
 HANG = Path(__file__).parent / "fake_workloads" / "hang.py"  # sleeps forever
 SIGNALS = [pytest.param(signal.SIGTERM, id="SIGTERM"), pytest.param(signal.SIGHUP, id="SIGHUP")]
@@ -79,7 +81,7 @@ def _start_run(ident: str, folder: Path, out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "harness", "run", "--fast", "-i", ident, "-w", "hang",
          "-o", str(out), "--timeout", "3000"],
-        cwd=paths.ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
 
@@ -292,7 +294,7 @@ def test_an_interrupted_image_build_leaves_no_step_running(tmp_path: Path) -> No
     (tmp_path / "Containerfile").write_text(f"FROM {sid.IMAGE}\nRUN {marker}\n")
     env = {**os.environ, "HARNESS_CACHE_DIR": str(tmp_path / "cache")}
     build = subprocess.Popen(
-        [sys.executable, "-c", BUILD_SCRIPT, str(tmp_path / "Containerfile")], cwd=paths.ROOT,
+        [sys.executable, "-c", BUILD_SCRIPT, str(tmp_path / "Containerfile")], cwd=REPO,
         env=env, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
     try:

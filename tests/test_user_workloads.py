@@ -23,13 +23,15 @@ from pathlib import Path
 import pytest
 from conftest import ready_by_id, skip_unless_provisioned
 
-from harness import paths, results, runner, venvs
+from harness import results, runner, venvs
 from harness import workloads as workloads_mod
 from harness.errors import UsageError
 from harness.report.build import build_document
 from harness.report.markdown import render_markdown
 from harness.report.model import load_results
 from harness.spec import Interpreter
+
+REPO = Path(__file__).resolve().parents[1]  # the checkout: commands run from it
 
 WORKLOAD = '''\
 """{doc}"""
@@ -256,7 +258,7 @@ def test_probe_names_the_extension_module(tmp_path: Path) -> None:
 
 def harness_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True,
-                          text=True, cwd=paths.ROOT, timeout=300)
+                          text=True, cwd=REPO, timeout=300)
 
 
 def test_name_clash_is_one_line_exit_2(tmp_path: Path) -> None:

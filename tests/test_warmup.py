@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyperf
 import pytest
+from conftest import ready_by_id
 
 from harness import changepoint, warmup
 from harness.errors import UsageError
@@ -17,7 +18,6 @@ from harness.report.model import load_results
 from harness.report.sections.warmup import warmup as warmup_section
 from harness.spec import Interpreter
 from harness.workloads import resolve_workloads
-from conftest import ready_by_id
 
 HOST = Interpreter(
     id="host", implementation="cpython", version="", gil="on", source="PATH",

@@ -45,7 +45,7 @@ from harness.provision.images import (
     ensure_engine,
 )
 
-CONTAINER_DIR = paths.ROOT / "containers" / "jython"
+CONTAINER_DIR = paths.CONTAINERS_DIR / "jython"
 REGISTRY_BASE = "docker.io/library/eclipse-temurin:17-jre"
 JAR_NAME = "jython-standalone-2.7.4.jar"
 JAR_URL = f"https://repo1.maven.org/maven2/org/python/jython-standalone/2.7.4/{JAR_NAME}"

@@ -35,7 +35,7 @@ from harness.provision.commands import logs_dir
 from harness.provision.images import Relay, build_mode, debian_base, engine_build, ensure_engine
 from harness.sid import ENTRIES, IMAGE, PROVISION_HINT, TARGET, Contents, contents
 
-CONTAINERFILE = paths.ROOT / "containers" / "sid" / "Containerfile"
+CONTAINERFILE = paths.CONTAINERS_DIR / "sid" / "Containerfile"
 BUILDING = "localhost/harness-sid:building"
 REGISTRY_BASE = "docker.io/library/debian:sid"
 SUITE = "sid"
