@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Measure how Python interpreters handle threads; pyperf collects the results.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="print the version and where the built-in workloads are")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("interpreters", help="list every known interpreter and its status")
@@ -152,6 +153,15 @@ def _warmup_parser(sub: Any) -> None:
 def _version() -> str:
     """``--version``: the version, and where the built-in workloads are (inside the package)."""
     return f"gil-harness {__version__} (built-in workloads: {paths.BUILTIN_WORKLOADS.resolve()})"
+
+
+class _Version(argparse.Action):
+    """``--version`` printed as it is (argparse's version action wraps a long path)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(_version())
+        parser.exit(0)
 
 
 def _add_compare(sub: argparse._SubParsersAction) -> None:

@@ -29,6 +29,7 @@ from harness.errors import WorkerError
 from harness.spec import Interpreter
 
 FAKE = Path(__file__).parent / "fake_workloads"
+REPO = Path(__file__).resolve().parents[1]  # the checkout: the harness runs from it
 WAIT = 300.0  # seconds: a bound on waiting for an exit, never an assertion
 
 
@@ -80,7 +81,7 @@ def test_a_closed_progress_pipe_goes_silent_and_the_run_keeps_its_results(
     read, write = os.pipe()
     run = subprocess.Popen(
         _harness("run", "--fast", "-i", ident, "-w", "tiny", "-w", "tiny2", "-o", str(out)),
-        cwd=paths.ROOT, env=_env(two_tiny), stdin=subprocess.DEVNULL, stdout=write,
+        cwd=REPO, env=_env(two_tiny), stdin=subprocess.DEVNULL, stdout=write,
         stderr=write,
     )  # fmt: skip
     os.close(write)
@@ -151,7 +152,7 @@ def test_a_worker_dies_with_a_sigkilled_harness(hang_folder: Path, tmp_path: Pat
     run = subprocess.Popen(
         _harness("run", "--fast", "-i", ident, "-w", "hang", "-o", str(tmp_path / "R"),
                  "--timeout", "3000"),
-        cwd=paths.ROOT, env=_env(hang_folder), stdin=subprocess.DEVNULL,
+        cwd=REPO, env=_env(hang_folder), stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
@@ -173,7 +174,7 @@ def test_a_crashing_workload_shows_its_exception_on_the_progress_line(tmp_path: 
     ident = _local_ident()
     done = subprocess.run(
         _harness("run", "--fast", "-i", ident, "-w", "crash", "-o", str(tmp_path / "R")),
-        cwd=paths.ROOT, env=_env(FAKE), stdin=subprocess.DEVNULL, capture_output=True,
+        cwd=REPO, env=_env(FAKE), stdin=subprocess.DEVNULL, capture_output=True,
         text=True, timeout=WAIT, check=False,
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
@@ -217,7 +218,7 @@ def test_an_unusable_cache_leaves_no_temporary_folder(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     env = {**_env(), "TMPDIR": str(temp), "HARNESS_CACHE_DIR": str(blocker / "cache")}
-    done = subprocess.run(_harness("interpreters"), cwd=paths.ROOT, env=env, text=True,
+    done = subprocess.run(_harness("interpreters"), cwd=REPO, env=env, text=True,
                           stdin=subprocess.DEVNULL, capture_output=True, timeout=WAIT,
                           check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr  # listing needs no cache
@@ -228,7 +229,7 @@ def test_an_over_long_output_folder_is_a_usage_error(tmp_path: Path) -> None:
     out = tmp_path / ("x" * 260) / "R"
     done = subprocess.run(
         _harness("run", "--fast", "-i", _local_ident(), "-w", "countdown", "-o", str(out)),
-        cwd=paths.ROOT, env=_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        cwd=REPO, env=_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True,
         timeout=WAIT, check=False,
     )  # fmt: skip
     assert done.returncode == 2, done.stderr
