@@ -9,7 +9,12 @@ The targets (which ids each makes ready, and by default which run) are rows of
 * ``image``: the Jython container image;
 * ``sid``: Debian unstable's image (CPython 3.14, 3.15, PyPy 3.11), sharing ``images`` with it.
 
-Progress goes to stderr, one line per step with the elapsed seconds. Why a
+Before anything starts, one line says what is to do and about how long it will
+take (``plan``: estimates from this machine kind). Several targets run side by
+side, one child process each (``python -m harness.provision TARGET``,
+``schedule``): the CPython builds in one lane, the images in another, the rest
+beside them; each step's output goes to its own log, the terminal gets one line
+when a step starts and one when it ends. One target runs in this process. Why a
 target failed is remembered (``harness.state``) for discovery's hints.
 """
 
@@ -17,13 +22,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from collections.abc import Callable
 
 from harness import interpreters, kinds
 from harness.errors import ProvisionError, Unavailable, UsageError
 from harness.progress import Progress, ProgressFn
+from harness.provision import plan
 from harness.provision.apt import apt_install
+from harness.provision.commands import logs_dir
 from harness.provision.cpython import (
     CPYTHON_313,
     provision_free_threaded,
@@ -31,8 +39,10 @@ from harness.provision.cpython import (
     provision_source,
 )
 from harness.provision.image import provision_image
+from harness.provision.schedule import Step, run_steps
 from harness.provision.sid import provision_sid
-from harness.state import record_failure
+from harness.spec import Interpreter
+from harness.state import last_failures, record_failure
 
 
 def _provision_jython(progress: ProgressFn, local: bool, image: bool) -> None:
@@ -83,6 +93,56 @@ TARGETS: dict[str, Callable[[argparse.Namespace, ProgressFn], object]] = {
 }
 
 
+def run_target(target: str, args: argparse.Namespace, explicit: bool,
+               progress: ProgressFn) -> tuple[str, str]:
+    """Run one target here: ``(status, reason)``, status ``ready``, ``skipped`` or ``failed``.
+
+    Its last progress line says how it ended (a step's log ends with it). What
+    cannot be had here (``Unavailable``) is a skip, unless it was asked for by id.
+    """
+    started = time.monotonic()
+    progress(f"== {target}")
+    try:
+        TARGETS[target](args, progress)
+    except ProvisionError as exc:
+        skip = isinstance(exc, Unavailable) and not explicit
+        progress(f"{target}: {'skipped' if skip else 'FAILED'}: {exc}")
+        return ("skipped" if skip else "failed"), exc.message
+    progress(f"{target}: ready ({time.monotonic() - started:.1f} s)")
+    return "ready", ""
+
+
+def _in_process(target: str, args: argparse.Namespace, explicit: bool,
+                progress: ProgressFn) -> tuple[str, str, str]:
+    return (target, *run_target(target, args, explicit, progress))
+
+
+def step_argv(target: str, args: argparse.Namespace, explicit: bool) -> tuple[str, ...]:
+    """The command of one target's step: ``python -m harness.provision TARGET``."""
+    argv = [sys.executable, "-m", "harness.provision", target]
+    if target == "source":
+        argv += ["--source", args.source]
+    if target == "3.14t" and getattr(args, "source_314", None):
+        argv += ["--source-3.14", args.source_314]
+    return (*argv, *(["--explicit"] if explicit else []))
+
+
+def _side_by_side(targets: list[str], args: argparse.Namespace, explicit: bool,
+                  progress: ProgressFn) -> list[tuple[str, str, str]]:
+    """Every target a child process, the lanes of ``plan`` side by side (``schedule``)."""
+    steps = [Step(t, plan.lane_of(t), step_argv(t, args, explicit),
+                  logs_dir() / f"provision-{t}.log") for t in targets]
+    return [(o.name, o.status, o.message) for o in run_steps(steps, progress)]
+
+
+def _announce(targets: list[str], known: dict[str, Interpreter],
+              progress: ProgressFn) -> None:
+    """Say what is to do and the expected time, before anything starts."""
+    todo = plan.needed(targets, {i for i, entry in known.items() if entry.ready})
+    failures = last_failures()
+    progress(plan.announcement(todo, {t: failures[t] for t in todo if t in failures}))
+
+
 def cmd_provision(args: argparse.Namespace) -> int:
     """``python -m harness provision [ID ...]``: install or build what is missing.
 
@@ -95,11 +155,38 @@ def cmd_provision(args: argparse.Namespace) -> int:
     PATH CPythons, user entries) are reported as present.
     """
     progress = Progress()
+    explicit = bool(getattr(args, "ids", None))
+    known = {i.id: i for i in interpreters.discover()}
+    targets = _targets(args, known, progress)
+    if targets:
+        _announce(targets, known, progress)
+    if len(targets) > 1:  # side by side, one child process each
+        outcomes = _side_by_side(targets, args, explicit, progress)
+    else:
+        outcomes = [_in_process(target, args, explicit, progress) for target in targets]
+    failed: list[str] = []
+    skipped: list[str] = []
+    for target, status, message in outcomes:
+        record_failure(target, None if status == "ready" else message)
+        if status == "failed":
+            failed.append(target)
+        elif status == "skipped":
+            skipped.append(target)
+    summary = f"provision: {len(targets) - len(failed) - len(skipped)} ready"
+    if skipped:
+        summary += f", skipped {', '.join(skipped)}"
+    if failed:
+        summary += f", FAILED {', '.join(failed)}"
+    progress(summary)
+    return 1 if failed else 0
+
+
+def _targets(args: argparse.Namespace, known: dict[str, Interpreter],
+             progress: ProgressFn) -> list[str]:
+    """The targets to run, in order: the ids' targets, else the defaults; ``source`` first."""
     ids: list[str] = list(getattr(args, "ids", None) or [])
-    explicit = bool(ids)
     targets: list[str] = []
-    if explicit:
-        known = {i.id: i for i in interpreters.discover()}
+    if ids:
         valid = sorted(set(known) | set(kinds.provisionable_ids()))
         for ident in ids:
             target = kinds.target_of(ident)
@@ -128,34 +215,4 @@ def cmd_provision(args: argparse.Namespace) -> int:
         targets = list(kinds.default_targets())
     if getattr(args, "source", None):
         targets.insert(0, "source")
-
-    failed: list[str] = []
-    skipped: list[str] = []
-    for target in targets:
-        started = time.monotonic()
-        progress(f"== {target}")
-        try:
-            TARGETS[target](args, progress)
-        except Unavailable as exc:
-            record_failure(target, exc.message)
-            if explicit:
-                progress(f"{target}: FAILED: {exc}")
-                failed.append(target)
-            else:
-                progress(f"{target}: skipped: {exc}")
-                skipped.append(target)
-            continue
-        except ProvisionError as exc:
-            record_failure(target, exc.message)
-            progress(f"{target}: FAILED: {exc}")
-            failed.append(target)
-            continue
-        record_failure(target, None)
-        progress(f"{target}: ready ({time.monotonic() - started:.1f} s)")
-    summary = f"provision: {len(targets) - len(failed) - len(skipped)} ready"
-    if skipped:
-        summary += f", skipped {', '.join(skipped)}"
-    if failed:
-        summary += f", FAILED {', '.join(failed)}"
-    progress(summary)
-    return 1 if failed else 0
+    return targets

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from harness.errors import ProvisionError, Unavailable
 from harness.progress import ProgressFn, quiet
-from harness.provision.commands import logs_dir, run_logged
+from harness.provision.commands import locked, logs_dir, run_logged
 
 # Debian's mirror: the source packages (CPython builds) and the images' debootstrap.
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
@@ -66,7 +66,6 @@ def apt_install(
     this process is not root or the system has no apt, and ProvisionError when apt fails.
     Returns the packages it installed (empty when all were there).
     """
-    global _apt_updated
     say = progress or quiet
     missing = missing_packages(packages)
     if not missing:
@@ -82,6 +81,19 @@ def apt_install(
             f"{why} needs {' '.join(missing)}; not root, so not installed",
             hint=f"run: sudo DEBIAN_FRONTEND=noninteractive {command}",
         )
+    # Steps run side by side (harness.provision.schedule): one apt at a time, and what
+    # another step installed meanwhile is not installed again.
+    with locked("apt"):
+        missing = missing_packages(missing)
+        if missing:
+            _install(missing, why, say)
+    return missing
+
+
+def _install(missing: list[str], why: str, say: ProgressFn) -> None:
+    """``apt-get install -y`` (after ``apt-get update`` once, when one is not installable)."""
+    global _apt_updated
+    command = "apt-get install -y " + " ".join(missing)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     log = logs_dir() / "apt.log"
     if not _apt_updated and not _installable(missing):
@@ -96,4 +108,3 @@ def apt_install(
             f"apt-get reported success but {' '.join(still)} is not installed",
             hint=f"see {log}",
         )
-    return missing
