@@ -41,6 +41,7 @@ from harness.report.markdown import (
     README_START,
     readme_block,
     render_markdown,
+    summary_block,
     update_readme,
 )
 from harness.report.model import (
@@ -82,8 +83,12 @@ def write_report(
     output_dir: Path | None = None,
     baseline: str | None = None,
     readme: Path | None = None,
+    summary: Path | None = None,
 ) -> ReportFiles:
-    """Render the report of ``results_dir`` into ``output_dir`` (default ``RESULTS/report``)."""
+    """Render the report of ``results_dir`` into ``output_dir`` (default ``RESULTS/report``).
+
+    ``summary``: a file the headline is appended to, as Markdown (a CI job's summary).
+    """
     results_dir = Path(results_dir)
     results = load_results(results_dir)
     out = Path(output_dir) if output_dir else results_dir / "report"
@@ -136,6 +141,9 @@ def write_report(
     compare_path.write_text(render_compare(out, base, others), encoding="utf-8")
     if readme is not None:
         update_readme(Path(readme), doc, out)
+    if summary is not None:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(summary_block(doc) + "\n")
     return ReportFiles(out, html_path, md_path, compare_path, tuple(chart_paths),
                        base.id if base else None, (*skipped_files(results), *strays))
 
@@ -148,8 +156,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     """
     start = time.monotonic()
     readme = getattr(args, "readme", None)
+    summary = getattr(args, "summary", None)
     files = write_report(Path(args.results), Path(args.output) if args.output else None,
-                         args.baseline, Path(readme) if readme else None)
+                         args.baseline, Path(readme) if readme else None,
+                         Path(summary) if summary else None)
     elapsed = time.monotonic() - start
     print(f"report: {files.html} ({len(files.charts)} charts, baseline "
           f"{files.baseline or 'none'}, {elapsed:.1f} s)")

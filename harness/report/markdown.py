@@ -155,6 +155,23 @@ def readme_block(doc: Document, report_dir: str) -> str:
     return "\n".join(out)
 
 
+def summary_block(doc: Document) -> str:
+    """The headline as Markdown for a CI job's summary (``report --summary``, e.g. the file
+    ``$GITHUB_STEP_SUMMARY`` names): the verdicts and the headline table, no chart (the
+    summary has no files beside it)."""
+    out = [f"### {md_escape(doc.title)}", "", f"_{md_inline(doc.subtitle, False)}_", ""]
+    headline = next((s for s in doc.sections if s.anchor == "headline"), None)
+    for b in headline.blocks if headline else []:
+        if isinstance(b, Para):
+            out += [md_text(b.text), ""]
+        elif isinstance(b, Bullets):
+            out += ["- " + md_text(i).replace("\n", "<br>\n  ") for i in b.items] + [""]
+        elif isinstance(b, Table):
+            out += _table_md(b) + [""]
+            out += [f"_{md_inline(b.caption, False)}_", ""] if b.caption else []
+    return "\n".join(out)
+
+
 def update_readme(readme: Path, doc: Document, report_dir: Path) -> None:
     """Replace the block between the README's latest-report markers with ``readme_block``."""
     text = readme.read_text(encoding="utf-8")
