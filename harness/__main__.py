@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -259,6 +260,9 @@ def _check_cache() -> None:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command in WRITES_CACHE:
         _check_cache()
+    # matplotlib's font cache and config go into the harness's cache, not ~/.cache and
+    # ~/.config: an installed tool writes only in the current folder and its cache.
+    os.environ.setdefault("MPLCONFIGDIR", str(paths.cache_dir() / "matplotlib"))
     # Each command's module is imported when chosen (no cycle to avoid): `interpreters`
     # should not pay for matplotlib, nor `report` for discovery.
     if args.command == "interpreters":

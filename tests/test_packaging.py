@@ -77,7 +77,8 @@ def _snapshot(folder: Path) -> dict[str, float]:
 
 
 def test_installed_tool_runs_from_an_empty_folder(dist: Path, tmp_path: Path) -> None:
-    """interpreters, run --fast (built-in and a user folder), report: all under the folder."""
+    """interpreters, run --fast (built-in and a user folder), report, compare: all under the
+    folder; outside it only the cache is written (an empty home and TMPDIR stay empty)."""
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)])
     vpy = venv / "bin" / "python"
@@ -94,8 +95,16 @@ def test_installed_tool_runs_from_an_empty_folder(dist: Path, tmp_path: Path) ->
         "def run(point, params):\n    n = params['n']\n    while n:\n        n -= 1\n")
     work = tmp_path / "work"
     work.mkdir()
+    # A home, a temporary folder and a cache of its own, empty: what the tool writes outside
+    # the working folder must land in the cache (checked at the end), nowhere else.
+    home, tmp, cache = tmp_path / "home", tmp_path / "tmp", tmp_path / "cache"
+    for folder in (home, tmp, cache):
+        folder.mkdir()
     env = {k: v for k, v in os.environ.items()
-           if k not in ("HARNESS_WORKLOADS", "PYTHONPATH", "VIRTUAL_ENV")}
+           if k not in ("HARNESS_WORKLOADS", "PYTHONPATH", "VIRTUAL_ENV", "XDG_CACHE_HOME",
+                        "XDG_CONFIG_HOME", "XDG_DATA_HOME", "MPLCONFIGDIR")}
+    env.update(HOME=str(home), TMPDIR=str(tmp), HARNESS_CACHE_DIR=str(cache),
+               PYENV_ROOT=os.environ.get("PYENV_ROOT", str(Path.home() / ".pyenv")))
     tool = str(venv / "bin" / "gil-harness")
     version = _run([tool, "--version"], cwd=work, env=env).stdout
     assert f"gil-harness {__version__}" in version
@@ -112,7 +121,13 @@ def test_installed_tool_runs_from_an_empty_folder(dist: Path, tmp_path: Path) ->
     assert (work / "results" / f"{mine}.json").is_file()
     assert (work / "mine" / f"{mine}.json").is_file()
     assert (work / "results" / "report" / "index.html").is_file()
-    assert {p.name for p in work.iterdir()} == {"results", "mine"}
+    # The whole path in one command: compare (nothing to provision: --no-provision).
+    _run([tool, "compare", "--no-provision", "--fast", "-i", mine, "-w", "countdown",
+          "--name", "one"], cwd=work, env=env)
+    assert (work / "reports" / "one" / "index.html").is_file()
+    assert {p.name for p in work.iterdir()} == {"results", "mine", "reports"}
     assert (_snapshot(venv), _snapshot(user), _snapshot(REPO / "harness")) == before
+    assert not list(home.rglob("*")), sorted(map(str, home.rglob("*")))
+    assert not list(tmp.iterdir()), sorted(map(str, tmp.iterdir()))
     facts = (work / "results" / f"{mine}.facts.json").read_text()
     assert f'"harness_version": "{__version__}"' in facts
