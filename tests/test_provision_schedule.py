@@ -225,4 +225,6 @@ def test_what_is_ready_is_not_counted() -> None:
     assert plan.needed(["3.13t", "pypy", "sid"], ready) == ["sid"]
     assert plan.announcement([], {}) == "provision: everything is ready"
     text = plan.announcement(["sid", "3.14t"], {"3.14t": "python.org unreachable"})
-    assert "3.14t (~" not in text and "could not be had last time: 3.14t" in text
+    assert "3.14t (~" not in text and "not counted (not had last time): 3.14t" in text
+    text = plan.announcement(["3.14t"], {"3.14t": "python.org unreachable"})
+    assert text.startswith("provision: nothing new to do;") and "expected" not in text

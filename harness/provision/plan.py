@@ -71,10 +71,13 @@ def announcement(todo: Sequence[str], unavailable: dict[str, str]) -> str:
     counted = [t for t in todo if t not in unavailable]
     if not counted and not unavailable:
         return "provision: everything is ready"
-    parts = [f"{t} (~{_minutes(ESTIMATES.get(t, 60.0))})" for t in counted]
-    text = (f"provision: to do {', '.join(parts) or 'nothing new'}; expected about "
-            f"{_minutes(expected_seconds(counted))} (estimates from {MACHINE}, CPython builds "
-            "beside the images; a slower machine up to 2.5x)")
+    if counted:
+        parts = ", ".join(f"{t} (~{_minutes(ESTIMATES.get(t, 60.0))})" for t in counted)
+        text = (f"provision: to do {parts}; expected about "
+                f"{_minutes(expected_seconds(counted))} (estimates from {MACHINE}, CPython "
+                "builds beside the images; a slower machine up to 2.5x)")
+    else:
+        text = "provision: nothing new to do"
     if unavailable:
-        text += (f"; not counted, could not be had last time: {', '.join(sorted(unavailable))}")
+        text += f"; tried again, not counted (not had last time): {', '.join(sorted(unavailable))}"
     return text
