@@ -31,7 +31,7 @@ from harness.errors import ProvisionError, Unavailable, UsageError
 from harness.progress import Progress, ProgressFn
 from harness.provision import plan
 from harness.provision.apt import apt_install
-from harness.provision.commands import logs_dir
+from harness.provision.commands import locked, logs_dir
 from harness.provision.cpython import (
     CPYTHON_313,
     provision_free_threaded,
@@ -106,10 +106,18 @@ def run_target(target: str, args: argparse.Namespace, explicit: bool,
         TARGETS[target](args, progress)
     except ProvisionError as exc:
         skip = isinstance(exc, Unavailable) and not explicit
+        _remember(target, exc.message)
         progress(f"{target}: {'skipped' if skip else 'FAILED'}: {exc}")
         return ("skipped" if skip else "failed"), exc.message
+    _remember(target, None)
     progress(f"{target}: ready ({time.monotonic() - started:.1f} s)")
     return "ready", ""
+
+
+def _remember(target: str, reason: str | None) -> None:
+    """Record why ``target`` failed (None: it worked); steps side by side take turns."""
+    with locked("provision-state"):
+        record_failure(target, reason)
 
 
 def _in_process(target: str, args: argparse.Namespace, explicit: bool,
@@ -138,7 +146,7 @@ def _side_by_side(targets: list[str], args: argparse.Namespace, explicit: bool,
 def _announce(targets: list[str], known: dict[str, Interpreter],
               progress: ProgressFn) -> None:
     """Say what is to do and the expected time, before anything starts."""
-    todo = plan.needed(targets, {i for i, entry in known.items() if entry.ready})
+    todo = plan.needed(targets, {i: entry.ready for i, entry in known.items()})
     failures = last_failures()
     progress(plan.announcement(todo, {t: failures[t] for t in todo if t in failures}))
 
@@ -166,8 +174,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
         outcomes = [_in_process(target, args, explicit, progress) for target in targets]
     failed: list[str] = []
     skipped: list[str] = []
-    for target, status, message in outcomes:
-        record_failure(target, None if status == "ready" else message)
+    for target, status, _ in outcomes:
         if status == "failed":
             failed.append(target)
         elif status == "skipped":

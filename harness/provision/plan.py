@@ -16,7 +16,7 @@ began, which must not be another image's); the rest run beside them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from harness import kinds
 
@@ -47,10 +47,16 @@ def ids_of(target: str) -> tuple[str, ...]:
     return tuple(i for kind in kinds.KINDS if kind.target == target for i in kind.ids)
 
 
-def needed(targets: Iterable[str], ready: set[str]) -> list[str]:
-    """The targets with an id that is not ready (``source`` always: its ids are unknown)."""
-    return [t for t in targets
-            if t == "source" or not ids_of(t) or not set(ids_of(t)) <= ready]
+def needed(targets: Iterable[str], known: Mapping[str, bool]) -> list[str]:
+    """The targets with an id that is not ready; ``known``: every discovered id -> ready.
+
+    A target's id that discovery names otherwise (``pypy3`` is found as
+    ``pypy3.9``) counts as ready when a ready id of the same target exists.
+    ``source`` is always needed (its ids are unknown beforehand).
+    """
+    made = {kinds.kind_of(i).target for i, ready in known.items() if ready}
+    return [t for t in targets if t == "source" or not ids_of(t)
+            or not all(known.get(i, t in made) for i in ids_of(t))]
 
 
 def expected_seconds(targets: Sequence[str]) -> float:

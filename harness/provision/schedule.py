@@ -148,8 +148,12 @@ class Scheduler:
             # A step's daemon grandchild must not outlive it.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(item.proc.pid, signal.SIGKILL)
-            self._end(item.step, _status(code), last_line(item.step.log),
-                      time.monotonic() - item.started)
+            status = _status(code)
+            message = last_line(item.step.log)
+            # The step's own last line repeats its name and outcome: say them once.
+            for word in ("FAILED", "skipped"):
+                message = message.removeprefix(f"{item.step.name}: {word}: ")
+            self._end(item.step, status, message, time.monotonic() - item.started)
 
     def _end(self, step: Step, status: str, message: str, seconds: float) -> None:
         self.outcomes[step.name] = Outcome(step.name, status, message, seconds, step.log)
