@@ -233,3 +233,17 @@ def test_what_is_ready_is_not_counted() -> None:
     assert "3.14t (~" not in text and "not counted (not had last time): 3.14t" in text
     text = plan.announcement(["3.14t"], {"3.14t": "python.org unreachable"})
     assert text.startswith("provision: nothing new to do;") and "expected" not in text
+
+
+def test_the_steps_beside_the_builds_are_niced() -> None:
+    namespace = argparse.Namespace(ids=[], source=None, source_314=None)
+    build = provision.step_argv("3.13t", namespace, explicit=False)
+    image = provision.step_argv("sid", namespace, explicit=True)
+    assert build[:3] == (sys.executable, "-m", "harness.provision") and build[3] == "3.13t"
+    assert image[:3] == ("nice", "-n", str(plan.BESIDE_NICENESS))
+    assert image[3:] == (sys.executable, "-m", "harness.provision", "sid", "--explicit")
+    # What runs niced is still the step: it ends as the step ends.
+    done = subprocess.run([*image[:3], sys.executable, "-c",
+                           "import os; print(os.nice(0))"], capture_output=True, text=True,
+                          check=True)
+    assert int(done.stdout) >= plan.BESIDE_NICENESS

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -126,8 +127,11 @@ def _in_process(target: str, args: argparse.Namespace, explicit: bool,
 
 
 def step_argv(target: str, args: argparse.Namespace, explicit: bool) -> tuple[str, ...]:
-    """The command of one target's step: ``python -m harness.provision TARGET``."""
-    argv = [sys.executable, "-m", "harness.provision", target]
+    """The command of one target's step: ``python -m harness.provision TARGET`` (niced
+    beside the builds: ``plan.niceness``)."""
+    nice = plan.niceness(target)
+    argv = [*(["nice", "-n", str(nice)] if nice and shutil.which("nice") else []),
+            sys.executable, "-m", "harness.provision", target]
     if target == "source":
         argv += ["--source", args.source]
     if target == "3.14t" and getattr(args, "source_314", None):

@@ -37,6 +37,16 @@ ESTIMATES: dict[str, float] = {
 MACHINE = "a 2-vCPU x86-64 machine"
 
 
+# The steps beside the builds run at a lower priority: they mostly wait on downloads and the
+# disk, and what CPU they take (dpkg, tar) should not lengthen the builds, the longest lane.
+BESIDE_NICENESS = 10
+
+
+def niceness(target: str) -> int:
+    """How much ``nice`` the step of ``target`` gets (0 for the builds)."""
+    return 0 if lane_of(target) == BUILD_LANE else BESIDE_NICENESS
+
+
 def lane_of(target: str) -> str:
     """The lane ``target`` runs in (its own name when it shares nothing)."""
     return LANES.get(target, target)
