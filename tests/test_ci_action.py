@@ -89,6 +89,8 @@ def test_the_snippet_and_the_workflows_pass_actionlint(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- the steps, run here
 
+# How GitHub runs a composite action's ``shell: bash`` step.
+GITHUB_BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c")
 EXPR = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 
 
@@ -141,7 +143,7 @@ class Runner:
                    "RUNNER_TEMP": str(self.tmp)})
             env.update({k: EXPR.sub(lambda m: self.value(m.group(1)), str(v))
                         for k, v in step.get("env", {}).items()})
-            done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=cwd, env=env,
+            done = subprocess.run([*GITHUB_BASH, step["run"]], cwd=cwd, env=env,
                                   capture_output=True, text=True, timeout=600, check=False)
             key = step.get("id") or step["name"]
             statuses[key] = done.returncode
