@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -34,6 +35,7 @@ for other in filter(None, need.split(",")):
     if not os.path.exists(os.path.join(folder, other)):
         print(name + ": ran before " + other); sys.exit(1)
 for other in filter(None, wait.split(",")):
+    print(name + ": waiting for " + other, flush=True)
     deadline = time.time() + 30
     while not os.path.exists(os.path.join(folder, other)):
         if time.time() > deadline:
@@ -92,6 +94,31 @@ def test_a_failing_step_does_not_lose_the_others(tmp_path: Path) -> None:
     failed = [x for x in out.getvalue().splitlines() if x.startswith("a: FAILED")]
     assert len(failed) == 1 and "last words of a" in failed[0]
     assert str(tmp_path / "logs" / "a.log") in failed[0]
+
+
+def test_the_status_line_names_each_running_step_and_what_it_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(schedule, "STATUS_SECONDS", 0.0)  # a status line at every turn
+    progress, out = printer()
+    steps = [fake(tmp_path, "a", "x", wait="go"), fake(tmp_path, "b", "y", wait="go")]
+
+    def later() -> None:  # both steps wait for "go": given once a status line names both
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+                "a: waiting for go" in x and "b: waiting for go" in x
+                for x in out.getvalue().splitlines()):
+            time.sleep(0.05)
+        (tmp_path / "go").touch()
+
+    helper = threading.Thread(target=later)
+    helper.start()
+    outcomes = run_steps(steps, progress)
+    helper.join()
+    assert [o.status for o in outcomes] == ["ready", "ready"]
+    status = [x for x in out.getvalue().splitlines() if x.startswith("still running: ")]
+    assert any(x.startswith("still running: a (") and "a: waiting for go); b (" in x
+               and "b: waiting for go)" in x for x in status), status
 
 
 def test_a_step_that_cannot_start_is_a_failure(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ whole output in its own log; steps of one lane run one after another (the
 CPython builds share the cores, the images share the container engine), the
 lanes side by side. The terminal gets one line when a step starts, one when it
 ends (with its last line and its log), and every ``STATUS_SECONDS`` one line
-naming what still runs.
+naming what still runs and what each is doing (its log's last line).
 
 A failing step does not stop the others: every step's outcome is returned. An
 interruption (Ctrl-C, SIGTERM, SIGHUP raised as ``Interrupted`` by
@@ -73,6 +73,12 @@ def last_line(log: Path) -> str:
     return _STAMP.sub("", lines[-1]).strip() if lines else ""
 
 
+def _doing(log: Path, width: int = 60) -> str:
+    """What a running step is doing: its log's last line, cut to ``width``."""
+    line = last_line(log) or "starting"
+    return line if len(line) <= width else line[: width - 3] + "..."
+
+
 def _status(code: int) -> str:
     return "ready" if code == 0 else "skipped" if code == SKIPPED_EXIT else "failed"
 
@@ -106,8 +112,9 @@ class Scheduler:
                 self._reap()
                 if self.running and time.monotonic() >= next_status:
                     now = time.monotonic()
-                    self.progress("still running: " + ", ".join(
-                        f"{r.step.name} ({now - r.started:.0f} s)" for r in self.running))
+                    self.progress("still running: " + "; ".join(
+                        f"{r.step.name} ({now - r.started:.0f} s: {_doing(r.step.log)})"
+                        for r in self.running))
                     next_status = now + STATUS_SECONDS
                 if self.running:
                     time.sleep(POLL_SECONDS)
