@@ -160,12 +160,13 @@ def test_report_says_which_jit_figures_are_in_the_steady_state(tmp_path: Path) -
     assert "no steady state in some process" in rows[("pypy3.9", "countdown/threads=2")]
     jython = rows[("jython2.7", "countdown/threads=1")]
     assert "consistent warm-up" in jython and "50 (50-50)" in jython
-    assert "measured in this run): too short" in jython
+    # The run took 1 warm-up round of 0.81 s: 5 s in process need about 7.
+    assert "0.81 s (measured in this run): too short, \\~7 rounds needed" in jython
     lines = section[section.index("This report's JIT figures"):]
     pypy = next(line for line in lines.splitlines() if line.startswith("- **pypy3.9**"))
     assert "`countdown/threads=1`: inside the steady state" in pypy
     assert "`countdown/threads=2`: no steady state in some process" in pypy
-    assert "not studied: counter_lock." in pypy
+    assert "not studied: `countdown/threads=4`, counter_lock." in pypy
     assert "`countdown/threads=2`: not all inside" in lines
     # The headline says it too, naming only the figures outside the steady state.
     text = (files.output / "README.md").read_text(encoding="utf-8")

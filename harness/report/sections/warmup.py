@@ -32,6 +32,7 @@ from harness.report.model import InterpreterResults
 STUDY_KEY = "warmup_study"  # run metadata of a study's runs (harness.warmup writes it)
 STUDY_FOLDER = "warmup"
 CHART_SERIES = 4  # process executions drawn
+JIT_FAMILIES = ("pypy", "jython")
 INTRO = (
     "Barrett et al. (\"Virtual machine warmup blows hot and cold\", OOPSLA 2017) found that "
     "only a minority of (VM, benchmark) pairs warm up in the textbook way. The default "
@@ -173,16 +174,17 @@ def _seconds_before(run: pyperf.Run, start: int | None, siblings: Sequence[pyper
     return total
 
 
-def default_warmup_seconds(r: InterpreterResults | None, workload: str,
-                           points: int) -> tuple[float, str]:
-    """In-process seconds the default profile's warm-ups lasted (median over processes).
+def default_warmup_seconds(r: InterpreterResults | None, workload: str, points: int,
+                           jit: bool = True) -> tuple[float, str, int]:
+    """In-process seconds the run's warm-ups lasted (median over processes), how, and rounds.
 
-    From the run's own suite when it has the workload, else nominal: warm-up
-    rounds x points x ``min_time`` (a lower bound: a value lasts at least that).
+    From the run's own suite when it has the workload, else nominal: the default
+    profile's warm-up rounds (a JIT's or not) x points x ``min_time`` (a lower
+    bound: a value lasts at least that).
     """
-    profile = PROFILES["default"]
     if r is not None and r.suite is not None and not _is_study(r.suite):
         per_process: dict[object, float] = {}
+        rounds = []
         for bench in r.suite.get_benchmarks():
             if bench.get_name().split("/")[0] != workload:
                 continue
@@ -191,21 +193,29 @@ def default_warmup_seconds(r: InterpreterResults | None, workload: str,
                     key = run.get_metadata().get("process")
                     per_process[key] = per_process.get(key, 0.0) + sum(
                         loops * value for loops, value in run.warmups)
+                    rounds.append(len(run.warmups))
         if per_process:
-            return statistics.median(per_process.values()), "measured in this run"
-    return profile.jit_warmups * points * profile.min_time, "nominal"
+            return (statistics.median(per_process.values()), "measured in this run",
+                    int(statistics.median_low(rounds)))
+    profile = PROFILES["default"]
+    nominal = profile.for_interpreter(jit)[0]
+    return nominal * points * profile.min_time, "nominal", nominal
 
 
 def coverage(p: Pair, r: InterpreterResults | None) -> Coverage:
-    """Whether the default warm-up (``r``'s own, else nominal) reaches ``p``'s steady state."""
-    default_s, how = default_warmup_seconds(r, p.workload, p.points)
+    """Whether the run's warm-up (``r``'s own, else nominal) reaches ``p``'s steady state."""
+    default_s, how, rounds = default_warmup_seconds(r, p.workload, p.points, _pair_jit(p))
     latest = max(p.start_seconds, default=0.0)
     if changepoint.NO_STEADY_STATE in p.verdict.classes or not p.classes:
         return Coverage("none", default_s, how, latest, 0)
     if latest <= default_s:
         return Coverage("covers", default_s, how, latest, 0)
-    need = math.ceil(PROFILES["default"].jit_warmups * latest / max(default_s, 1e-9))
+    need = math.ceil(max(rounds, 1) * latest / max(default_s, 1e-9))
     return Coverage("short", default_s, how, latest, need)
+
+
+def _pair_jit(p: Pair) -> bool:
+    return kinds.has_jit(p.interpreter) or p.family in JIT_FAMILIES
 
 
 def _pairs(ctx: Context) -> tuple[list[Pair], list[str]]:
@@ -245,7 +255,9 @@ def warmup(ctx: Context) -> Section:
         caption="steady from: the first iteration of the steady state, over the processes "
         "that have one; in seconds: the time the process spent before it, every point of "
         "the workload counted (they are interleaved); default warm-up: the in-process time "
-        f"the default profile's {profile.jit_warmups} warm-up rounds last, and whether it "
+        "the warm-up rounds of this report's run lasted (median over its processes; else "
+        f"nominal: the default profile's {profile.jit_warmups} rounds for a JIT, "
+        f"{profile.warmups} otherwise, at {profile.min_time:g} s a point), and whether it "
         "reaches the latest steady state start"))
     sec.blocks.append(_chart(pairs))
     notes = _control_note(pairs) + notes
@@ -263,7 +275,7 @@ def warmup(ctx: Context) -> Section:
 
 
 def _is_jit(r: InterpreterResults) -> bool:
-    return kinds.has_jit(r.id) or r.family in ("pypy", "jython")
+    return kinds.has_jit(r.id) or r.family in JIT_FAMILIES
 
 
 def _run_workloads(r: InterpreterResults) -> list[str]:
@@ -292,10 +304,13 @@ def jit_lines(ctx: Context, pairs: Sequence[Pair]) -> list[str]:
                      and coverage(p, r).status == status]
             if names:
                 parts.append(f"{', '.join(names)}: {words}")
-        studied = {p.workload for p in mine}
-        others = [w for w in _run_workloads(r) if w not in studied]
-        if others:
-            parts.append(f"not studied: {', '.join(others)}")
+        studied = {p.bench.get_name() for p in mine}
+        names = r.suite.get_benchmark_names()
+        points = [f"`{n}`" for n in names if n.split("/")[0] in {p.workload for p in mine}
+                  and n not in studied]
+        others = [w for w in _run_workloads(r) if w not in {p.workload for p in mine}]
+        if points or others:
+            parts.append("not studied: " + ", ".join(points + others))
         lines.append(f"**{r.id}**: " + "; ".join(parts) + ".")
     return lines
 
