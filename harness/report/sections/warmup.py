@@ -264,9 +264,9 @@ def warmup(ctx: Context) -> Section:
     if unreadable:
         notes.append(f"Unreadable study files, left out: {', '.join(unreadable)}.")
     sec.blocks.append(Bullets(notes or [
-        f"Every pair's steady state starts within the default profile's {profile.jit_warmups} "
-        "warm-up rounds (or the series is flat): the default profile's values are taken in "
-        "the steady state this study found."]))
+        "Every pair's steady state starts within the warm-up of the last column (or the "
+        "series is flat): values taken after that warm-up are in the steady state this "
+        "study found."]))
     lines = jit_lines(ctx, pairs)
     if lines:
         sec.blocks.append(Para("**This report's JIT figures** against the study:"))
