@@ -114,6 +114,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="exit 0 even when some result files are unreadable (they are skipped)")
     p.add_argument("--summary", metavar="FILE", help="also append the headline (verdicts and "
                    "table, Markdown) to FILE, e.g. \"$GITHUB_STEP_SUMMARY\"")
+    p.add_argument("--warmup", metavar="DIR", help="the warm-up study's folder (`harness "
+                   "warmup -o DIR`; default: RESULTS_DIR/warmup if there)")
 
     p = sub.add_parser("diff", help="what changed between two runs; optionally a regression gate")
     p.add_argument("old", metavar="OLD", help="results folder or published report folder")

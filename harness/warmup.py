@@ -185,7 +185,10 @@ def cmd_warmup(args: argparse.Namespace) -> int:
     progress.line(f"warm-up study: {', '.join(i.id for i in interps)} (JIT: "
                   f"{', '.join(jits) or 'none'}); {study.processes} processes x "
                   f"{study.iterations} iterations")
+    started = time.monotonic()
     failures = run_study(interps, workloads, study, output, progress)
+    progress.line(f"warm-up study: {(time.monotonic() - started) / 60:.1f} min "
+                  f"({', '.join(i.id for i in interps)}); suites in {output}")
     for line in summary_lines(output):
         progress.line(line)
     for pair, why in failures.items():

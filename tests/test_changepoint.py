@@ -76,3 +76,38 @@ def test_pair_verdict_consistent_and_inconsistent() -> None:
     assert not mixed.consistent
     assert mixed.text == "inconsistent (1 flat, 2 warm-up)"
     assert mixed.start_range == (20, 0, 20)
+
+
+def test_a_steady_drift_has_no_steady_state() -> None:
+    rng = random.Random(7)
+    # Noise without a level: each iteration 0.5% slower than the one before.
+    series = [1.005 ** i * (1 + rng.gauss(0, 0.01)) for i in range(200)]
+    result = changepoint.classify(series)
+    assert result.kind == changepoint.NO_STEADY_STATE
+    assert len(result.segments) > 2
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_running_sums_cost_finds_what_ruptures_costnormal_finds(seed: int) -> None:
+    import math
+    import warnings
+
+    import numpy as np
+    import ruptures as rpt
+
+    rng = random.Random(seed)
+    shapes = [
+        [rng.lognormvariate(0, 0.5) for _ in range(200)],
+        noisy(0.05, 30, rng, 0.05) + noisy(0.01, 170, rng),
+        [(1 + i / 100) * (1 + rng.gauss(0, 0.01)) for i in range(200)],
+        [rng.choice([1e-3, 2e-3]) * (1 + rng.gauss(0, 0.001)) for _ in range(200)],
+    ]
+    series = shapes[seed % len(shapes)]
+    data = np.asarray(series) / float(np.median(series))
+    with warnings.catch_warnings():  # ruptures says it adds a small diagonal
+        warnings.simplefilter("ignore", UserWarning)
+        cost = rpt.costs.CostNormal(add_small_diag=True)
+    algo = rpt.Pelt(custom_cost=cost, min_size=changepoint.MIN_SEGMENT, jump=1)
+    ends = algo.fit(data.reshape(-1, 1)).predict(
+        pen=changepoint.PENALTY_FACTOR * math.log(len(series)))
+    assert changepoint.changepoints(series) == ends[:-1]

@@ -10,7 +10,9 @@ re-measured and no number is typed in. Outputs, in ``--output`` (default
 - ``estimates.csv`` beside them: every figure the page prints, one row each
   (``harness.report.estimates``), for pandas or a spreadsheet;
 - copies of the suite and facts files, and ``compare.md``: pyperf's own
-  ``compare_to --table`` against the baseline, so anyone can check the numbers.
+  ``compare_to --table`` against the baseline, so anyone can check the numbers;
+  the warm-up study's suites (``--warmup DIR``, else ``RESULTS/warmup/``) in
+  ``warmup/``, so the report folder renders the same page again.
 
 The package, in data-flow order: ``model`` (loading), ``stats`` (the one
 statistics module), ``context`` and ``verdicts`` (shared wording), ``sections``
@@ -56,6 +58,7 @@ from harness.report.model import (
 from harness.report.sections.discarded import FOLDER as DISCARDED
 from harness.report.sections.discarded import discarded_path
 from harness.report.sections.method import merge_commands
+from harness.report.sections.warmup import STUDY_FOLDER, study_paths
 from harness.stats import speedup
 
 __all__ = [
@@ -84,6 +87,7 @@ def write_report(
     baseline: str | None = None,
     readme: Path | None = None,
     summary: Path | None = None,
+    warmup_dir: Path | None = None,
 ) -> ReportFiles:
     """Render the report of ``results_dir`` into ``output_dir`` (default ``RESULTS/report``).
 
@@ -91,6 +95,10 @@ def write_report(
     """
     results_dir = Path(results_dir)
     results = load_results(results_dir)
+    if warmup_dir is not None and not study_paths(results, Path(warmup_dir)):
+        what = "no suite file there" if Path(warmup_dir).is_dir() else "no such folder"
+        raise UsageError(f"--warmup {warmup_dir}: {what}",
+                         "give the folder `python -m harness warmup -o DIR` wrote")
     out = Path(output_dir) if output_dir else results_dir / "report"
     if readme is not None and not Path(readme).is_file():
         what = "is a folder, not a file" if Path(readme).is_dir() else "no such file"
@@ -107,7 +115,7 @@ def write_report(
             "provision them (python -m harness provision) or run others",
         )
     strays = stray_files(results_dir, results)
-    doc, base = build_document(results, baseline, strays)
+    doc, base = build_document(results, baseline, strays, warmup_dir)
     # Copy the raw files first: compare_to reads the copies, by relative name.
     for r in results:
         for src in (r.suite_file, r.facts_file):
@@ -121,6 +129,11 @@ def write_report(
         if kept is not None and kept.is_file() and kept.parent != out / DISCARDED:
             (out / DISCARDED).mkdir(parents=True, exist_ok=True)  # published with the report
             shutil.copyfile(kept, out / DISCARDED / kept.name)
+    for study in study_paths(results, warmup_dir):  # published with the report
+        dst = out / STUDY_FOLDER / study.name
+        if not (dst.exists() and dst.resolve() == study.resolve()):
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(study, dst)
     # Charts of an earlier render that this one no longer draws would mislead: drop them.
     drawn = {c.filename for c in doc.charts()}
     for old in out.glob("chart-*.svg"):
@@ -149,7 +162,7 @@ def write_report(
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """``python -m harness report RESULTS_DIR [--output DIR] [--baseline ID] [--allow-partial]``.
+    """``python -m harness report RESULTS_DIR [--output DIR] [--baseline ID] [--warmup DIR]``.
 
     An unreadable file is named on stderr (one line each) and on the page; the
     report is still written, and the exit status is 1 unless ``--allow-partial``.
@@ -157,9 +170,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     start = time.monotonic()
     readme = getattr(args, "readme", None)
     summary = getattr(args, "summary", None)
+    warmup = getattr(args, "warmup", None)
     files = write_report(Path(args.results), Path(args.output) if args.output else None,
                          args.baseline, Path(readme) if readme else None,
-                         Path(summary) if summary else None)
+                         Path(summary) if summary else None, Path(warmup) if warmup else None)
     elapsed = time.monotonic() - start
     print(f"report: {files.html} ({len(files.charts)} charts, baseline "
           f"{files.baseline or 'none'}, {elapsed:.1f} s)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from harness.report.context import Context
 from harness.report.document import Document
@@ -31,7 +32,8 @@ INTRO = (
 
 
 def build_context(
-    results: list[InterpreterResults], baseline: str | None = None
+    results: list[InterpreterResults], baseline: str | None = None,
+    warmup_dir: Path | None = None,
 ) -> Context:
     """The shared context of the sections (unavailable interpreters set apart)."""
     unavailable = [r for r in results if is_unavailable(r)]
@@ -42,18 +44,19 @@ def build_context(
     catalogue = workload_catalogue(points)
     return Context(results, measured, base, reason, points,
                    scaling_series(points, catalogue), machine_cores(results), catalogue,
-                   unavailable)
+                   unavailable, warmup_dir=warmup_dir)
 
 
 def build_document(
     results: list[InterpreterResults], baseline: str | None = None,
     strays: Sequence[tuple[str, str]] = (),
+    warmup_dir: Path | None = None,
 ) -> tuple[Document, InterpreterResults | None]:
     """The report's content, from loaded results; also returns the chosen baseline.
 
     ``strays``: files of the folder that belong to no interpreter (``stray_files``).
     """
-    ctx = build_context(results, baseline)
+    ctx = build_context(results, baseline, warmup_dir)
     sections = [make(ctx) for make in SECTIONS]
     dates = sorted({d.split(" ")[0].split("T")[0] for d in run_dates(ctx, [
         r.run_info for r in ctx.results if r.run_info])})

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyperf
@@ -56,6 +57,8 @@ class Context:
     unavailable: list[InterpreterResults] = field(default_factory=list)
     # Every figure the sections print, for estimates.csv (harness/report/estimates.py).
     estimates: Figures = field(default_factory=Figures)
+    # ``report --warmup DIR``: the warm-up study's suites (default: RESULTS/warmup/).
+    warmup_dir: Path | None = None
 
     def hosts(self) -> dict[tuple[str, str, str], list[str]]:
         """Distinct (hostname, CPU model, CPU count) -> the interpreters measured there."""

@@ -27,6 +27,7 @@ from harness.report.model import (
 from harness.report.sections.counters import counter_points, worst, worst_text
 from harness.report.sections.single_thread import PRICE, gil_twin
 from harness.report.sections.user_workloads import gil_reenabled_lines
+from harness.report.sections.warmup import headline_warnings as warmup_warnings
 from harness.report.verdicts import limit_note, strong_verdict
 
 UNSTABLE = 0.1
@@ -100,6 +101,7 @@ def _warnings(ctx: Context) -> list[Para]:
             "was complete is shown.", css="warning"))
     out += [Para(f"**GIL turned back on**: {line}.", css="warning")
             for line in gil_reenabled_lines(ctx)]
+    out += warmup_warnings(ctx)  # a JIT figure taken before the study's steady state
     if ctx.several_hosts:
         out.append(Para(
             "**Several machines**: these suites come from more than one machine. Each "
