@@ -42,7 +42,8 @@ from harness.report.model import (
 )
 
 # (label, blocks, paired): today's method and the per-process one it replaced.
-METHODS = (("per-process (before)", 0, False), ("time blocks, paired by round", None, True))
+METHODS = (("per-process (before)", 0, False, stats.CONFIDENCE),
+           ("time blocks, paired by round", None, True, stats.QUANTILE_LEVEL))
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ def figures(folder: Path, scales: Sequence[int] = (2, 4)) -> Iterator[Figure]:
                     continue
                 factor = float(t) if s.kind == "weak" else 1.0
                 yield Figure((f"ratio {t}", r.id, s.names[t]), tuple(
-                    stats.speedup(one, many, factor, blocks=_blocks(b)) for _, b, _ in METHODS))
+                    stats.speedup(one, many, factor, blocks=_blocks(b), confidence=c)
+                    for _, b, _, c in METHODS))
         name = s.names.get(1)
         for r in results:
             refs = [x for x in (base.id if base else None, _twin(r, results)) if x]
@@ -90,8 +92,9 @@ def figures(folder: Path, scales: Sequence[int] = (2, 4)) -> Iterator[Figure]:
                 if ref_id == r.id or ref is None or mine is None:
                     continue
                 yield Figure((f"one-thread vs {'twin' if ref_id.endswith('-twin') and ref_id != (base.id if base else '') else 'baseline'}", r.id, f"{name} vs {ref_id}"),
-                             tuple(stats.compare_means(ref, mine, blocks=_blocks(b), paired=p)
-                                   for _, b, p in METHODS))
+                             tuple(stats.compare_means(ref, mine, blocks=_blocks(b), paired=p,
+                                                       confidence=c)
+                                   for _, b, p, c in METHODS))
 
 
 def coverage(folders: Sequence[Path]) -> dict[str, list[tuple[int, int]]]:
@@ -143,7 +146,7 @@ def main(argv: Sequence[str]) -> int:
     if len(folders) < 2:
         print("usage: python tests/cross_run.py RESULTS RESULTS [RESULTS...]", file=sys.stderr)
         return 2
-    print(f"{'':<24}" + "  ".join(f"{label:>22}" for label, _, _ in METHODS))
+    print(f"{'':<24}" + "  ".join(f"{label:>22}" for label, _, _, _ in METHODS))
     for kind, counts in sorted(coverage(folders).items()):
         print(_line(kind, counts))
     for workload, counts in sorted(by_workload(folders).items()):
