@@ -382,3 +382,33 @@ def bench_mean(bench: pyperf.Benchmark, blocks: int = MAX_BLOCKS) -> Estimate:
     """A point's mean over its per-process means, with the block t-interval of those means."""
     order, procs = time_order(list(processes(bench).values()))
     return dataclasses.replace(mean_interval([p.mean for p in procs], blocks), order=order)
+
+
+def _ratios_by_round(one: pyperf.Benchmark, many: pyperf.Benchmark,
+                     factor: float) -> dict[int, float] | None:
+    """Round -> ``factor * mean_one / mean_many`` of the process of that round (capacity-low
+    processes left out); None unless every process carries ``harness_round``."""
+    a, b = processes(one), processes(many)
+    if not a or any(p.round is None for p in a.values()):
+        return None
+    out: dict[int, list[float]] = {}
+    for p in a.values():
+        q = b.get(p.id)
+        if q is None or p.mean <= 0 or q.mean <= 0 or p.capacity_low or q.capacity_low:
+            continue
+        out.setdefault(p.round or 0, []).append(factor * p.mean / q.mean)
+    return {r: statistics.fmean(v) for r, v in out.items()}
+
+
+def speedup_change(a_one: pyperf.Benchmark, a_many: pyperf.Benchmark,
+                   b_one: pyperf.Benchmark, b_many: pyperf.Benchmark,
+                   factor: float = 1.0) -> Estimate:
+    """B's speedup relative to A's (0.8: 20% lower). Two interpreters of one interleaved
+    run: per round, B's paired ratio over A's, and the block interval over rounds;
+    otherwise Welch on the logs of the two sets of paired ratios."""
+    ra, rb = _ratios_by_round(a_one, a_many, factor), _ratios_by_round(b_one, b_many, factor)
+    if ra is not None and rb is not None:
+        est = ratio_interval([rb[r] / ra[r] for r in sorted(ra) if r in rb])
+        return dataclasses.replace(est, method=PAIRED_ROUND, order="rounds")
+    return ratio_of_means(paired_ratios(a_one, a_many, factor),
+                          paired_ratios(b_one, b_many, factor))
