@@ -84,14 +84,17 @@ def figures(folder: Path, scales: Sequence[int] = (2, 4)) -> Iterator[Figure]:
                 yield Figure((f"ratio {t}", r.id, s.names[t]), tuple(
                     stats.speedup(one, many, factor, blocks=_blocks(b), confidence=c)
                     for _, b, _, c in METHODS))
-        name = s.names.get(1)
+        name = s.names.get(1) or ""
+        base_id = base.id if base else ""
         for r in results:
-            refs = [x for x in (base.id if base else None, _twin(r, results)) if x]
-            for ref_id in refs:
-                ref, mine = by_id[ref_id].benchmark(name or ""), r.benchmark(name or "")
-                if ref_id == r.id or ref is None or mine is None:
+            twin = _twin(r, results)
+            for ref_id, kind in ((base_id, "baseline"), (twin, "twin")):
+                if not ref_id or ref_id == r.id or (kind == "twin" and ref_id == base_id):
                     continue
-                yield Figure((f"one-thread vs {'twin' if ref_id.endswith('-twin') and ref_id != (base.id if base else '') else 'baseline'}", r.id, f"{name} vs {ref_id}"),
+                ref, mine = by_id[ref_id].benchmark(name), r.benchmark(name)
+                if ref is None or mine is None:
+                    continue
+                yield Figure((f"one-thread vs {kind}", r.id, f"{name} vs {ref_id}"),
                              tuple(stats.compare_means(ref, mine, blocks=_blocks(b), paired=p,
                                                        confidence=c)
                                    for _, b, p, c in METHODS))

@@ -24,6 +24,7 @@ from harness.report.model import (
     InterpreterResults,
     ScalingSeries,
 )
+from harness.report.sections import precision
 from harness.report.sections.counters import counter_points, worst, worst_text
 from harness.report.sections.single_thread import PRICE, gil_twin
 from harness.report.sections.user_workloads import gil_reenabled_lines
@@ -70,7 +71,8 @@ def headline(ctx: Context) -> Section:
         "its 95% interval from paired per-process ratios; lost updates: median share over "
         f"processes (range); n.s.: the interval does not lie beyond {PRACTICAL:.0%} of 1; one "
         f"thread vs {base}: the stated "
-        f"baseline{reason}, time ratio with a Welch 95% interval", numeric_from=2,
+        f"baseline{reason}, time ratio with its 95% interval (paired by round where the "
+        "run was interleaved, else Welch)", numeric_from=2,
         css="headline"))
     return sec
 
@@ -92,6 +94,9 @@ def _warnings(ctx: Context) -> list[Para]:
             "**Busy machine**: the load was high when the runs of " + ", ".join(busy)
             + " started (see Method and environment): their intervals may be wide.",
             css="warning"))
+    less_sure = precision.warning(ctx)
+    if less_sure is not None:
+        out.append(less_sure)
     cut = [f"{r.id} ({r.interrupted_text()})" for r in ctx.results if r.interrupted is not None]
     if cut:
         out.append(Para(
@@ -193,6 +198,10 @@ def _threads(ctx: Context, r: InterpreterResults, series: ScalingSeries,
     spread = max(relative_spread(one), relative_spread(many))
     if spread > UNSTABLE:
         text += f", unstable (stdev up to {spread:.0%} of the mean)"
+    short = precision.cell_note(r, str(one.get_name()), str(many.get_name()))
+    if short:
+        text += f", less sure: {short}"
+        row[2] += f"\n{short}"
     figures.append(text)
 
 

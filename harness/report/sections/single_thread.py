@@ -41,7 +41,8 @@ def price_of_free_threading(ctx: Context) -> list[Para | Table]:
         "GIL twin, the default CPython built here from the same source tarball with the "
         "same configure flags but --disable-gil (their build records name the tarball and "
         "its sha256). Only this comparison isolates what free threading costs a single "
-        "thread; ratio of the geometric means of per-process means, Welch 95% interval.")
+        "thread; paired by round where the run was interleaved, else the ratio of the "
+        "geometric means of per-process means with a Welch interval; 95% intervals.")
     rows = []
     for name in names:
         row = [name]
@@ -69,8 +70,10 @@ def single_thread(ctx: Context) -> Section:
         + " with one thread: the price of a build, a version or a JIT that needs warming "
         "(builds differ in version and flags, so this is not the price of free threading: "
         "that is only a free-threaded build against its GIL twin, at the end). "
-        "Ratio = time / baseline time, the ratio of the geometric means of per-process "
-        "means, with a Welch 95% interval (different process counts and spreads allowed); "
+        "Ratio = time / baseline time: in an interleaved run the geometric mean of the "
+        "per-round ratios (the two interpreters' processes of the same round), else the "
+        "ratio of the geometric means of per-process means with a Welch interval (see "
+        "Method and environment), with its 95% interval; "
         f"\"no significant change\" unless the whole interval lies beyond {PRACTICAL:.0%} "
         f"(above {1 + PRACTICAL:g} or below 1 / {1 + PRACTICAL:g}). Ratios compare the same "
         "work: where an interpreter's calls were sized up (the facts' \"work scaled\", so that "
