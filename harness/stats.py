@@ -73,6 +73,7 @@ MAX_BLOCKS = 6
 PAIRED_PROCESS = "paired by process"
 PAIRED_ROUND = "paired by round"
 UNPAIRED = "unpaired (Welch)"
+ADJUSTED = "unpaired, adjusted by the reference loop"
 
 
 @dataclass(frozen=True)
@@ -412,3 +413,23 @@ def speedup_change(a_one: pyperf.Benchmark, a_many: pyperf.Benchmark,
         return dataclasses.replace(est, method=PAIRED_ROUND, order="rounds")
     return ratio_of_means(paired_ratios(a_one, a_many, factor),
                           paired_ratios(b_one, b_many, factor))
+
+
+def compare_across_stretches(base: pyperf.Benchmark, other: pyperf.Benchmark,
+                             ref_base: Sequence[float], ref_other: Sequence[float]) -> Estimate:
+    """``compare_means``, and where it cannot pair by round, adjusted by a reference.
+
+    Without rounds each interpreter ran in its own stretch of machine time; a
+    reference timed in each stretch (the machine's reference loop, samples in
+    any unit) says how fast the machine was then: the ratio is divided by the
+    references' ratio and the interval carries their uncertainty too (four
+    terms, ``log_contrast``). Fewer than two samples on a side: ``compare_means``.
+    """
+    est = compare_means(base, other)
+    if est.method == PAIRED_ROUND or len(ref_base) < 2 or len(ref_other) < 2:
+        return est
+    _, a = time_order(list(processes(base, per_unit=True).values()))
+    _, b = time_order(list(processes(other, per_unit=True).values()))
+    adjusted = log_contrast([([p.mean for p in a], -1), ([p.mean for p in b], +1),
+                             (ref_base, +1), (ref_other, -1)])
+    return dataclasses.replace(adjusted, method=ADJUSTED, order=est.order)

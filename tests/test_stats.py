@@ -275,3 +275,21 @@ def test_stopping_on_the_interval_keeps_its_coverage() -> None:
     assert _stopped_coverage(stats.CONFIDENCE, 0.08) < 0.91
     assert _stopped_coverage(stats.QUANTILE_LEVEL, 0.08) >= 0.93
     assert _stopped_coverage(stats.QUANTILE_LEVEL, 0.05) >= 0.94
+
+
+def test_comparison_across_stretches_divides_by_the_reference() -> None:
+    """OTHER ran while the machine was 10% slower (its reference loop too): unpaired, it
+    reads 10% slower; adjusted by the references, the same speed."""
+    base = _bench("countdown/threads=1", [[1.0], [1.01], [0.99], [1.0]])
+    other = _bench("countdown/threads=1", [[1.1], [1.111], [1.089], [1.1]])
+    ref_base, ref_other = [14.0, 14.1, 13.9, 14.0], [15.4, 15.51, 15.29, 15.4]
+    plain = stats.compare_means(base, other)
+    assert plain.excludes(1.0)
+    adjusted = stats.compare_across_stretches(base, other, ref_base, ref_other)
+    assert adjusted.method == stats.ADJUSTED and adjusted.includes(1.0)
+    assert adjusted.value == pytest.approx(1.0, abs=0.001)
+    # Paired by round: no adjustment (both ran in the same stretch of each round).
+    b = _round_bench("countdown/threads=1", [1.0, 1.0, 1.0], [0, 1, 2])
+    o = _round_bench("countdown/threads=1", [1.1, 1.1, 1.1], [0, 1, 2])
+    assert stats.compare_across_stretches(b, o, ref_base, ref_other).method == \
+        stats.PAIRED_ROUND

@@ -245,7 +245,7 @@ def _single(ctx: Context, r: InterpreterResults, series: ScalingSeries | None,
         row[5] = "not comparable (different machines)"
         figures.append(f"one thread: not comparable with {base.id} (different machines)")
         return
-    est = stats.compare_means(ref, mine)
+    est = precision.compare(base, ref, r, mine)
     row[5] = fmt_compare(est)
     if gil_twin(ctx, r) is base:  # said once, as the price of free threading (_price)
         return
@@ -268,7 +268,7 @@ def _price(ctx: Context, r: InterpreterResults, series: ScalingSeries | None,
     mine, ref = r.benchmark(name), twin.benchmark(name)
     if mine is None or ref is None or not ctx.comparable(r, twin):
         return
-    est = stats.compare_means(ref, mine)
+    est = precision.compare(twin, ref, r, mine)
     row[6] = fmt_compare(est)
     figures.append(f"price of free threading (one thread against its GIL twin {twin.id}, "
                    f"same source and flags): {fmt_compare(est, twin.id)}")

@@ -22,7 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pyperf
+
 from harness import stats
+from harness.report import changes
 from harness.report.context import SMOKE_PROFILES, Context
 from harness.report.document import Block, Bullets, Para
 from harness.report.model import InterpreterResults
@@ -172,9 +175,12 @@ def pairing_text(ctx: Context) -> str:
             (f"; only {', '.join(rounded)} have them" if rounded else "") + "): each "
             "interpreter ran in its own stretch of machine time, one after another, and a "
             "comparison of two interpreters is unpaired: the ratio of the geometric means of "
-            "per-process means with Welch's interval on the logarithms of the block means. A "
-            "drift of the machine between the two stretches reads as a difference between "
-            "the interpreters and is not in the interval.")
+            "per-process means. For a CPU-bound point it is divided by the ratio of the "
+            "machine's reference loop timed during each interpreter's stretch (facts "
+            "`noise`, bursts left out), and its Welch interval, on the logarithms of the "
+            "block means, carries the references' uncertainty too; a drift of the machine "
+            "between the stretches that the loop does not see still reads as a difference "
+            "between the interpreters.")
 
 
 def _has_rounds(r: InterpreterResults) -> bool:
@@ -222,3 +228,14 @@ def _capacity_text(ctx: Context) -> str:
     return (f"the reference loop in {workers} processes at once, between worker processes, "
             f"gave {min(caps):.2f}-{max(caps):.2f} effective cores of {workers} over "
             f"{len(caps)} readings, {low} of them too few for the run's largest worker count.")
+
+
+def compare(base: InterpreterResults, ref: pyperf.Benchmark, r: InterpreterResults,
+            mine: pyperf.Benchmark) -> stats.Estimate:
+    """``r``'s one-thread time against ``base``'s: paired by round where the run was
+    interleaved; otherwise, for a CPU-bound point, divided by the machine's reference
+    loop timed during each interpreter's stretch (``stats.compare_across_stretches``)."""
+    if changes.adjustment(mine, changes._local_kinds()) != changes.LOOP:
+        return stats.compare_means(ref, mine)
+    return stats.compare_across_stretches(ref, mine, changes.quiet_reference(base.facts),
+                                          changes.quiet_reference(r.facts))
