@@ -432,4 +432,6 @@ def compare_across_stretches(base: pyperf.Benchmark, other: pyperf.Benchmark,
     _, b = time_order(list(processes(other, per_unit=True).values()))
     adjusted = log_contrast([([p.mean for p in a], -1), ([p.mean for p in b], +1),
                              (ref_base, +1), (ref_other, -1)])
-    return dataclasses.replace(adjusted, method=ADJUSTED, order=est.order)
+    # the worker processes behind it, not the reference's samples
+    return dataclasses.replace(adjusted, method=ADJUSTED, order=est.order,
+                               processes=min(len(a), len(b)))
