@@ -82,7 +82,8 @@ def compare_between(folder: Path, a: str, b: str) -> Diff:
         raise DiffError(f"--between {a} {b}: no point measured for both in {folder}",
                         "measure both interpreters with the same workloads in one run")
     label = Path(folder)
-    return Diff(label / a, label / b, [d], [], [])
+    return Diff(label / a, label / b, [d], [], [],
+                f"{folder}: {b} against {a}, measured in the same run")
 
 
 def method_line(d: Diff) -> str:

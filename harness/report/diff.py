@@ -177,7 +177,7 @@ def _text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[s
 
 def terminal_text(d: Diff, threshold: float) -> str:
     """The compact table and the list of what changed, for the terminal."""
-    lines = [f"diff: OLD {d.old} -> NEW {d.new}", headline(d, threshold), ""]
+    lines = [f"diff: {d.title or f'OLD {d.old} -> NEW {d.new}'}", headline(d, threshold), ""]
     lines += _text_table(SUMMARY_HEADERS, summary_rows(d))
     found = change_lines(d)
     if found:
@@ -319,7 +319,8 @@ def build_document(d: Diff, threshold: float, between: bool = False) -> Document
                 [Bullets(sides) if sides else Para("None: both sides measured the same.")]),
         _method(d, threshold, between),
     ]
-    return Document("What changed between two runs", f"OLD {d.old} -> NEW {d.new}",
+    return Document("What changed between two builds" if between else
+                    "What changed between two runs", d.title or f"OLD {d.old} -> NEW {d.new}",
                     [headline(d, threshold)], sections)
 
 
