@@ -103,6 +103,10 @@ def test_points_below_the_floor_are_named_with_why(tmp_path: Path) -> None:
     readme = report.write_report(folder).markdown.read_text(encoding="utf-8")
     headline = readme.split("## Headline")[1].split("\n## ")[0]
     assert "fewer than 5 processes" in headline
+    # The cells built from the short point say so: 3.13's counter_lock row of its table.
+    row = next(line for line in readme.split("\n")
+               if line.startswith("| 3.13 |") and "lock" not in line and "below the floor" in line)
+    assert "3 processes, below the floor of 5, precision not reached: the run's time cap" in row
     method = readme.split("## Method and environment")[1]
     assert ("**3.13** `counter_lock/threads=2,increments=100000`: 3 processes, below the "
             "floor of 5, precision not reached: the run's time cap was reached before it"

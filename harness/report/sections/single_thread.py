@@ -111,7 +111,9 @@ def single_thread(ctx: Context) -> Section:
             else:
                 est = precision.compare(base, ref, r, bench)
                 ctx.estimates.add(r.id, ctx.points[name].workload, f"vs {base.id}", est)
-                row.append(f"{fmt_mean(bench)}\n{fmt_compare(est)}")
+                short = precision.cell_note(r, name)
+                row.append(f"{fmt_mean(bench)}\n{fmt_compare(est)}"
+                           + (f"\n{short}" if short else ""))
                 data[r.id].append((float(gi), est))
         rows.append(row)
     if not rows:
