@@ -115,3 +115,24 @@ def test_points_below_the_floor_are_named_with_why(tmp_path: Path) -> None:
     # 4-thread point missed its target (the facts say so) and is.
     assert "**3.13t** `countdown/threads=2`" not in method
     assert "**3.13t** `countdown/threads=4`: precision not reached (6 processes)" in method
+
+
+def test_a_point_whose_every_process_ran_short_of_cores_has_no_figure(tmp_path: Path) -> None:
+    """The machine was busy all run: every 3.13t countdown process is flagged; the report
+    prints no scaling figure and no verdict for it, and says why."""
+    folder = interleaved(tmp_path / "r")
+
+    def all_low(name: str, run: pyperf.Run) -> pyperf.Run:
+        return _with(run, harness_capacity_low=True) if name.startswith("countdown/") else run
+
+    _rewrite(folder / "3.13t.json", all_low)
+    readme = report.write_report(folder).markdown.read_text(encoding="utf-8")
+    item = next(line for line in readme.split("\n") if line.startswith("- **3.13t**"))
+    assert "no verdict on threads" in item
+    figures = readme.split("- **3.13t**")[1].split("\n- ")[0]
+    assert "2 threads of `countdown`: no figure (no usable process)" in figures
+    assert "6 processes left out (ran short of free cores)" in figures
+    assert "nanx" not in readme
+    rows = _estimates(folder)  # no row for a figure that is not printed
+    assert ("3.13t", "countdown", "speedup threads=2") not in rows
+    assert ("3.13t", "countdown", "time threads=1") in rows

@@ -189,7 +189,8 @@ def _threads(ctx: Context, r: InterpreterResults, series: ScalingSeries,
     ideal = min(t, cores)
     verdicts.append(strong_verdict(est, ideal))
     text = (f"{count(t, series.scale_param)} of `{series.workload}`: "
-            f"{fmt_interval(est)} the speed of one (ideal {ideal}x)")
+            + (f"{fmt_interval(est)} the speed of one (ideal {ideal}x)" if est.processes
+               else fmt_interval(est)))
     row[2] = fmt_interval(est) + ("" if beyond(est) or not est.enough else " n.s.")
     note = limit_note(est, ideal)
     if note:
@@ -198,6 +199,10 @@ def _threads(ctx: Context, r: InterpreterResults, series: ScalingSeries,
     spread = max(relative_spread(one), relative_spread(many))
     if spread > UNSTABLE:
         text += f", unstable (stdev up to {spread:.0%} of the mean)"
+    left_out = precision.capacity_low(r, series.workload)
+    if left_out:
+        text += (f", {left_out} process{'es' if left_out != 1 else ''} left out (ran short "
+                 "of free cores)")
     short = precision.cell_note(r, str(one.get_name()), str(many.get_name()))
     if short:
         text += f", less sure: {short}"

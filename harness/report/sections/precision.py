@@ -120,14 +120,17 @@ def cell_note(r: InterpreterResults, *names: str) -> str:
     return worst.text()
 
 
-def capacity_low(r: InterpreterResults) -> int:
-    """Processes of ``r`` that ran short of free cores (counted once per process)."""
+def capacity_low(r: InterpreterResults, workload: str = "") -> int:
+    """Processes of ``r`` (of ``workload``, when given) that ran short of free cores,
+    counted once per process."""
     if r.suite is None:
         return 0
     flagged: set[tuple[str, int]] = set()
     for bench in r.suite.get_benchmarks():
-        workload = str(bench.get_name()).split("/")[0]
-        flagged |= {(workload, p.id) for p in stats.processes(bench).values() if p.capacity_low}
+        name = str(bench.get_name()).split("/")[0]
+        if not workload or name == workload:
+            flagged |= {(name, p.id) for p in stats.processes(bench).values()
+                        if p.capacity_low}
     return len(flagged)
 
 
@@ -144,8 +147,9 @@ def warning(ctx: Context) -> Para | None:
                      f"than {FLOOR} processes")
     missed = [s for s in items if s.missed and not s.below_floor]
     if missed:
-        parts.append(f"{len(missed)} more did not reach {'their' if len(missed) != 1 else 'its'}"
-                     " precision")
+        more = " more" if floor else ""
+        parts.append(f"{len(missed)}{more} point{'s' if len(missed) != 1 else ''} did not "
+                     f"reach {'their' if len(missed) != 1 else 'its'} precision")
     if low:
         parts.append("processes that ran short of free cores were left out of the ratios ("
                      + ", ".join(f"{i}: {n}" for i, n in low) + ")")
