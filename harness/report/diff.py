@@ -237,7 +237,9 @@ def _lost_table(d: Diff) -> Table:
 
 
 def _method(d: Diff, threshold: float, between: bool = False) -> Section:
-    pairing = [f"Two builds of one run (`--between`): {between_mod.method_line(d)}"
+    line = between_mod.method_line(d)
+    pairing = [f"Two builds of one run (`--between`): {line[:1].lower()}{line[1:]} The "
+               "bullets on two runs below (references, other builds) do not apply to it."
                ] if between else []
     return Section("method", "Method", "How each figure is computed.", [Bullets(pairing + [
         "Processes are the independent samples: each worker process gives one mean per "
