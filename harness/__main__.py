@@ -119,7 +119,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("diff", help="what changed between two runs; optionally a regression gate")
     p.add_argument("old", metavar="OLD", help="results folder or published report folder")
-    p.add_argument("new", metavar="NEW", help="results folder or published report folder")
+    p.add_argument("new", metavar="NEW", nargs="?",
+                   help="results folder or published report folder (not with --between)")
+    p.add_argument("--between", nargs=2, metavar=("A", "B"),
+                   help="compare two interpreters measured in the same run (OLD is that "
+                   "run's results folder): B against A, paired by round")
     p.add_argument("--output", "-o", metavar="DIR", help="write diff.md and diff.html here")
     p.add_argument("--fail-on-regression", action="store_true",
                    help="exit 1 when a change's whole 95%% interval lies beyond "

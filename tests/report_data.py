@@ -55,7 +55,7 @@ def write_interpreter(
     folder: Path,
     ident: str,
     *,
-    processes: int = 3,
+    processes: int = 5,
     seed: int = 1,
     workloads: tuple[str, ...] = ("countdown", "counter_race", "counter_lock", "switch_latency"),
     suite: bool = True,

@@ -407,10 +407,11 @@ def test_a_machine_that_got_slower_is_not_a_regression(tmp_path: Path) -> None:
     times = {t.point: t for i in gated.interpreters if i.id == "3.13" for t in i.times}
     assert times["countdown/threads=1"].adjusted
     assert times["countdown/threads=1"].change.includes(1.0)
-    # The same slowdown while the reference loop stayed put is a regression.
+    # The same slowdown while the reference loop stayed put is a regression (beyond 2%:
+    # with 3 processes a side the interval of an 8% change reaches down to about 4%).
     _with_reference(new, "3.13", quiet)
     plain = changes.diff_folders(old, new)
-    assert [r for r in plain.regressions(5.0)
+    assert [r for r in plain.regressions(2.0)
             if r.interpreter == "3.13" and r.point.startswith("countdown/")]
 
 

@@ -552,7 +552,9 @@ def test_new_runner_facts_are_rendered(tmp_path: Path) -> None:
     assert "machine noise during 3.13t's run" in readme and "3.1%" in readme
     assert "CPU affinity 0,1" in readme and "point order random (seed 12345)" in readme
     assert "sampling target met" in readme
-    assert "missed: countdown/threads=4 (3 processes)" in readme
+    assert "missed: countdown/threads=4 (5 processes)" in readme
+    # ... and the Method section names it with why (not reached, the budget record)
+    assert "`countdown/threads=4`: precision not reached (5 processes)" in readme
     busy = tmp_path / "b"
     write_results(busy, ids=("3.13",), new_facts=True)
     facts = json.loads((busy / "3.13.facts.json").read_text())

@@ -294,6 +294,8 @@ class Diff:
     interpreters: list[InterpreterDiff]
     only_old: list[str]  # interpreter ids measured only in OLD
     only_new: list[str]
+    # What is compared, when not two folders ("RESULTS: branch against main, one run").
+    title: str = ""
 
     def regressions(self, threshold_pct: float) -> list[Regression]:
         """Every judged loss, worst first (see ``Regression``)."""

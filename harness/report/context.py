@@ -135,7 +135,10 @@ def clear_digits(low: float, high: float, digits: int = 2) -> int:
 
 
 def fmt_interval(est: stats.Estimate, digits: int = 2, unit: str = "x") -> str:
-    """"1.93x (95% CI 1.85-2.01)" or "1.93x (1 process: no interval)"."""
+    """"1.93x (95% CI 1.85-2.01)" or "1.93x (1 process: no interval)"; "no figure (no
+    usable process)" when none is left (e.g. every one ran short of free cores)."""
+    if est.processes == 0 or est.value != est.value:  # NaN: nothing to estimate from
+        return "no figure (no usable process)"
     if unit == "x" and est.low is not None and est.high is not None and est.excludes(1.0):
         digits = clear_digits(est.low, est.high, digits)
     head = f"{est.value:.{digits}f}{unit}"

@@ -13,7 +13,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness import paths
+from harness import paths, stats
+from harness.report import between as between_mod
 from harness.report import changes
 from harness.report.changes import Diff, InterpreterDiff
 from harness.report.document import Bullets, Document, Para, Section, Table
@@ -157,7 +158,7 @@ def headline(d: Diff, threshold: float) -> str:
     if not found and not n_times and not n_ratios:
         return f"Nothing judged: {what}."
     if not found:
-        return f"Nothing changed: no significant change in {what} (95% intervals by process)."
+        return f"Nothing changed: no significant change in {what} (95% intervals)."
     gate = (f"{_count(len(regressions), 'regression')} beyond {threshold:g}%" if regressions
             else f"no regression beyond {threshold:g}%")
     return f"{_count(len(found), 'significant change')} in {what}; {gate}."
@@ -176,7 +177,7 @@ def _text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[s
 
 def terminal_text(d: Diff, threshold: float) -> str:
     """The compact table and the list of what changed, for the terminal."""
-    lines = [f"diff: OLD {d.old} -> NEW {d.new}", headline(d, threshold), ""]
+    lines = [f"diff: {d.title or f'OLD {d.old} -> NEW {d.new}'}", headline(d, threshold), ""]
     lines += _text_table(SUMMARY_HEADERS, summary_rows(d))
     found = change_lines(d)
     if found:
@@ -235,15 +236,27 @@ def _lost_table(d: Diff) -> Table:
                  caption="lost updates summed over every run", numeric_from=3)
 
 
-def _method(threshold: float) -> Section:
-    return Section("method", "Method", "How each figure is computed.", [Bullets([
+def _method(d: Diff, threshold: float, between: bool = False) -> Section:
+    line = between_mod.method_line(d)
+    pairing = [f"Two builds of one run (`--between`): {line[:1].lower()}{line[1:]} The "
+               "bullets on two runs below (references, other builds) do not apply to it."
+               ] if between else []
+    return Section("method", "Method", "How each figure is computed.", [Bullets(pairing + [
         "Processes are the independent samples: each worker process gives one mean per "
         "point (runs pair by their `process` metadata, or by run index in older files).",
+        "Every interval has two levels (`harness/stats.py`, Kalibera and Jones 2013): a "
+        "side's processes, in the order they ran, are cut into at most "
+        f"{stats.MAX_BLOCKS} blocks of consecutive processes, and the interval is taken "
+        "over the block means, so the variation between stretches of machine time that a "
+        "second run adds is in it. It is drawn with the t quantile of a 98% interval: the "
+        "runner stops sampling a point when its interval is narrow enough, which without "
+        "the correction would leave it covering less than 95%.",
         "none (in the summary): no interval, because a side has fewer than 2 processes; "
         "never judged. A point whose work per call differs (`total`, `increments`, "
         "`work_scale`...) is listed under Not compared and never judged.",
         "Time: the ratio of the geometric means of NEW's and OLD's per-process means, with "
-        "Welch's 95% t-interval on their logarithms (unequal counts and variances allowed). "
+        "Welch's 95% t-interval on the logarithms of their block means (unequal counts and "
+        "variances allowed). "
         "For CPU-bound points (strong-scaling workloads) it is divided by the change of the "
         "machine's reference loop, timed between worker processes in both runs (facts "
         "`noise`, bursts left out), and the interval includes that loop's uncertainty: a "
@@ -256,8 +269,10 @@ def _method(threshold: float) -> Section:
         "not adjusted. Faster or slower only when the whole interval lies beyond 2% of no "
         "change (the report's practical threshold).",
         "Ratio against one thread: the geometric mean of the per-process paired ratios "
-        "time(1) / time(T) (times T for weak scaling), with its 95% t-interval; its change "
-        "is Welch's interval on the logarithms of the two sets of paired ratios.",
+        "time(1) / time(T) (times T for weak scaling), with its 95% t-interval; processes "
+        "that ran while the machine had fewer free cores than the point needed (run "
+        "metadata `harness_capacity_low`) are left out. Its change is Welch's interval on "
+        "the logarithms of the two sets of paired ratios.",
         f"Gate (`--fail-on-regression`): a change fails it when its whole 95% interval lies "
         f"beyond the threshold ({threshold:g}%) in the bad direction (slower, or a lower "
         "ratio): significantly larger than the threshold, not only significant. Two "
@@ -273,7 +288,7 @@ def _method(threshold: float) -> Section:
     ])])
 
 
-def build_document(d: Diff, threshold: float) -> Document:
+def build_document(d: Diff, threshold: float, between: bool = False) -> Document:
     """The comparison as a document (the report's model): rendered to HTML and Markdown."""
     summary = Section("summary", "Summary", headline(d, threshold),
                       [Table(SUMMARY_HEADERS, summary_rows(d), numeric_from=len(SUMMARY_HEADERS))])
@@ -304,9 +319,10 @@ def build_document(d: Diff, threshold: float) -> Document:
         Section("one-side", "Not compared", "Interpreters and points not in both, and "
                 "points whose work per call differs.",
                 [Bullets(sides) if sides else Para("None: both sides measured the same.")]),
-        _method(threshold),
+        _method(d, threshold, between),
     ]
-    return Document("What changed between two runs", f"OLD {d.old} -> NEW {d.new}",
+    return Document("What changed between two builds" if between else
+                    "What changed between two runs", d.title or f"OLD {d.old} -> NEW {d.new}",
                     [headline(d, threshold)], sections)
 
 
@@ -328,10 +344,12 @@ def render_pages(doc: Document, footer: str) -> tuple[str, str]:
     return md, page
 
 
-def write_pages(d: Diff, output: Path, threshold: float) -> list[Path]:
+def write_pages(d: Diff, output: Path, threshold: float,
+                command: str = "") -> list[Path]:
     """diff.md and diff.html in ``output`` (created)."""
-    md_text, html_text = render_pages(build_document(d, threshold),
-                                      f"Made by `python -m harness diff {d.old} {d.new}`.")
+    command = command or f"python -m harness diff {d.old} {d.new}"
+    md_text, html_text = render_pages(build_document(d, threshold, "--between" in command),
+                                      f"Made by `{command}`.")
     output.mkdir(parents=True, exist_ok=True)
     md, page = output / "diff.md", output / "diff.html"
     md.write_text(md_text, encoding="utf-8")
@@ -354,7 +372,22 @@ def cmd_diff(args: argparse.Namespace) -> int:
         raise changes.DiffError(f"--threshold {args.threshold} is not a percentage",
                              "give a number such as 5")
     start = time.monotonic()
-    result = changes.diff_folders(Path(args.old), Path(args.new))
+    pair = getattr(args, "between", None)
+    command = ""
+    if pair:
+        if args.new is not None:
+            raise changes.DiffError(
+                f"--between compares two interpreters of one results folder, but two "
+                f"folders were given ({args.old}, {args.new})",
+                f"python -m harness diff {args.old} --between {pair[0]} {pair[1]}")
+        result = between_mod.compare_between(Path(args.old), pair[0], pair[1])
+        command = f"python -m harness diff {args.old} --between {pair[0]} {pair[1]}"
+    elif args.new is None:
+        raise changes.DiffError("diff needs two results folders, OLD and NEW",
+                                "python -m harness diff OLD NEW, or "
+                                "python -m harness diff RESULTS --between A B")
+    else:
+        result = changes.diff_folders(Path(args.old), Path(args.new))
     if args.output:  # checked once the inputs are read (bad input creates no folder)
         problem = paths.folder_problem(Path(args.output))
         if problem:
@@ -362,7 +395,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
                                     "give another folder with --output")
     print(terminal_text(result, threshold))
     if args.output:
-        files = write_pages(result, Path(args.output), threshold)
+        files = write_pages(result, Path(args.output), threshold, command)
         print(f"wrote {', '.join(str(f) for f in files)}")
     regressions = result.regressions(threshold)
     elapsed = time.monotonic() - start

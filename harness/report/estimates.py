@@ -60,7 +60,9 @@ class Figures:
     items: dict[tuple[str, str, str], Figure] = field(default_factory=dict)
 
     def add(self, interpreter: str, workload: str, figure: str, est: Estimate) -> None:
-        """Record ``est`` as printed."""
+        """Record ``est`` as printed (nothing when no process is behind it: "no figure")."""
+        if est.processes == 0:
+            return
         key = (interpreter, workload, figure)
         if key not in self.items:
             self.items[key] = Figure(interpreter, workload, figure, est.value, est.low,

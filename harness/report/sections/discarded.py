@@ -20,6 +20,7 @@ from harness import stats
 from harness.report.context import Context, count, fmt_compare, fmt_interval, target_scale
 from harness.report.document import Block, Bullets, Para
 from harness.report.model import HEADLINE_WORKLOAD, InterpreterResults, load_checked_suite
+from harness.report.sections import precision
 
 FOLDER = "discarded"
 REASON_KEY = "harness_discarded"
@@ -95,8 +96,8 @@ def _effect(ctx: Context, r: InterpreterResults, extra: pyperf.BenchmarkSuite) -
     if ref is not None and one is not None and base is not None and ctx.comparable(r, base):
         base_extra = load_discarded(base)
         ref_both = with_discarded(ref, base_extra) if base_extra is not None else ref
-        printed = stats.compare_means(ref, one)
-        both_est = stats.compare_means(ref_both, with_discarded(one, extra))
+        printed = precision.compare(base, ref, r, one)
+        both_est = precision.compare(base, ref_both, r, with_discarded(one, extra))
         out.append(f"one thread against {base.id} {fmt_compare(printed)}, "
                    f"with them {fmt_compare(both_est)}")
     return out

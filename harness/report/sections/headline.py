@@ -24,6 +24,7 @@ from harness.report.model import (
     InterpreterResults,
     ScalingSeries,
 )
+from harness.report.sections import precision
 from harness.report.sections.counters import counter_points, worst, worst_text
 from harness.report.sections.single_thread import PRICE, gil_twin
 from harness.report.sections.user_workloads import gil_reenabled_lines
@@ -71,7 +72,8 @@ def headline(ctx: Context) -> Section:
         "its 95% interval from paired per-process ratios; lost updates: median share over "
         f"processes (range); n.s.: the interval does not lie beyond {PRACTICAL:.0%} of 1; one "
         f"thread vs {base}: the stated "
-        f"baseline{reason}, time ratio with a Welch 95% interval", numeric_from=2,
+        f"baseline{reason}, time ratio with its 95% interval (paired by round where the "
+        "run was interleaved, else Welch)", numeric_from=2,
         css="headline"))
     return sec
 
@@ -93,6 +95,9 @@ def _warnings(ctx: Context) -> list[Para]:
             "**Busy machine**: the load was high when the runs of " + ", ".join(busy)
             + " started (see Method and environment): their intervals may be wide.",
             css="warning"))
+    less_sure = precision.warning(ctx)
+    if less_sure is not None:
+        out.append(less_sure)
     cut = [f"{r.id} ({r.interrupted_text()})" for r in ctx.results if r.interrupted is not None]
     if cut:
         out.append(Para(
@@ -186,7 +191,8 @@ def _threads(ctx: Context, r: InterpreterResults, series: ScalingSeries,
     ideal = min(t, cores)
     verdicts.append(strong_verdict(est, ideal))
     text = (f"{count(t, series.scale_param)} of `{series.workload}`: "
-            f"{fmt_interval(est)} the speed of one (ideal {ideal}x)")
+            + (f"{fmt_interval(est)} the speed of one (ideal {ideal}x)" if est.processes
+               else fmt_interval(est)))
     row[2] = fmt_interval(est) + ("" if beyond(est) or not est.enough else " n.s.")
     note = limit_note(est, ideal)
     if note:
@@ -195,6 +201,14 @@ def _threads(ctx: Context, r: InterpreterResults, series: ScalingSeries,
     spread = max(relative_spread(one), relative_spread(many))
     if spread > UNSTABLE:
         text += f", unstable (stdev up to {spread:.0%} of the mean)"
+    left_out = precision.capacity_low(r, series.workload)
+    if left_out:
+        text += (f", {left_out} process{'es' if left_out != 1 else ''} left out (ran short "
+                 "of free cores)")
+    short = precision.cell_note(r, str(one.get_name()), str(many.get_name()))
+    if short:
+        text += f", less sure: {short}"
+        row[2] += f"\n{short}"
     figures.append(text)
 
 
@@ -238,7 +252,7 @@ def _single(ctx: Context, r: InterpreterResults, series: ScalingSeries | None,
         row[5] = "not comparable (different machines)"
         figures.append(f"one thread: not comparable with {base.id} (different machines)")
         return
-    est = stats.compare_means(ref, mine)
+    est = precision.compare(base, ref, r, mine)
     row[5] = fmt_compare(est)
     if gil_twin(ctx, r) is base:  # said once, as the price of free threading (_price)
         return
@@ -261,7 +275,7 @@ def _price(ctx: Context, r: InterpreterResults, series: ScalingSeries | None,
     mine, ref = r.benchmark(name), twin.benchmark(name)
     if mine is None or ref is None or not ctx.comparable(r, twin):
         return
-    est = stats.compare_means(ref, mine)
+    est = precision.compare(twin, ref, r, mine)
     row[6] = fmt_compare(est)
     figures.append(f"price of free threading (one thread against its GIL twin {twin.id}, "
                    f"same source and flags): {fmt_compare(est, twin.id)}")

@@ -15,6 +15,7 @@ from harness.report.context import (
 )
 from harness.report.document import Bullets, Chart, Para, Section, Table
 from harness.report.model import InterpreterResults, ScalingSeries
+from harness.report.sections import precision
 from harness.report.verdicts import change_word, limit_note, weak_words
 
 
@@ -98,6 +99,8 @@ def _interpreter_row(
             highs.append(est.high - est.value if enough and est.high is not None else 0.0)
             if t != 1:
                 cell += "\n" + _cell(ctx, r, est, t, weak)
+                short = precision.cell_note(r, s.names[1], s.names[t])
+                cell += f"\n{short}" if short else ""
         row.append(cell)
     if all(c == "not measured" for c in row[1:]):
         return None, None

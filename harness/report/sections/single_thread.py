@@ -9,6 +9,7 @@ from harness.report import charts
 from harness.report.context import PRACTICAL, Context, beyond, fmt_compare, fmt_mean
 from harness.report.document import Chart, Para, Section, Table
 from harness.report.model import InterpreterResults
+from harness.report.sections import precision
 
 # What the report calls the one comparison that isolates free threading.
 PRICE = "free-threaded vs its GIL twin (same source and flags)"
@@ -41,7 +42,8 @@ def price_of_free_threading(ctx: Context) -> list[Para | Table]:
         "GIL twin, the default CPython built here from the same source tarball with the "
         "same configure flags but --disable-gil (their build records name the tarball and "
         "its sha256). Only this comparison isolates what free threading costs a single "
-        "thread; ratio of the geometric means of per-process means, Welch 95% interval.")
+        "thread; paired by round where the run was interleaved, else the ratio of the "
+        "geometric means of per-process means with a Welch interval; 95% intervals.")
     rows = []
     for name in names:
         row = [name]
@@ -50,7 +52,7 @@ def price_of_free_threading(ctx: Context) -> list[Para | Table]:
             if ref is None or mine is None or not ctx.comparable(ft, twin):
                 row.append("-")
                 continue
-            est = stats.compare_means(ref, mine)
+            est = precision.compare(twin, ref, ft, mine)
             ctx.estimates.add(ft.id, ctx.points[name].workload, f"vs {twin.id}", est)
             row.append(f"{fmt_mean(mine)} vs {fmt_mean(ref)}\n{fmt_compare(est, twin.id)}")
         rows.append(row)
@@ -69,8 +71,11 @@ def single_thread(ctx: Context) -> Section:
         + " with one thread: the price of a build, a version or a JIT that needs warming "
         "(builds differ in version and flags, so this is not the price of free threading: "
         "that is only a free-threaded build against its GIL twin, at the end). "
-        "Ratio = time / baseline time, the ratio of the geometric means of per-process "
-        "means, with a Welch 95% interval (different process counts and spreads allowed); "
+        "Ratio = time / baseline time: in an interleaved run the geometric mean of the "
+        "per-round ratios (the two interpreters' processes of the same round), else the "
+        "ratio of the geometric means of per-process means, divided for CPU-bound points "
+        "by the ratio of the machine's reference loop in the two interpreters' stretches, "
+        "with a Welch interval (see Method and environment), with its 95% interval; "
         f"\"no significant change\" unless the whole interval lies beyond {PRACTICAL:.0%} "
         f"(above {1 + PRACTICAL:g} or below 1 / {1 + PRACTICAL:g}). Ratios compare the same "
         "work: where an interpreter's calls were sized up (the facts' \"work scaled\", so that "
@@ -104,9 +109,11 @@ def single_thread(ctx: Context) -> Section:
             elif not ctx.comparable(r, base):
                 row.append(f"{fmt_mean(bench)}\nnot comparable (different machines)")
             else:
-                est = stats.compare_means(ref, bench)
+                est = precision.compare(base, ref, r, bench)
                 ctx.estimates.add(r.id, ctx.points[name].workload, f"vs {base.id}", est)
-                row.append(f"{fmt_mean(bench)}\n{fmt_compare(est)}")
+                short = precision.cell_note(r, name)
+                row.append(f"{fmt_mean(bench)}\n{fmt_compare(est)}"
+                           + (f"\n{short}" if short else ""))
                 data[r.id].append((float(gi), est))
         rows.append(row)
     if not rows:
