@@ -188,7 +188,7 @@ class WorkloadJob:
     def _fail(self, status: str, reason: str) -> None:
         self.alive = False
         self.result.runs.clear()
-        self.result.outcomes[:] = [Outcome(self.name, status, reason)]
+        self.result.outcomes[:] = [Outcome(self.work_key, status, reason)]
 
     # ------------------------------------------------------------ calibration
 
@@ -198,7 +198,8 @@ class WorkloadJob:
         self.result.runs.clear()
         self.result.outcomes.clear()
         if doc.get("unsupported"):
-            self.result.outcomes.append(Outcome(self.name, "unsupported", str(doc["unsupported"])))
+            self.result.outcomes.append(
+                Outcome(self.work_key, "unsupported", str(doc["unsupported"])))
             return doc
         for point in doc["points"]:
             name = suite_mod.benchmark_name(self.name, point["key"])
@@ -231,7 +232,7 @@ class WorkloadJob:
         env = venvs.ensure(self.interp, self.requires, self._step)
         self.environment = env
         if env.error:
-            self.result.outcomes[:] = [Outcome(self.name, "unsupported", env.error)]
+            self.result.outcomes[:] = [Outcome(self.work_key, "unsupported", env.error)]
             return False
         self.run_interp = env.interpreter(self.interp)
         return True

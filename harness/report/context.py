@@ -56,6 +56,9 @@ class Context:
     unavailable: list[InterpreterResults] = field(default_factory=list)
     # Every figure the sections print, for estimates.csv (harness/report/estimates.py).
     estimates: Figures = field(default_factory=Figures)
+    # Points of processes pinned to N cores (``run --cpus``, key ``...,cpus=N``): only the
+    # sections that compare core counts read them; ``points`` holds the unpinned ones.
+    pinned: dict[str, Point] = field(default_factory=dict)
 
     def hosts(self) -> dict[tuple[str, str, str], list[str]]:
         """Distinct (hostname, CPU model, CPU count) -> the interpreters measured there."""
