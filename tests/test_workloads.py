@@ -20,7 +20,9 @@ EXPECTED = [
     ("subinterpreters", "cpu"),
     ("counter_race", "correctness"),
     ("counter_lock", "correctness"),
+    ("counter_race_method", "correctness"),
     ("io_wait", "io"),
+    ("io_convoy", "io"),
     ("c_release", "c"),
     ("switch_latency", "latency"),
     ("thread_start", "overhead"),
@@ -89,6 +91,7 @@ def test_metadata_lives_beside_the_workload() -> None:
     assert found["countdown"].kind == "strong"
     assert found["io_wait"].kind == "weak"
     assert found["switch_latency"].kind == "latency"
+    assert found["io_convoy"].kind == "interference"
     assert found["countdown"].fast_params == {"total": 200000}
     assert "countdown" in found["countdown_processes"].description
     for workload in found.values():
