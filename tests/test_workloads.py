@@ -144,7 +144,8 @@ def test_resolve_nothing_means_everything() -> None:
 def test_resolve_names_and_groups_in_manifest_order() -> None:
     """Names and group names mix; the result is in MANIFEST order, without duplicates."""
     chosen = resolve_workloads(["switch_latency", "correctness", "counter_race"], WORKLOADS)
-    assert [w.name for w in chosen] == ["counter_race", "counter_lock", "switch_latency"]
+    assert [w.name for w in chosen] == ["counter_race", "counter_lock", "counter_race_method",
+                                        "switch_latency"]
     assert [w.name for w in resolve_workloads(["cpu"], WORKLOADS)] == [
         "countdown",
         "countdown_processes",
