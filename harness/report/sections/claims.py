@@ -218,12 +218,16 @@ def claims(ctx: Context) -> Section:
     return sec
 
 
+def _names_n(op: str, prefix: str) -> bool:
+    """``LOAD_GLOBAL n`` (the probe's form) or ``LOAD_GLOBAL 0 (n)`` (dis's own)."""
+    words = op.split()
+    return op.startswith(prefix) and len(words) > 1 and words[-1].strip("()") == "n"
+
+
 def _between(ops: list[str]) -> list[str] | None:
     """The instructions between loading ``n`` and storing it back (None: not found)."""
-    load = next((i for i, op in enumerate(ops) if op.startswith("LOAD_") and op.endswith(" n")),
-                None)
-    store = next((i for i, op in enumerate(ops) if op.startswith("STORE_") and op.endswith(" n")),
-                 None)
+    load = next((i for i, op in enumerate(ops) if _names_n(op, "LOAD_")), None)
+    store = next((i for i, op in enumerate(ops) if _names_n(op, "STORE_")), None)
     if load is None or store is None or store <= load:
         return None
     return ops[load + 1:store]
