@@ -67,6 +67,14 @@ def test_run_refuses_more_cores_than_usable(capsys: pytest.CaptureFixture[str]) 
     assert "--cpus" in capsys.readouterr().err
 
 
+def test_compare_checks_cpus_before_any_step(capsys: pytest.CaptureFixture[str]) -> None:
+    """``compare --cpus`` goes to the run, parsed before provisioning starts."""
+    status = main(["compare", "--no-provision", "--name", "x", "--cpus", "1,lots"])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "'lots'" in err and "== compare" not in err
+
+
 def test_worker_refuses_cpus_it_cannot_have() -> None:
     """A CPU id the kernel refuses: the workload is unsupported there, with the reason."""
     argv = [sys.executable, str(paths.WORKER_SCRIPT), "--workload", "countdown",

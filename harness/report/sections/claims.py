@@ -57,11 +57,14 @@ def _equivalent(est: stats.Estimate) -> bool:
         est.low >= 1.0 / (1.0 + PRACTICAL) and est.high <= 1.0 + PRACTICAL
 
 
-def _scaled(ctx: Context, r: InterpreterResults,
-            workload: str) -> tuple[int, stats.Estimate] | None:
-    """(T, speedup at T against 1 worker) of a scaling workload, T the largest <= the cores."""
+def _scaled(ctx: Context, r: InterpreterResults, workload: str,
+            threads: int | None = None) -> tuple[int, stats.Estimate] | None:
+    """(T, speedup at T against 1 worker) of a scaling workload: T = ``threads`` where
+    measured, else the largest count at most the cores."""
     series = next((s for s in ctx.series if s.workload == workload), None)
     t = target_scale(series, ctx.cores_of(r)) if series is not None else None
+    if series is not None and threads in series.names:
+        t = threads
     if series is None or t is None or 1 not in series.names:
         return None
     one, many = r.benchmark(series.names[1]), r.benchmark(series.names[t])
@@ -72,7 +75,7 @@ def _scaled(ctx: Context, r: InterpreterResults,
 
 
 def _slower_with_two(ctx: Context, r: InterpreterResults) -> Judged | None:
-    found = _scaled(ctx, r, "countdown")
+    found = _scaled(ctx, r, "countdown", threads=2)
     if found is None:
         return None
     t, est = found
