@@ -39,7 +39,7 @@ QUICK_PARAMS: dict[str, dict[str, Any]] = {
     "counter_lock": {"total": 2000, "notebook_threads": 5},
     "counter_race_method": {"total": 2000},
     "io_wait": {"waits": 1, "wait": 0.001},
-    "io_convoy": {"round_trips": 2},
+    "io_convoy": {"round_trips": 2, "max_cpu_threads": 2},
     "c_release": {"total": 256 * 1024, "chunk": 64 * 1024},
     "switch_latency": {"sleeps": 3},
     "thread_start": {},
