@@ -129,8 +129,8 @@ def test_fast_run_pinned_on_a_local_interpreter(tmp_path: Path) -> None:
     out = tmp_path / "report"
     assert main(["report", str(tmp_path), "--output", str(out)]) == 0
     csv_text = (out / "estimates.csv").read_text(encoding="utf-8")
-    assert "host,countdown,time ratio threads=2 cpus=1," in csv_text
-    assert "host,countdown,time ratio threads=2 cpus=all," in csv_text
+    assert "host,countdown,ratio threads=2/1 cpus=1," in csv_text
+    assert "host,countdown,ratio threads=2/1 cpus=all," in csv_text
 
 
 @pytest.mark.slow

@@ -48,7 +48,7 @@ def test_one_core_against_all_per_interpreter(tmp_path: Path) -> None:
     assert "from 1 core to all: 1.6" in line and "x slower" in line
     chart = next(c for c in doc.charts() if c.filename == "chart-cores.svg")
     assert chart.svg.count("ideal: min(T, cores)") >= 1 and "1 core" in chart.svg
-    assert "2.7,countdown,time ratio threads=2 cpus=1," in doc.estimates
+    assert "2.7,countdown,ratio threads=2/1 cpus=1," in doc.estimates
 
 
 def test_pinned_points_stay_out_of_the_other_sections(tmp_path: Path) -> None:
@@ -57,7 +57,8 @@ def test_pinned_points_stay_out_of_the_other_sections(tmp_path: Path) -> None:
     text = str([getattr(b, "rows", "") for b in scaling.blocks])
     assert "cpus=1" not in text
     pinned = [line for line in doc.estimates.splitlines() if "cpus=1" in line]
-    assert pinned and all(",time ratio threads=2 cpus=" in line for line in pinned)
+    assert pinned and all(",ratio threads=2/1 cpus=" in line or ",change threads=2/1 " in line
+                          for line in pinned)
 
 
 def test_not_measured_and_unpinnable(tmp_path: Path) -> None:

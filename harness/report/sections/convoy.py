@@ -105,10 +105,12 @@ def convoy(ctx: Context) -> Section:
                        for c, e in estimates.items()])
         bars.append(_bars(r, columns, estimates))
         lines.append(_sentence(r, estimates))
-    sec.blocks.append(Chart("chart-convoy.svg", charts.convoy_chart(
+    groups = [c.label().replace(", ", "\n") for c in columns]
+    svg = charts.convoy_chart(
         "convoy", "The I/O thread's time beside CPU-bound threads / alone (log scale)",
-        [c.label() for c in columns], bars), "Convoy factor per interpreter, CPU-bound "
-        "threads and switch interval"))
+        groups, bars)
+    sec.blocks.append(Chart("chart-convoy.svg", svg, "Convoy factor per interpreter, "
+                            "CPU-bound threads and switch interval"))
     sec.blocks.append(Bullets(lines))
     sec.blocks.append(Table(
         ["interpreter", "alone (time of the round trips)"] + [c.label() for c in columns],

@@ -101,7 +101,7 @@ def _ratio(ctx: Context, r: InterpreterResults, names: dict[int, str], t: int,
     if not est.processes:
         return None
     where = f"cpus={cpus}" if cpus else "cpus=all"
-    ctx.estimates.add(r.id, HEADLINE_WORKLOAD, f"time ratio threads={t} {where}", est)
+    ctx.estimates.add(r.id, HEADLINE_WORKLOAD, f"ratio threads={t}/1 {where}", est)
     return est
 
 
@@ -117,7 +117,7 @@ def _change(ctx: Context, r: InterpreterResults, names: dict[int, dict[int, str]
     est = stats.ratio_of_means(ratios[0], ratios[1])
     if not est.processes:
         return None
-    ctx.estimates.add(r.id, HEADLINE_WORKLOAD, f"time ratio threads={t} cpus=all vs cpus={cpus}",
+    ctx.estimates.add(r.id, HEADLINE_WORKLOAD, f"change threads={t}/1 cpus=all vs cpus={cpus}",
                       est)
     return est
 
