@@ -112,9 +112,11 @@ def _loses(workload: str, expect_loss: bool) -> Judge:
         points = {t: v for t, v in counter_points(r, workload, ctx).items() if t > 1}
         if not points:
             return None
-        lost = any(v.lost for v in points.values())
-        verdict = CONFIRMS if lost == expect_loss else CONTRADICTS
-        return Judged(r.id, verdict, f"lost {worst_text(points)}")
+        lost = sum(v.lost for v in points.values())
+        expected = sum(v.expected for v in points.values())
+        verdict = CONFIRMS if bool(lost) == expect_loss else CONTRADICTS
+        worst = f"; worst {worst_text(points)}" if lost else ""
+        return Judged(r.id, verdict, f"lost {lost:,} of {expected:,} updates{worst}")
     return judge
 
 
@@ -251,14 +253,14 @@ def _why_no_loss(ctx: Context) -> str:
         groups.setdefault(tuple(between), []).append(r.id)
     if not groups:
         return ""
-    seen = "; ".join(f"{', '.join(ids)}: `{' / '.join(ops)}`" for ops, ids in groups.items())
+    seen = "; ".join(f"`{' / '.join(ops)}` ({', '.join(ids)})" for ops, ids in groups.items())
     return (
-        "**Why CPython with the GIL lost no update of `n += 1`**: since 3.10 CPython hands "
+        "**Why CPython with the GIL lost no update of n += 1**: since 3.10 CPython hands "
         "the GIL to another thread only at a few instructions (the start of a function's "
         "frame, a backward jump, a call: where it checks its \"eval breaker\"), not after "
         "any instruction as 2.7 did. Between loading `n` and storing it back, the bytecode "
-        f"these interpreters recorded (Interpreter facts) runs only {seen}: no such "
-        "instruction, so no other thread can run between the load and the store, and the "
+        f"these interpreters recorded (Interpreter facts) holds only {seen}: none of those "
+        "instructions, so no other thread can run between the load and the store, and the "
         "increments are not lost, although they are still several instructions. It is an "
         f"accident of the bytecode, not a guarantee: `{METHOD_RACE}` puts a Python "
         "`__add__` between the load and the store, and there updates are lost (the third "
