@@ -1,17 +1,16 @@
 """The I/O convoy: short blocking I/O beside CPU-bound threads (bpo-7946, gh-52194).
 
 One I/O thread makes ``round_trips`` round trips through an echo process (one
-byte written to ``cat``'s stdin, the same byte read back from its stdout: two
-blocking calls on pipes, each of which releases the GIL, the read waiting for
-another process), alone (``cpu_threads=0``) and beside C CPU-bound pure-Python
-threads. The value is the I/O thread's own time for its round trips
+byte written to ``cat``'s stdin, ``latency`` seconds of waiting for the reply,
+the byte read back from its stdout: blocking calls, each of which releases the
+GIL), alone (``cpu_threads=0``) and beside C CPU-bound pure-Python threads. The value is the I/O thread's own time for its round trips
 (``MEASURES = "own"``), so the ratio of the ``cpu_threads=C`` point to the
 ``cpu_threads=0`` point of the same process is the convoy factor: how many
 times slower the I/O thread runs beside C busy threads.
 
 CPython's "new GIL" (3.2+) hands the GIL to a waiting thread only after the
-switch interval (5 ms by default): each time the read returns, the I/O thread
-may wait that long to get the GIL back from the spinner, so it crawls. It was
+switch interval (5 ms by default): each time the I/O thread's wait ends, it may
+wait that long again to get the GIL back from the spinner, so it crawls. It was
 reported in 2010 and never fixed. Without a GIL (free-threaded CPython, Jython)
 the I/O thread keeps its pace while a core is left. The ``interval=0.001``
 points set ``sys.setswitchinterval(0.001)`` for the call, where the
@@ -20,7 +19,12 @@ interpreter has one.
 The far end is a process, not a thread of the same interpreter (which would
 need the GIL too) and not a socket pair (Jython has no ``socketpair``): a pipe
 to ``cat`` works the same way on every interpreter, in a container too. It is
-started before the clock starts and ended after it stops.
+started before the clock starts and ended after it stops. ``cat`` answers in
+microseconds, sooner than a waiting thread wakes up, so without the latency a
+round trip would often end before the CPU-bound thread took the GIL (no convoy,
+by luck of scheduling); 0.2 ms, a short network round trip, leaves no doubt.
+The wait is ``time.sleep`` (on Jython, whose ``time.sleep`` rounds to whole
+milliseconds, Java's ``LockSupport.parkNanos``).
 """
 
 import subprocess
@@ -30,29 +34,39 @@ import time
 
 
 MEASURES = "own"
-# round_trips: each one may wait for the GIL once (up to the switch interval, 5 ms):
-# 20 keep a point under about 0.1 s beside one CPU-bound thread on CPython 3.x, cheap
-# in the default run, and average over enough trips that a call is not all or nothing.
+# round_trips: each one may wait for the GIL (up to the switch interval, 5 ms): 10 keep
+# a point under about 0.1 s beside one CPU-bound thread on CPython 3.x, cheap in the
+# default run. latency: the far end's reply time (see the docstring), 0.2 ms.
 # max_cpu_threads: the largest C of the --threads counts that gets a point. 1 by
 # default: C = 2 on a 2-core machine also measures the cores being oversubscribed (the
 # I/O thread, ``cat`` and two spinners on two cores), not only the GIL, and it
-# quadrupled the workload's time per process (1.4 s against 0.36 s on CPython 3.13).
+# tripled the workload's time per process (4.4 s against 1.4 s on CPython 3.13, 20 trips).
 # intervals: the switch intervals tried beside the interpreter's own.
-PARAMS = {"round_trips": 20, "max_cpu_threads": 1, "intervals": [0.001]}
+PARAMS = {"round_trips": 10, "latency": 0.0002, "max_cpu_threads": 1, "intervals": [0.001]}
 # "interference": one thread's own time, alone and beside others (the report's I/O section).
 KIND = "interference"
 DESCRIPTION = "an I/O thread's short blocking round trips, alone and beside C CPU-bound threads"
 # --fast: a smoke-test size (only keys of PARAMS).
-FAST_PARAMS = {"round_trips": 4}
+FAST_PARAMS = {"round_trips": 3}
 
+_wait = time.sleep
 try:
     _clock = time.perf_counter
 except AttributeError:  # Python 2.7, Jython
     if sys.platform.startswith("java"):
         from java.lang import System  # type: ignore
+        from java.util.concurrent.locks import LockSupport  # type: ignore
 
         def _clock():
             return System.nanoTime() / 1e9
+
+        def _wait(seconds):
+            """Jython's time.sleep rounds to whole milliseconds (0.2 ms: no wait at all)."""
+            deadline = System.nanoTime() + int(seconds * 1e9)
+            left = deadline - System.nanoTime()
+            while left > 0:  # parkNanos may return early
+                LockSupport.parkNanos(left)
+                left = deadline - System.nanoTime()
 
     else:
         _clock = time.time
@@ -98,19 +112,22 @@ def echo_process():
     return subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
 
 
-def round_trip(echo):
-    """One byte to ``cat`` and back: a write, then a read that waits for the other process."""
+def round_trip(echo, latency=0.0):
+    """One byte to ``cat`` and back: a write, ``latency`` seconds of waiting for the reply
+    (a blocking sleep), then the read of the echo."""
     echo.stdin.write(b"x")
     echo.stdin.flush()
+    if latency:
+        _wait(latency)
     if not echo.stdout.read(1):
         raise RuntimeError("the echo process closed its output during a round trip")
 
 
-def io_loop(echo, round_trips, took):
+def io_loop(echo, round_trips, latency, took):
     """The I/O thread: ``round_trips`` round trips of one byte through ``echo``, timed."""
     start = _clock()
     for _ in range(round_trips):
-        round_trip(echo)
+        round_trip(echo, latency)
     took.append(_clock() - start)
 
 
@@ -122,13 +139,13 @@ def spin(stop, running):
         n += 1
 
 
-def _measure(echo, cpu_threads, round_trips):
+def _measure(echo, cpu_threads, round_trips, latency):
     """The spinners first (the clock starts once every one of them runs), then the I/O thread."""
     stop = [False]
     running = []
     spinners = [threading.Thread(target=spin, args=(stop, running)) for _ in range(cpu_threads)]
     took = []
-    io = threading.Thread(target=io_loop, args=(echo, round_trips, took))
+    io = threading.Thread(target=io_loop, args=(echo, round_trips, latency, took))
     try:
         for spinner in spinners:
             spinner.start()
@@ -161,7 +178,7 @@ def run(point, params):
     echo = echo_process()
     try:
         round_trip(echo)  # untimed: the first one waits for ``cat`` to start
-        value = _measure(echo, point["cpu_threads"], params["round_trips"])
+        value = _measure(echo, point["cpu_threads"], params["round_trips"], params["latency"])
     finally:
         _end(echo)
         if old is not None:
