@@ -20,7 +20,7 @@ import pyperf
 import pytest
 from conftest import ready_by_id, skip_unless_provisioned
 
-from harness import affinity, paths, results, runner
+from harness import affinity, paths, results, runner, spawn
 from harness.__main__ import main
 from harness.errors import UsageError
 from harness.spec import Interpreter, base_environ, container_run_flags
@@ -87,6 +87,29 @@ def test_worker_refuses_cpus_it_cannot_have() -> None:
     assert doc["points"] == []
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(len(USABLE) < 2, reason="pinning to 1 of 1 CPU shows nothing")
+@pytest.mark.parametrize("ident", ["2.7", "jython", "pypy3.9"])
+def test_interpreters_without_sched_setaffinity_are_pinned_by_taskset(ident: str) -> None:
+    """2.7 and Jython cannot pin themselves: taskset does, and the worker reads it back."""
+    jython = shutil.which("jython")
+    interp = ready_by_id(ident) if ident != "jython" else jython and Interpreter(
+        "jython", "jython", "", "none", "PATH", "jython", argv=(jython,))
+    if not interp or interp.container is not None:
+        skip_unless_provisioned(f"{ident} is not ready here as a local interpreter")
+        return
+    if shutil.which("taskset") is None:
+        pytest.skip("taskset (util-linux) is not installed")
+    cpu = USABLE[-1]
+    doc = spawn.run_worker(interp, "countdown", ["--threads", "1,2", "--params",
+                                                 '{"total": 2000}', "--calibrate"],
+                           timeout=120, workloads_dir=REPO / "workloads", cpus=(cpu,))
+    assert doc["unsupported"] is None
+    assert doc["facts"]["affinity"] == [cpu]
+    assert [p["key"] for p in doc["points"]] == ["threads=1,cpus=1", "threads=2,cpus=1"]
+    assert all(p["params"]["cpus"] == 1 for p in doc["points"])
+
+
 def _check_pinned_run(folder: Path, ident: str) -> None:
     """Every run records its CPUs; pinned runs saw exactly one, unpinned ones all of them."""
     suite = pyperf.BenchmarkSuite.load(str(results.suite_path(folder, ident)))
@@ -136,10 +159,13 @@ def test_fast_run_pinned_on_a_local_interpreter(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.container
 @pytest.mark.skipif(len(USABLE) < 2, reason="pinning to 1 of 1 CPU shows nothing")
-def test_fast_run_pinned_in_a_container(tmp_path: Path) -> None:
-    interp = ready_by_id("3.14") or ready_by_id("jython2.7-container")
+@pytest.mark.parametrize("ident", ["3.14", "jython2.7"])
+def test_fast_run_pinned_in_a_container(tmp_path: Path, ident: str) -> None:
+    """The sid image's CPython and the Jython image (a JVM under --cpuset-cpus)."""
+    interp = ready_by_id(ident)
     if interp is None or interp.container is None:
-        skip_unless_provisioned("no container entry is ready (python -m harness provision sid)")
+        skip_unless_provisioned(f"{ident} is not ready as a container entry "
+                                f"(python -m harness provision {ident})")
         return
     if os.geteuid() == 0:
         tmp_path.chmod(0o755)  # the container runs as nobody: check_mounts
