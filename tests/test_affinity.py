@@ -151,6 +151,10 @@ def test_fast_run_pinned_on_a_local_interpreter(tmp_path: Path) -> None:
     # The report reads the axis: one core against all, with a figure per core count.
     out = tmp_path / "report"
     assert main(["report", str(tmp_path), "--output", str(out)]) == 0
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    first = USABLE[0]
+    assert f"host (1 core: {first}, all {len(USABLE)} cores: " \
+        f"{affinity.format_list(USABLE)})" in readme
     csv_text = (out / "estimates.csv").read_text(encoding="utf-8")
     assert "host,countdown,ratio threads=2/1 cpus=1," in csv_text
     assert "host,countdown,ratio threads=2/1 cpus=all," in csv_text

@@ -83,6 +83,10 @@ def cores(ctx: Context) -> Section:
     sec.blocks.append(Bullets(lines))
     sec.blocks.append(Table(headers, rows, caption=f"`{workload}`: time with {t} threads / "
                             "time with 1 (95% interval), per core count", css="wide"))
+    seen = _seen(ctx, names, choices)
+    if seen:
+        sec.blocks.append(Para("CPUs the worker processes could run on, as each read them "
+                               "(run metadata `cpu_affinity`): " + "; ".join(seen) + "."))
     sec.blocks += _unpinnable(ctx)
     return sec
 
@@ -157,6 +161,23 @@ def _chart(ctx: Context, names: dict[int, dict[int, str]], choices: list[int]) -
         panels.append((c or ctx.cores, _cores_text(ctx, c), group))
     return charts.cores_chart("cores", f"{HEADLINE_WORKLOAD}: speedup on N cores", panels,
                               counts)
+
+
+def _seen(ctx: Context, names: dict[int, dict[int, str]], choices: list[int]) -> list[str]:
+    """Per interpreter, the distinct ``cpu_affinity`` of its runs, per core count."""
+    out = []
+    for r in ctx.measured:
+        parts = []
+        for c in choices:
+            found = {str(run.get_metadata()["cpu_affinity"])
+                     for name in names[c].values()
+                     for bench in [r.benchmark(name)] if bench is not None
+                     for run in bench.get_runs() if "cpu_affinity" in run.get_metadata()}
+            if found:
+                parts.append(f"{_cores_text(ctx, c)}: {', '.join(sorted(found))}")
+        if parts:
+            out.append(f"{r.id} ({', '.join(parts)})")
+    return out
 
 
 def _unpinnable(ctx: Context) -> list[Para | Bullets]:
