@@ -111,3 +111,16 @@ def test_an_interval_too_wide_is_neither(tmp_path: Path) -> None:
     yes, no, figures, _ = _row(_rows(folder), "Two threads of CPU-bound Python are slower")
     assert not yes and not no
     assert "no interval" in figures
+
+
+def test_the_method_counter_in_the_correctness_section(tmp_path: Path) -> None:
+    """Its lost updates shown beside counter_race's; folders without it say nothing of it."""
+    sec = section(document(_folder(tmp_path)), "correctness")
+    heads = [b.text for b in sec.blocks if getattr(b, "css", "") == "subhead"]
+    assert heads[-1].startswith("`counter_race_method`: without a lock")
+    last = tables(sec)[-1]
+    row = next(r for r in last.rows if r[0] == "3.13")
+    assert str(row[2]).startswith("36,000 of 600,000")  # 4 processes x 9,000 of 150,000
+    older = write_results(tmp_path / "older", ids=("3.13",), workloads=("counter_race",))
+    text = str(section(document(older), "correctness").blocks)
+    assert "counter_race_method" not in text

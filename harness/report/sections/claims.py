@@ -19,11 +19,11 @@ from harness.report.context import PRACTICAL, Context, beyond, fmt_interval, tar
 from harness.report.document import Para, Section, Table
 from harness.report.model import LOCK_WORKLOAD, RACE_WORKLOAD, InterpreterResults
 from harness.report.sections.convoy import DEFAULT, OTHERS
+from harness.report.sections.correctness import METHOD_RACE
 from harness.report.sections.counters import counter_points, worst_text
 from harness.report.sections.facts import fmt_seconds
 
 CONFIRMS, CONTRADICTS, NEITHER = "confirms", "contradicts", ""
-METHOD_RACE = "counter_race_method"
 CONVOY = "io_convoy"
 # Where CPython 3.10+ may hand the GIL to another thread (its "eval breaker" checks):
 # the start of a function's frame, a backward jump, a call.
