@@ -154,7 +154,13 @@ def _io_unaffected(ctx: Context, r: InterpreterResults) -> Judged | None:
 
 
 def _interval_15ms(ctx: Context, r: InterpreterResults) -> Judged | None:
+    """The switch interval as recorded; 2.7's check interval counts bytecodes, not time."""
     value = r.probe.get("switch_interval")
+    ticks = r.probe.get("check_interval")
+    if (value is None and r.gil == "on" and isinstance(ticks, int)
+            and not isinstance(ticks, bool)):
+        return Judged(r.id, CONTRADICTS, f"no switch interval: a check every {ticks} "
+                      "bytecodes (sys.getcheckinterval())")
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return None
     verdict = CONFIRMS if abs(value - 0.015) < 1e-9 else CONTRADICTS
