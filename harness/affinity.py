@@ -48,7 +48,8 @@ def usable() -> list[int]:
 
 
 def parse_cpus(text: str | None, available: Sequence[int] | None = None) -> list[Cpus]:
-    """``"1,all"`` -> ``[(0,), ()]``: one CPU choice per item, in order, each once.
+    """``"1,all"`` -> ``[(), (0,)]``: one CPU choice per item, each once, all CPUs first,
+    then by count (a suite's first benchmark is then an unpinned one).
 
     ``None`` or ``""``: ``[()]`` (all CPUs, no pinning: the default run). A count
     above the usable CPUs, zero, or a word other than ``all`` is a ``UsageError``.
@@ -78,7 +79,7 @@ def parse_cpus(text: str | None, available: Sequence[int] | None = None) -> list
             out.append(choice)
     if not out:
         raise UsageError(f"--cpus: no core count in {text!r}", "e.g. --cpus 1,all")
-    return out
+    return sorted(out, key=lambda c: (bool(c), len(c)))
 
 
 def format_list(cpus: Sequence[int]) -> str:

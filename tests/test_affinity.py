@@ -32,9 +32,9 @@ USABLE = affinity.usable()
 
 
 def test_parse_cpus_gives_one_choice_per_item() -> None:
-    assert affinity.parse_cpus("1,all", [0, 1]) == [(0,), ()]
+    assert affinity.parse_cpus("1,all", [0, 1]) == [(), (0,)]  # all first, then by count
     assert affinity.parse_cpus("all,1,1", [2, 3]) == [(), (2,)]  # the first N usable ones
-    assert affinity.parse_cpus("2", [0, 1, 2]) == [(0, 1)]
+    assert affinity.parse_cpus("2,1", [0, 1, 2]) == [(0,), (0, 1)]
     assert affinity.parse_cpus(None) == [()] and affinity.parse_cpus("") == [()]
 
 
@@ -127,8 +127,8 @@ def _check_pinned_run(folder: Path, ident: str) -> None:
             else:
                 assert meta["cpu_affinity"] == affinity.format_list(USABLE), bench.get_name()
     facts = results.Facts.load(results.facts_path(folder, ident))
-    assert facts.run["cpus"] == ["cpus=1", "all"]
-    assert "--cpus 1,all" in facts.run["command"]
+    assert facts.run["cpus"] == ["all", "cpus=1"]
+    assert "--cpus all,1" in facts.run["command"]
     assert {"countdown", "countdown,cpus=1", "io_convoy", "io_convoy,cpus=1"} <= set(facts.work)
     done = subprocess.run([sys.executable, "-m", "pyperf", "check",
                            str(results.suite_path(folder, ident))],

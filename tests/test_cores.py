@@ -73,3 +73,27 @@ def test_not_measured_and_unpinnable(tmp_path: Path) -> None:
     assert "--cpus 1,all" in sec.blocks[0].text  # type: ignore[union-attr]
     (line,) = bullets(sec)
     assert line.startswith("**2.7** `countdown,cpus=1`: unsupported: asked to run on CPUs 0")
+
+
+def test_a_pinned_benchmark_first_does_not_set_the_machine(tmp_path: Path) -> None:
+    """A Jython pinned to one core counts 1 CPU: the report's cores come from unpinned runs."""
+    import pyperf
+
+    from harness.report.model import load_results, machine_cores
+
+    folder = write_results(tmp_path / "r", ids=("jython2.7",), processes=3,
+                           workloads=("countdown",))
+    add_points(folder, "jython2.7", "countdown", "strong",
+               {"threads=1,cpus=1": [0.05] * 3, "threads=2,cpus=1": [0.1] * 3},
+               params={k: {"threads": t, "cpus": 1, "cpu_count": 1}
+                       for k, t in (("threads=1,cpus=1", 1), ("threads=2,cpus=1", 2))})
+    path = results.suite_path(folder, "jython2.7")
+    suite = pyperf.BenchmarkSuite.load(str(path))
+    benches = suite.get_benchmarks()
+    pyperf.BenchmarkSuite(benches[-2:] + benches[:-2]).dump(str(path), replace=True)
+    loaded = load_results(folder)
+    assert loaded[0].suite is not None
+    assert loaded[0].suite.get_benchmark_names()[0] == "countdown/threads=1,cpus=1"
+    assert machine_cores(loaded) == 2
+    (table,) = tables(section(document(folder), "cores"))
+    assert "2 vs 1 thread, all 2 cores" in table.headers

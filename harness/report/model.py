@@ -115,12 +115,15 @@ class InterpreterResults:
         return NOT_MEASURED
 
     def common_metadata(self) -> dict[str, Any]:
-        """Metadata shared by the suite's benchmarks (first benchmark's, for the basics)."""
+        """Metadata shared by the suite's benchmarks (the first unpinned benchmark's, for the
+        basics: a worker pinned to one core may count one CPU, ``run --cpus``)."""
         if self.suite is None:
             return {}
-        for bench in self.suite.get_benchmarks():
-            return bench.get_metadata()
-        return {}
+        benches = self.suite.get_benchmarks()
+        for bench in benches:
+            if f",{PINNED_PARAM}=" not in str(bench.get_name()):
+                return bench.get_metadata()
+        return benches[0].get_metadata() if benches else {}
 
     def benchmark(self, name: str) -> pyperf.Benchmark | None:
         """The named benchmark of this interpreter's suite, or None."""
