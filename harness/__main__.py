@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--output", "-o", default="results", metavar="DIR")
     p.add_argument("--threads", metavar="N,N,...", help="thread counts (default: 1,2,4.. 2xCPUs)")
+    p.add_argument("--cpus", metavar="N,...,all",
+                   help="core counts: each worker pinned to N cores, 'all' unpinned; e.g. "
+                   "1,all measures everything twice (default: all)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--fast", action="store_true", help="quick smoke profile")
     group.add_argument("--rigorous", action="store_true", help="more processes and values")

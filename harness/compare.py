@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from harness import affinity
 from harness.errors import UsageError
 from harness.runner import parse_threads
 
@@ -84,6 +85,7 @@ def _steps(args: argparse.Namespace, run_args: Sequence[str],
         "report": parse(["report", str(results), "--output", str(report), *readme]),
     }
     parse_threads(steps["run"].threads)  # checked by run itself too, but only after provisioning
+    affinity.parse_cpus(steps["run"].cpus)
     if args.publish:
         steps["publish"] = parse(["publish", "reports"])
     if args.against:

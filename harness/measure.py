@@ -41,7 +41,7 @@ from typing import Any
 
 import pyperf
 
-from harness import kinds, paths, sampling, venvs
+from harness import affinity, kinds, paths, sampling, venvs
 from harness import suite as suite_mod
 from harness.environment import NoiseMonitor, now
 from harness.errors import HarnessError, WorkerError
@@ -105,6 +105,7 @@ class JobSetup:
     noise: NoiseMonitor | None = None
     seed: int = 0
     on_step: Callable[[str], None] | None = None
+    cpus: affinity.Cpus = ()  # pinned to these CPU ids (run --cpus); (): all
 
 
 class WorkloadJob:
@@ -162,6 +163,7 @@ class WorkloadJob:
             timeout=self.setup.timeout or self.profile.timeout,
             workloads_dir=self.folder,
             worker=self.setup.worker,
+            cpus=self.setup.cpus,
         )
 
     def _step(self, what: str) -> None:
@@ -186,7 +188,7 @@ class WorkloadJob:
     def _fail(self, status: str, reason: str) -> None:
         self.alive = False
         self.result.runs.clear()
-        self.result.outcomes[:] = [Outcome(self.name, status, reason)]
+        self.result.outcomes[:] = [Outcome(self.work_key, status, reason)]
 
     # ------------------------------------------------------------ calibration
 
@@ -196,7 +198,8 @@ class WorkloadJob:
         self.result.runs.clear()
         self.result.outcomes.clear()
         if doc.get("unsupported"):
-            self.result.outcomes.append(Outcome(self.name, "unsupported", str(doc["unsupported"])))
+            self.result.outcomes.append(
+                Outcome(self.work_key, "unsupported", str(doc["unsupported"])))
             return doc
         for point in doc["points"]:
             name = suite_mod.benchmark_name(self.name, point["key"])
@@ -229,7 +232,7 @@ class WorkloadJob:
         env = venvs.ensure(self.interp, self.requires, self._step)
         self.environment = env
         if env.error:
-            self.result.outcomes[:] = [Outcome(self.name, "unsupported", env.error)]
+            self.result.outcomes[:] = [Outcome(self.work_key, "unsupported", env.error)]
             return False
         self.run_interp = env.interpreter(self.interp)
         return True
@@ -393,6 +396,11 @@ class WorkloadJob:
             )
         self.alive = False
         return self.result
+
+    @property
+    def work_key(self) -> str:
+        """The facts' ``work`` key: the workload's name, ``countdown,cpus=1`` when pinned."""
+        return self.name + affinity.key_suffix(self.setup.cpus)
 
     def work_facts(self) -> dict[str, Any]:
         """The facts file's ``work[workload]``: the scale and the parameters passed.

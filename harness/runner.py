@@ -32,6 +32,7 @@ import pyperf
 
 import harness
 from harness import (
+    affinity,
     container,
     drift,
     environment,
@@ -71,6 +72,7 @@ def _reproduce(
     timeout: float | None,
     output: Path,
     folders: Sequence[Path] = (),
+    cpus: Sequence[affinity.Cpus] = ((),),
 ) -> str:
     argv = ["python", "-m", "harness", "run", "--interpreter", interp.id]
     for folder in folders:
@@ -82,6 +84,8 @@ def _reproduce(
         argv.append(f"--{profile_name}")
     if timeout:
         argv += ["--timeout", f"{timeout:g}"]
+    if list(cpus) != [()]:
+        argv += ["--cpus", ",".join(str(len(c)) if c else affinity.ALL for c in cpus)]
     return shlex.join(argv)
 
 
@@ -131,6 +135,7 @@ class RunOptions:
     timeout: float | None = None
     worker: Path = paths.WORKER_SCRIPT
     seed: int = 0
+    cpus: Sequence[affinity.Cpus] = ((),)  # one set of processes per choice (run --cpus)
 
     @property
     def target(self) -> sampling.Target:
@@ -166,7 +171,9 @@ class InterpreterRun:
         # Thread-start and fresh-memory references beside every reference-loop sample.
         self.drift = drift.DriftMonitor()
         self.noise.measure = self.drift.alongside(self.noise.measure)
-        self.budget = sampling.Budget(opts.profile.budget, len(self.workloads))
+        # Every CPU choice is a run of its own: the budget grows with them.
+        self.budget = sampling.Budget(opts.profile.budget * len(opts.cpus),
+                                      len(self.workloads) * len(opts.cpus))
         self.jobs: list[WorkloadJob] = []
         names = [w.name for w in self.workloads]
         profile = opts.profile
@@ -184,8 +191,9 @@ class InterpreterRun:
                 "loadavg_start": environment.loadavg(),
                 "command": _reproduce(
                     interp, names, opts.threads, opts.profile_name, opts.timeout, opts.output,
-                    workloads_mod.user_folders(self.workloads),
+                    workloads_mod.user_folders(self.workloads), opts.cpus,
                 ),
+                "cpus": [affinity.label(c) for c in opts.cpus],
             },
         )
         started = self.facts.run["started"]
@@ -213,7 +221,7 @@ class InterpreterRun:
         self.facts.outcomes = [o.to_json() for o in self.result.outcomes]
         self.facts.sampling = self._sampling_facts()
         self.facts.noise = {**self.noise.to_json(), "drift": self.drift.to_json()}
-        self.facts.work = {job.name: job.work_facts() for job in self.jobs}
+        self.facts.work = {job.work_key: job.work_facts() for job in self.jobs}
         self.files.save(suite, self.facts)
 
     def _sampling_facts(self) -> dict[str, Any]:
@@ -286,9 +294,10 @@ class InterpreterRun:
         self.save()
         return True
 
-    def minimum(self, workload: Any, index: int) -> None:
+    def minimum(self, workload: Any, index: int, cpus: affinity.Cpus = ()) -> None:
         """Calibrate one workload and run its minimum of processes (one progress line)."""
-        head = f"{self.head} {workload.name} ({index}/{len(self.workloads)})"
+        pinned = f" {affinity.label(cpus)}" if cpus else ""
+        head = f"{self.head} {workload.name}{pinned} ({index}/{len(self.workloads)})"
         self._open(head)
         setup = JobSetup(
             workloads_dir=self.opts.workloads_dir,
@@ -298,6 +307,7 @@ class InterpreterRun:
             noise=self.noise,
             seed=self.opts.seed,
             on_step=self._step,
+            cpus=cpus,
         )
         job = WorkloadJob(self.interp, workload, self.opts.threads, self.opts.profile, setup)
         self.jobs.append(job)
@@ -404,7 +414,8 @@ def run_interpreter(
         if not state.start():
             return state.result
         for index, workload in enumerate(workloads, 1):
-            state.minimum(workload, index)
+            for cpus in opts.cpus:
+                state.minimum(workload, index, cpus)
         state.adaptive()
         state.finish()
     except KeyboardInterrupt as exc:  # harness.errors.Interrupted (SIGTERM, SIGHUP) is one
@@ -436,6 +447,7 @@ def run(
     worker: Path = paths.WORKER_SCRIPT,
     progress: Progress | None = None,
     seed: int | None = None,
+    cpus: Sequence[affinity.Cpus] = ((),),
 ) -> RunSummary:
     """Run every workload under every interpreter, one interpreter at a time.
 
@@ -456,6 +468,7 @@ def run(
         timeout=timeout,
         worker=worker,
         seed=random.SystemRandom().randrange(1, 2**31) if seed is None else seed,
+        cpus=list(cpus),
     )
     summary = RunSummary()
     started = time.monotonic()
@@ -479,6 +492,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """
     profile_name = "fast" if args.fast else "rigorous" if args.rigorous else "default"
     threads = parse_threads(args.threads)  # --timeout: checked by argparse (harness.__main__)
+    cpus = affinity.parse_cpus(getattr(args, "cpus", None))
     for ident in args.interpreter or ():
         check_id(ident)  # a name, not a path: before anything reads or writes a file
     output = Path(args.output)
@@ -497,22 +511,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_id(interp.id)
     progress = Progress(stamp=False)
     with lock.hold(output, progress.line):
-        return _run_and_record(args, (profile_name, threads), interps, workloads, output, progress)
+        return _run_and_record(args, (profile_name, threads, cpus), interps, workloads, output,
+                               progress)
 
 
 def _run_and_record(
     args: argparse.Namespace,
-    how: tuple[str, list[int]],
+    how: tuple[str, list[int], list[affinity.Cpus]],
     interps: Sequence[Interpreter],
     workloads: Sequence[Any],
     output: Path,
     progress: Progress,
 ) -> int:
     """``cmd_run`` once the folder is locked: run, summarize, record the absent defaults."""
-    profile_name, threads = how
+    profile_name, threads, cpus = how
+    cores = "" if cpus == [()] else f", cpus {', '.join(affinity.label(c) for c in cpus)}"
     progress.line(
         f"running {len(workloads)} workload(s) under {len(interps)} interpreter(s), "
-        f"threads {','.join(map(str, threads))}, profile {profile_name} -> {output}"
+        f"threads {','.join(map(str, threads))}{cores}, profile {profile_name} -> {output}"
     )
     summary = run(
         interps,
@@ -524,6 +540,7 @@ def _run_and_record(
         workloads_dir=paths.workloads_dir(),
         progress=progress,
         seed=getattr(args, "seed", None),
+        cpus=cpus,
     )
     progress.line(f"done in {summary.seconds:.0f} s; results in {output}")
     for line in summary.lines():

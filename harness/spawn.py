@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import container, paths, procgroup
+from harness import affinity, container, paths, procgroup
 from harness import suite as suite_mod
 from harness.errors import WorkerError
 from harness.spec import Interpreter, base_environ
@@ -55,14 +55,19 @@ def run_worker(
     workloads_dir: Path,
     worker: Path = paths.WORKER_SCRIPT,
     env: Mapping[str, str] | None = None,
+    cpus: affinity.Cpus = (),
 ) -> dict[str, Any]:
     """Run one worker process; return its checked document or raise ``WorkerError``.
+
+    ``cpus`` pins it to those CPU ids (``harness.affinity``; ``()``: all of them).
 
     The process gets its own session (``harness.procgroup``): on timeout, Ctrl-C,
     SIGTERM or SIGHUP the whole group is killed and a container removed by its
     name, so no thread, child process, JVM or container outlives it.
     """
-    argv = interp.command(worker, ["--workload", workload, *args], workloads_dir)
+    argv = interp.command(
+        worker, ["--workload", workload, *args, *affinity.worker_args(cpus)], workloads_dir, cpus
+    )
     child_env = interp.environ(base_environ() if env is None else env)
     where = f"{workload!r} under {interp.id!r}"
     # A killed engine client leaves its container running: it is removed by its name too.

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import affinity
 from harness.errors import UsageError
 
 READY = "ready"
@@ -65,13 +66,14 @@ def container_user() -> tuple[int, int]:
     return CONTAINER_NOBODY if uid == 0 else (uid, os.getegid())
 
 
-def container_run_flags(engine: str = "podman") -> list[str]:
+def container_run_flags(engine: str = "podman", cpus: affinity.Cpus = ()) -> list[str]:
     """Every container run's confinement, in one place (workers, the probe, looks inside images).
 
     No network; a read-only root with a writable /tmp (the JVM's hsperfdata and
     jffi's native library, Python's tempfile); no capabilities, no privilege
     gain through setuid files; a non-root user; a pids limit (threads count).
     ``engine`` (a name or path): rootless podman maps the user with keep-id.
+    ``cpus``: the CPU ids a pinned worker may use (``run --cpus``, ``--cpuset-cpus``).
     """
     pids = container_pids_limit()
     uid, gid = container_user()
@@ -93,7 +95,7 @@ def container_run_flags(engine: str = "podman") -> list[str]:
         flags.append("--userns=keep-id")
     if pids > CONTAINER_NPROC:
         flags.append(f"--ulimit=nproc={pids}:{pids}")
-    return flags
+    return flags + affinity.container_flags(cpus)
 
 # Environment variables a child (worker, probe) may inherit, besides ``LC_*``:
 # pyperf's create_environ, minus PYTHONPATH and PYTHON_GIL, which would steer what
@@ -186,22 +188,25 @@ class Interpreter:
         return self.status == READY
 
     def command(
-        self, script: Path, args: Sequence[str], workloads: Path | None = None
+        self, script: Path, args: Sequence[str], workloads: Path | None = None,
+        cpus: affinity.Cpus = (),
     ) -> list[str]:
         """The argv that runs ``script`` with ``args`` under this interpreter.
 
         ``workloads`` (a folder) is passed as ``--workloads DIR`` last. For a
         container, the script's whole folder (the worker imports the probe beside
         it) and the workloads are mounted read-only, and the paths inside are passed.
+        ``cpus`` pins the process (``harness.affinity``): ``taskset`` before a local
+        command, ``--cpuset-cpus`` for a container.
         """
         if self.container is None:
-            cmd = [*self.argv, str(script), *args]
+            cmd = [*affinity.local_prefix(cpus), *self.argv, str(script), *args]
             if workloads is not None:
                 cmd += ["--workloads", str(workloads)]
             return cmd
         ref = self.container
         inside = f"{CONTAINER_SCRIPTS}/{script.name}"
-        cmd = [ref.engine, "run", "--rm", "-i", *container_run_flags(ref.engine)]
+        cmd = [ref.engine, "run", "--rm", "-i", *container_run_flags(ref.engine, cpus)]
         # Named, so that a worker killed on timeout or by a signal can have its container
         # removed too (harness.procgroup): the engine's client dies, the container not.
         cmd += ["--name", container_name()]

@@ -20,6 +20,7 @@ from typing import Any
 import pyperf
 
 from harness import spec
+from harness.affinity import format_list
 from harness.errors import WorkerError
 from harness.fileutil import atomic_write
 
@@ -49,6 +50,7 @@ _RESERVED_KEYS = frozenset(
         "switch_interval",
         "workload",
         "cpu_count",
+        "cpu_affinity",
         "hostname",
         "platform",
         "calibrate_loops",
@@ -197,6 +199,10 @@ def runs_from_document(doc: Mapping[str, Any], ctx: RunContext) -> dict[str, pyp
     if facts.get("check_interval") is not None:
         _put(common, "check_interval", facts.get("check_interval"))
     _put(common, "cpu_count", facts.get("cpu_count") or os.cpu_count())
+    # The CPUs the worker process could run on, as it read them itself ("0-1"; run --cpus).
+    cpus = facts.get("affinity")
+    if isinstance(cpus, list) and cpus and all(isinstance(c, int) for c in cpus):
+        _put(common, "cpu_affinity", format_list(cpus))
     _put(common, "platform", _or_na(facts.get("platform")))
     _put(common, "hostname", ctx.hostname)
     _put(common, "date", ctx.date)

@@ -7,7 +7,7 @@ host side (``harness/runner.py``) turns its document into pyperf runs.
 
     worker.py --workload NAME --threads 1,2,4 [--params JSON] [--point KEY ...]
               (--calibrate --min-time SECONDS | --loops "KEY=N;KEY=N" --values N --warmups N)
-              --workloads DIR
+              [--cpus 0,1] --workloads DIR
 
 stdout carries the document only (``sort_keys``); logs and tracebacks go to
 stderr. Exit status: 0 when the document was written (also when the workload
@@ -75,6 +75,63 @@ def log(message):
     sys.stderr.flush()
 
 
+def affinity():
+    """The CPUs this process may run on, sorted; None where that cannot be read.
+
+    ``os.sched_getaffinity`` where the interpreter has it (CPython 3.3+, PyPy 3);
+    else the kernel's own line in ``/proc/self/status`` (CPython 2.7, Jython on
+    Linux); else None.
+    """
+    getter = getattr(os, "sched_getaffinity", None)
+    if getter is not None:
+        try:
+            return sorted(getter(0))
+        except OSError:
+            pass
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Cpus_allowed_list:"):
+                    return parse_cpu_list(line.split(":", 1)[1])
+    except (IOError, OSError, ValueError):
+        pass
+    return None
+
+
+def parse_cpu_list(text):
+    """'0-2,5' -> [0, 1, 2, 5] (the kernel's and taskset's notation)."""
+    cpus = []
+    for part in text.strip().split(","):
+        part = part.strip()
+        if not part:
+            continue
+        low, _, high = part.partition("-")
+        cpus.extend(range(int(low), int(high or low) + 1))
+    return sorted(set(cpus))
+
+
+def pin(cpus):
+    """Pin this process to ``cpus`` where the interpreter can; return why not, or None.
+
+    The host already started it under ``taskset`` (or a container's cpuset): this is
+    the fallback where neither was there, and a check either way. The CPUs the
+    process may then use are what ``affinity()`` reads back, and the document records.
+    """
+    setter = getattr(os, "sched_setaffinity", None)
+    if setter is not None:
+        try:
+            setter(0, set(cpus))
+        except (OSError, ValueError) as exc:
+            return "sched_setaffinity(%s) failed: %s" % (cpus, exc)
+    seen = affinity()
+    if seen is None:
+        return "cannot read this process's CPU affinity here, so the pinning cannot be checked"
+    if seen != sorted(cpus):
+        return "asked to run on CPUs %s, but the process may run on %s" % (
+            ",".join(map(str, cpus)), ",".join(map(str, seen)))
+    return None
+
+
 def facts():
     """What the document records about the interpreter, read at the end of the run.
 
@@ -91,6 +148,7 @@ def facts():
         "switch_interval": probe.switch_interval(),
         "check_interval": probe.check_interval(),
         "cpu_count": probe.cpu_count(),
+        "affinity": affinity(),
         "platform": sys.platform,
     }
 
@@ -152,6 +210,7 @@ def parse_args(argv):
     parser.add_argument("--values", type=int, default=3)
     parser.add_argument("--warmups", type=int, default=1)
     parser.add_argument("--seed", type=int, default=None, help="shuffle the points of each round")
+    parser.add_argument("--cpus", default=None, help="pin to these CPU ids, e.g. 0 or 0-1")
     args = parser.parse_args(argv)
     if args.calibrate and args.loops is not None:
         raise UsageFailure("--calibrate and --loops exclude each other")
@@ -167,6 +226,14 @@ def parse_args(argv):
     if not isinstance(args.param_overrides, dict):
         raise UsageFailure("--params must be a JSON object")
     args.loop_counts = parse_loops(args.loops) if args.loops is not None else None
+    args.cpu_ids = None
+    if args.cpus is not None:
+        try:
+            args.cpu_ids = parse_cpu_list(args.cpus)
+        except ValueError:
+            raise UsageFailure("--cpus: %r is not a list of CPU ids (e.g. 0 or 0-1,3)" % args.cpus)
+        if not args.cpu_ids:
+            raise UsageFailure("--cpus: no CPU id in %r" % (args.cpus,))
     return args
 
 
@@ -268,6 +335,10 @@ def _round(measured, shuffle):
 def selected_points(args, module, params):
     """The workload's points for these thread counts, only those of --point when given."""
     points = list(module.points(args.thread_counts, params))
+    if args.cpu_ids:
+        # A pinned process's points are other points: "threads=2,cpus=1" (the axis in
+        # the benchmark name, so the unpinned names of older files keep their meaning).
+        points = [("%s,cpus=%d" % (key, len(args.cpu_ids)), p) for key, p in points]
     keys = [key for key, _ in points]
     if args.point:
         missing = [key for key in args.point if key not in keys]
@@ -344,7 +415,9 @@ def run_workload(args, module):
         "facts": None,
     }
     supported = getattr(module, "supported", None)
-    reason = supported() if supported is not None else None
+    reason = pin(args.cpu_ids) if args.cpu_ids else None
+    if not reason:
+        reason = supported() if supported is not None else None
     if reason:
         log("unsupported: %s" % (reason,))
         doc["unsupported"] = str(reason)
@@ -357,7 +430,7 @@ def run_workload(args, module):
     for key, point, reason, loops in plan_points(args, module, points, params, own):
         point_doc = {
             "key": key,
-            "params": point,
+            "params": dict(point, cpus=len(args.cpu_ids)) if args.cpu_ids else point,
             "loops": loops,
             "unsupported": str(reason) if reason else None,
             "warmups": [],

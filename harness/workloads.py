@@ -10,7 +10,9 @@ The worker imports them inside the target interpreter.
 - ``"strong"``: a fixed total split over T threads (or processes); ideal min(T, cores);
 - ``"weak"``: fixed work per thread; ideal: the time does not change (T x the throughput);
 - ``"latency"``: the value is the workload's own measurement, not a duration to scale;
-- ``"overhead"``: a fixed cost (e.g. starting and joining one thread), shown as is.
+- ``"overhead"``: a fixed cost (e.g. starting and joining one thread), shown as is;
+- ``"interference"``: one thread's own time (``MEASURES = "own"``), alone and beside
+  other threads, compared within each process (the I/O convoy).
 
 A user's folder (``run --workloads DIR``) follows the same contract; there a
 MANIFEST is optional (without one, every ``*.py`` whose top level defines
@@ -32,7 +34,7 @@ from harness.errors import HarnessError, UsageError
 from harness.paths import workloads_dir
 
 MANIFEST = "MANIFEST"
-KINDS = ("strong", "weak", "latency", "overhead")
+KINDS = ("strong", "weak", "latency", "overhead", "interference")
 
 
 @dataclass(frozen=True)

@@ -161,3 +161,26 @@ def test_skipped_files_and_hostile_names_show_as_text(browser: object, tmp_path:
         assert "Files skipped, unreadable" in found["text"] and "2.7.json" in found["text"]
         if (folder / f"{EVIL_ID}.json").exists() and files.html == page:
             assert EVIL_ID in found["text"] and EVIL_WORKLOAD in found["text"]
+
+
+def test_convoy_and_cores_charts_render(browser: object, tmp_path: Path) -> None:
+    """The I/O convoy's bars and the one-panel-per-core-count chart, drawn in the page."""
+    from report_extra import add_points
+
+    results = write_results(tmp_path / "results", ids=("2.7", "3.13"), processes=3,
+                            workloads=("countdown",))
+    for ident, factor in (("2.7", 2.0), ("3.13", 25.0)):
+        add_points(results, ident, "io_convoy", "interference",
+                   {"cpu_threads=0,interval=default": [0.004] * 3,
+                    "cpu_threads=1,interval=default": [0.004 * factor] * 3},
+                   params={"cpu_threads=0,interval=default": {"cpu_threads": 0},
+                           "cpu_threads=1,interval=default": {"cpu_threads": 1}})
+        add_points(results, ident, "countdown", "strong",
+                   {"threads=1,cpus=1": [0.05] * 3, "threads=2,cpus=1": [0.05] * 3},
+                   params={"threads=1,cpus=1": {"threads": 1, "cpus": 1},
+                           "threads=2,cpus=1": {"threads": 2, "cpus": 1}})
+    files = report.write_report(results)
+    charts = {c["id"]: c for c in _check_page(browser, files.html)}
+    for name in ("chart-convoy", "chart-cores"):
+        assert name in charts, sorted(charts)
+        assert charts[name]["width"] > 100 and charts[name]["drawn"] > 0, charts[name]

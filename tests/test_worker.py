@@ -37,7 +37,9 @@ QUICK_PARAMS: dict[str, dict[str, Any]] = {
     "subinterpreters": {"total": 20000},
     "counter_race": {"total": 2000, "notebook_threads": 5},
     "counter_lock": {"total": 2000, "notebook_threads": 5},
+    "counter_race_method": {"total": 2000},
     "io_wait": {"waits": 1, "wait": 0.001},
+    "io_convoy": {"round_trips": 2, "max_cpu_threads": 2},
     "c_release": {"total": 256 * 1024, "chunk": 64 * 1024},
     "switch_latency": {"sleeps": 3},
     "thread_start": {},
@@ -53,7 +55,9 @@ EXPECTED_KEYS: dict[str, list[str]] = {
     "counter_lock": [
         "threads=1,increments=2000", "threads=2,increments=1000", "threads=5,increments=1"
     ],
+    "counter_race_method": ["threads=1,increments=2000", "threads=2,increments=1000"],
     "io_wait": ["threads=1", "threads=2"],
+    "io_convoy": [f"cpu_threads={c},interval={i}" for i in ("default", "0.001") for c in (0, 1, 2)],
     "c_release": ["threads=1", "threads=2"],
     "switch_latency": ["interval=default", "interval=0.001"],
     "thread_start": ["start_join"],
@@ -166,6 +170,35 @@ def test_counter_race_within_bounds(interp: Interpreter) -> None:
         assert point["extra"]["expected_updates"] == [expected, expected]
         for lost in point["extra"]["lost_updates"]:
             assert 0 <= lost <= expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("interp", _ids())
+def test_counter_race_method_within_bounds(interp: Interpreter) -> None:
+    """The counter whose ``+`` is Python code: lost updates between 0 and the expected count."""
+    doc = document(worker(interp, "counter_race_method", measure_args("counter_race_method")))
+    for point in doc["points"]:
+        expected = point["params"]["threads"] * point["params"]["increments"]
+        assert point["extra"]["expected_updates"] == [expected, expected]
+        for lost in point["extra"]["lost_updates"]:
+            assert 0 <= lost <= expected
+        if point["params"]["threads"] == 1:
+            assert point["extra"]["lost_updates"] == [0, 0]  # one thread cannot race
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("interp", _ids())
+def test_io_convoy_times_the_io_thread(interp: Interpreter) -> None:
+    """The I/O thread's own time for every point; a settable interval where there is one."""
+    doc = document(worker(interp, "io_convoy", measure_args("io_convoy")))
+    assert doc["measures"] == "own"
+    settable = doc["facts"]["switch_interval"] is not None
+    for point in doc["points"]:
+        if point["params"]["interval"] is not None and not settable:
+            assert "switch interval" in point["unsupported"] or "Jython" in point["unsupported"]
+            continue
+        assert point["unsupported"] is None
+        assert all(v > 0 for v in point["values"]), point
 
 
 @pytest.mark.slow

@@ -20,7 +20,9 @@ EXPECTED = [
     ("subinterpreters", "cpu"),
     ("counter_race", "correctness"),
     ("counter_lock", "correctness"),
+    ("counter_race_method", "correctness"),
     ("io_wait", "io"),
+    ("io_convoy", "io"),
     ("c_release", "c"),
     ("switch_latency", "latency"),
     ("thread_start", "overhead"),
@@ -89,6 +91,7 @@ def test_metadata_lives_beside_the_workload() -> None:
     assert found["countdown"].kind == "strong"
     assert found["io_wait"].kind == "weak"
     assert found["switch_latency"].kind == "latency"
+    assert found["io_convoy"].kind == "interference"
     assert found["countdown"].fast_params == {"total": 200000}
     assert "countdown" in found["countdown_processes"].description
     for workload in found.values():
@@ -141,7 +144,8 @@ def test_resolve_nothing_means_everything() -> None:
 def test_resolve_names_and_groups_in_manifest_order() -> None:
     """Names and group names mix; the result is in MANIFEST order, without duplicates."""
     chosen = resolve_workloads(["switch_latency", "correctness", "counter_race"], WORKLOADS)
-    assert [w.name for w in chosen] == ["counter_race", "counter_lock", "switch_latency"]
+    assert [w.name for w in chosen] == ["counter_race", "counter_lock", "counter_race_method",
+                                        "switch_latency"]
     assert [w.name for w in resolve_workloads(["cpu"], WORKLOADS)] == [
         "countdown",
         "countdown_processes",

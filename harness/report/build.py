@@ -42,9 +42,11 @@ def build_context(
     base, reason = choose_baseline(results, baseline)
     points = all_points(results)
     catalogue = workload_catalogue(points)
+    pinned = all_points(results, pinned=True)
+    catalogue.update({w: i for w, i in workload_catalogue(pinned).items() if w not in catalogue})
     return Context(results, measured, base, reason, points,
                    scaling_series(points, catalogue), machine_cores(results), catalogue,
-                   unavailable, warmup_dir=warmup_dir)
+                   unavailable, warmup_dir=warmup_dir, pinned=pinned)
 
 
 def build_document(

@@ -172,11 +172,13 @@ def grouped_bars(
     xlabel: str,
     log: bool = False,
     value_format: str = "{:.3g}",
+    reference: float | None = None,
 ) -> str:
     """Bars grouped by ``groups`` (x positions are indexes into it), one colour per series.
 
     Every bar carries its value as a label, so a zero is visible as "0", not as a
-    missing bar. ``log`` draws a log y axis (bars start at the smallest value / 3).
+    missing bar. ``log`` draws a log y axis (bars start at the smallest value / 3);
+    ``reference`` a dotted horizontal line at that value (e.g. 1: no change).
     """
     with _style():
         width_in = max(6.0, 1.2 + 0.28 * len(groups) * max(1, len(series)))
@@ -184,6 +186,9 @@ def grouped_bars(
         n = max(1, len(series))
         width = 0.8 / n
         positives = [y for s in series for y in s.y if y > 0]
+        if reference is not None and reference > 0:
+            positives.append(reference)
+            ax.axhline(reference, linestyle=":", color="#888888", linewidth=1.0)
         floor = (min(positives) / 3.0) if (log and positives) else 0.0
         for i, s in enumerate(series):
             xs = [x - 0.4 + width * (i + 0.5) for x in s.x]
@@ -213,6 +218,54 @@ def grouped_bars(
         ax.set_ylabel(ylabel)
         ax.set_title(title, loc="left", fontsize=11)
         _legend(ax)
+        return _finish(fig, name)
+
+
+def convoy_chart(name: str, title: str, groups: Sequence[str], series: Sequence[Series]) -> str:
+    """Convoy factors (time beside busy threads / time alone): bars on a log axis, a line at 1."""
+    return grouped_bars(name, title, groups, series, ylabel="I/O time beside / alone (log)",
+                        xlabel="CPU-bound threads, switch interval", log=True,
+                        value_format="{:.3g}", reference=1.0)
+
+
+def cores_chart(
+    name: str,
+    title: str,
+    panels: Sequence[tuple[int, str, Sequence[Series]]],
+    thread_counts: Sequence[int],
+) -> str:
+    """Speedup against threads, one panel per core count, each with its own ideal.
+
+    ``panels``: (cores the points had, panel title, one series per interpreter). The
+    dashed line of a panel is ``min(T, cores)`` for that panel's cores: a point pinned
+    to one core cannot do better than 1 whatever its threads.
+    """
+    with _style():
+        n = max(1, len(panels))
+        fig, axes = plt.subplots(1, n, figsize=(4.2 * n + 1.8, 4.0), sharey=True, squeeze=False)
+        xs = sorted(set(thread_counts))
+        tops: list[float] = [float(max(min(t, cores) for t in xs)) for cores, _, _ in panels]
+        tops += _tops([s for _, _, group in panels for s in group])
+        for ax, (cores, panel_title, group) in zip(axes[0], panels, strict=False):
+            ax.plot(xs, [min(t, cores) for t in xs], linestyle="--", color="#888888",
+                    linewidth=1.2, label="ideal: min(T, cores)")
+            ax.axhline(1.0, linestyle=":", color="#888888", linewidth=1.0)
+            for s in group:
+                ax.errorbar(s.x, s.y, yerr=s.yerr(), color=s.style.color, marker=s.style.marker,
+                            linestyle=s.style.line, linewidth=1.8, markersize=6, capsize=4,
+                            label=s.label)
+            ax.set_xscale("log", base=2)
+            ax.xaxis.set_major_locator(FixedLocator(xs))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+            ax.set_ylim(0, max(tops) * 1.12)
+            ax.set_xlabel("threads (same total work)")
+            ax.set_title(panel_title, loc="left", fontsize=10)
+        axes[0][0].set_ylabel("speedup (time at 1 / time at T)")
+        fig.suptitle(title, x=0.02, ha="left", fontsize=11)
+        handles, labels = axes[0][-1].get_legend_handles_labels()
+        axes[0][-1].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                           fontsize=9)
         return _finish(fig, name)
 
 

@@ -59,6 +59,9 @@ class Context:
     estimates: Figures = field(default_factory=Figures)
     # ``report --warmup DIR``: the warm-up study's suites (default: RESULTS/warmup/).
     warmup_dir: Path | None = None
+    # Points of processes pinned to N cores (``run --cpus``, key ``...,cpus=N``): only the
+    # sections that compare core counts read them; ``points`` holds the unpinned ones.
+    pinned: dict[str, Point] = field(default_factory=dict)
 
     def hosts(self) -> dict[tuple[str, str, str], list[str]]:
         """Distinct (hostname, CPU model, CPU count) -> the interpreters measured there."""

@@ -13,6 +13,11 @@ row per figure: ``interpreter,workload,figure,estimate,low,high,processes``.
   ``start per interpreter`` (sub-interpreter start) likewise, in seconds;
 - ``vs 3.13-twin``: a one-thread comparison against that interpreter (a time ratio,
   above 1 when slower);
+- ``convoy cpu_threads=1,interval=default`` (``,cpus=1`` when pinned): the I/O
+  thread's time beside that many CPU-bound threads / alone (``io_convoy``);
+- ``ratio threads=2/1 cpus=1`` (``cpus=all``): time with 2 threads / time with 1 in
+  processes pinned to that many cores; ``change threads=2/1 cpus=all vs cpus=1``: the
+  ratio on all cores / on one (Welch);
 - ``lost threads=4``: the median share of lost updates over processes (``low`` and
   ``high``: the smallest and largest share, as the page prints them).
 

@@ -32,6 +32,8 @@ LOCK_WORKLOAD = "counter_lock"
 HEADLINE_WORKLOAD = "countdown"
 # Parameters along which a workload scales; the first one a benchmark has is used.
 SCALING_PARAMS = ("threads", "processes", "interpreters")
+# The key parameter of a point measured in a process pinned to N cores (harness.affinity).
+PINNED_PARAM = "cpus"
 
 
 # What a cell says when there is no data (``InterpreterResults.absent``).
@@ -113,12 +115,15 @@ class InterpreterResults:
         return NOT_MEASURED
 
     def common_metadata(self) -> dict[str, Any]:
-        """Metadata shared by the suite's benchmarks (first benchmark's, for the basics)."""
+        """Metadata shared by the suite's benchmarks (the first unpinned benchmark's, for the
+        basics: a worker pinned to one core may count one CPU, ``run --cpus``)."""
         if self.suite is None:
             return {}
-        for bench in self.suite.get_benchmarks():
-            return bench.get_metadata()
-        return {}
+        benches = self.suite.get_benchmarks()
+        for bench in benches:
+            if f",{PINNED_PARAM}=" not in str(bench.get_name()):
+                return bench.get_metadata()
+        return benches[0].get_metadata() if benches else {}
 
     def benchmark(self, name: str) -> pyperf.Benchmark | None:
         """The named benchmark of this interpreter's suite, or None."""
@@ -416,6 +421,7 @@ class Point:
     scale: int  # the thread/process count, 0 when none
     kind: str = ""  # run metadata "workload_kind" ("" in older suites)
     description: str = ""  # run metadata "workload_description"
+    cpus: int = 0  # cores its process was pinned to (``run --cpus``); 0: all, unpinned
 
 
 def parse_point(bench: pyperf.Benchmark) -> Point:
@@ -436,19 +442,24 @@ def parse_point(bench: pyperf.Benchmark) -> Point:
                 break
             except (TypeError, ValueError):
                 continue
+    cpus = dict(params).get(PINNED_PARAM, "0")
     return Point(name, workload, key, params, scale_param, scale,
-                 str(meta.get("workload_kind") or ""), str(meta.get("workload_description") or ""))
+                 str(meta.get("workload_kind") or ""), str(meta.get("workload_description") or ""),
+                 int(cpus) if cpus.isdigit() else 0)
 
 
-def all_points(results: Sequence[InterpreterResults]) -> dict[str, Point]:
-    """Every benchmark name of every suite, parsed."""
+def all_points(results: Sequence[InterpreterResults], pinned: bool = False) -> dict[str, Point]:
+    """Every benchmark name of every suite, parsed: the unpinned points (every section
+    reads those), or with ``pinned`` those of processes pinned to N cores (``cpus=N``)."""
     points: dict[str, Point] = {}
     for r in results:
         if r.suite is None:
             continue
         for bench in r.suite.get_benchmarks():
             if bench.get_name() not in points:
-                points[bench.get_name()] = parse_point(bench)
+                point = parse_point(bench)
+                if bool(point.cpus) == pinned:
+                    points[bench.get_name()] = point
     return points
 
 

@@ -10,6 +10,9 @@ from collections.abc import Callable
 
 from harness.report.context import Context
 from harness.report.document import Section
+from harness.report.sections.claims import claims
+from harness.report.sections.convoy import convoy
+from harness.report.sections.cores import cores
 from harness.report.sections.correctness import correctness
 from harness.report.sections.facts import facts
 from harness.report.sections.headline import headline
@@ -27,8 +30,11 @@ SECTIONS: tuple[Callable[[Context], Section], ...] = (
     scaling,
     ways,
     correctness,
+    claims,
     single_thread,
     latency,
+    convoy,
+    cores,
     warmup,
     user_workloads,
     method,
