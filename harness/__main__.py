@@ -104,6 +104,16 @@ def _parser() -> argparse.ArgumentParser:
 
     _warmup_parser(sub)
 
+    _report_parsers(sub)
+    _add_compare(sub)
+
+    p = sub.add_parser("publish", help="rewrite reports/index.html and reports/README.md")
+    p.add_argument("reports", nargs="?", default="reports", metavar="REPORTS_DIR")
+    return parser
+
+
+def _report_parsers(sub: Any) -> None:
+    """``report`` and ``diff``: the options of the two commands that read result files."""
     p = sub.add_parser("report", help="render a report from result files")
     p.add_argument("results", metavar="RESULTS_DIR")
     p.add_argument("--output", "-o", metavar="DIR", help="default: RESULTS_DIR/report")
@@ -133,12 +143,6 @@ def _parser() -> argparse.ArgumentParser:
                    "--threshold in the bad direction")
     p.add_argument("--threshold", metavar="PCT", help="percent (default 5)",
                    type=_bounded("percent", 0.0, MAX_THRESHOLD, "--threshold 5", zero_ok=True))
-
-    _add_compare(sub)
-
-    p = sub.add_parser("publish", help="rewrite reports/index.html and reports/README.md")
-    p.add_argument("reports", nargs="?", default="reports", metavar="REPORTS_DIR")
-    return parser
 
 
 def _warmup_parser(sub: Any) -> None:
