@@ -268,3 +268,44 @@ def test_a_full_disk_keeps_the_completed_workloads_and_names_the_file(
     assert "kB free" in last and "-o DIR" in last and f"kept in {out}" in last, last
     assert {n.split("/")[0] for n in _benchmarks(out / f"{ident}.json")} == {"tiny"}
     assert not [p for p in out.iterdir() if p.name.startswith(".")  and "lock" not in p.name]
+
+
+# ----------------------------------------------------------------- a report into a full folder
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_a_report_that_meets_a_full_disk_leaves_the_old_report_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chart cut short by ENOSPC halfway through a re-render: the old report stays as it was."""
+    from report_data import write_results  # noqa: PLC0415 (the report tests' data)
+
+    from harness import report
+
+    res = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
+    out = tmp_path / "report"
+    report.write_report(res, out)
+    before = _tree(out)
+    assert any(name.startswith("chart-") for name in before)
+    (res / "3.13t.json").write_text((res / "3.13.json").read_text())  # a new report differs
+    real = Path.write_text
+
+    def full_halfway(self: Path, data: str, *args: object, **kw: object) -> int:
+        if self.name.startswith("chart-"):
+            real(self, data[: len(data) // 2], encoding="utf-8")  # what a full disk leaves
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return real(self, data, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", full_halfway)
+    with pytest.raises(OSError, match="No space left"):
+        report.write_report(res, out)
+    assert _tree(out) == before  # no truncated chart, no new file beside old ones
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    monkeypatch.undo()
+    report.write_report(res, out)
+    after = _tree(out)
+    assert after != before and set(after) >= {"index.html", "README.md", "compare.md"}

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from harness import paths
 from harness.errors import UsageError
+from harness.fileutil import staged_into
 from harness.report.build import build_document
 from harness.report.compare import render_compare
 from harness.report.estimates import FILE as ESTIMATES_FILE
@@ -103,41 +104,40 @@ def write_report(
         )
     strays = stray_files(results_dir, results)
     doc, base = build_document(results, baseline, strays)
-    # Copy the raw files first: compare_to reads the copies, by relative name.
-    for r in results:
-        for src in (r.suite_file, r.facts_file):
-            if src is None:
-                continue
-            dst = out / src.name
-            if dst.exists() and dst.resolve() == src.resolve():
-                continue
-            shutil.copyfile(src, dst)
-        kept = discarded_path(r.suite_file) if r.suite_file is not None else None
-        if kept is not None and kept.is_file() and kept.parent != out / DISCARDED:
-            (out / DISCARDED).mkdir(parents=True, exist_ok=True)  # published with the report
-            shutil.copyfile(kept, out / DISCARDED / kept.name)
+    # Every file goes to a staging folder first, then all are renamed in: a full disk
+    # or an error leaves the old report whole, never a truncated chart or a mix.
+    with staged_into(out) as stage:
+        _copy_sources(results, out, stage)
+        for c in doc.charts():
+            (stage / c.filename).write_text(c.svg, encoding="utf-8")
+        (stage / "index.html").write_text(render_html(doc), encoding="utf-8")
+        (stage / "README.md").write_text(render_markdown(doc), encoding="utf-8")
+        (stage / ESTIMATES_FILE).write_text(doc.estimates, encoding="utf-8")
+        others = [r for r in results if r.suite is not None and r is not base]
+        (stage / "compare.md").write_text(render_compare(stage, base, others), encoding="utf-8")
     # Charts of an earlier render that this one no longer draws would mislead: drop them.
     drawn = {c.filename for c in doc.charts()}
     for old in out.glob("chart-*.svg"):
         if old.name not in drawn:
             old.unlink()
-    chart_paths = []
-    for c in doc.charts():
-        path = out / c.filename
-        path.write_text(c.svg, encoding="utf-8")
-        chart_paths.append(path)
-    html_path = out / "index.html"
-    html_path.write_text(render_html(doc), encoding="utf-8")
-    md_path = out / "README.md"
-    md_path.write_text(render_markdown(doc), encoding="utf-8")
-    (out / ESTIMATES_FILE).write_text(doc.estimates, encoding="utf-8")
-    others = [r for r in results if r.suite is not None and r is not base]
-    compare_path = out / "compare.md"
-    compare_path.write_text(render_compare(out, base, others), encoding="utf-8")
+    chart_paths = [out / c.filename for c in doc.charts()]
+    html_path, md_path, compare_path = out / "index.html", out / "README.md", out / "compare.md"
     if readme is not None:
         update_readme(Path(readme), doc, out)
     return ReportFiles(out, html_path, md_path, compare_path, tuple(chart_paths),
                        base.id if base else None, (*skipped_files(results), *strays))
+
+
+def _copy_sources(results: list[InterpreterResults], out: Path, stage: Path) -> None:
+    """The suite, facts and discarded files beside the report (compare_to reads the copies)."""
+    for r in results:
+        for src in (r.suite_file, r.facts_file):
+            if src is not None:
+                shutil.copyfile(src, stage / src.name)
+        kept = discarded_path(r.suite_file) if r.suite_file is not None else None
+        if kept is not None and kept.is_file() and kept.parent != out / DISCARDED:
+            (stage / DISCARDED).mkdir(exist_ok=True)  # published with the report
+            shutil.copyfile(kept, stage / DISCARDED / kept.name)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
