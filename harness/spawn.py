@@ -46,6 +46,28 @@ def _no_image(stderr: str) -> bool:
     return any(words in lowered for words in _NO_IMAGE)
 
 
+def escaped_note(escaped: Sequence[str]) -> str:
+    """What an outcome and the progress line say of processes a workload left running."""
+    if not escaped:
+        return ""
+    n = len(escaped)
+    return (f"{n} process{'es' if n != 1 else ''} left running by its workers, killed "
+            f"({escaped[0]}{', ...' if n > 1 else ''}): a workload must wait for its children")
+
+
+def _run(
+    argv: list[str], timeout: float, env: dict[str, str], name: str | None, tag: str | None,
+    escaped: list[str] | None,
+) -> subprocess.CompletedProcess[str]:
+    try:
+        return procgroup.run(argv, timeout=timeout, env=env, name=name)
+    finally:
+        if tag is not None:
+            left = procgroup.kill_escaped(tag)
+            if escaped is not None:
+                escaped.extend(left)
+
+
 def run_worker(
     interp: Interpreter,
     workload: str,
@@ -55,23 +77,28 @@ def run_worker(
     workloads_dir: Path,
     worker: Path = paths.WORKER_SCRIPT,
     env: Mapping[str, str] | None = None,
+    escaped: list[str] | None = None,
 ) -> dict[str, Any]:
     """Run one worker process; return its checked document or raise ``WorkerError``.
 
     The process gets its own session (``harness.procgroup``): on timeout, Ctrl-C,
     SIGTERM or SIGHUP the whole group is killed and a container removed by its
-    name, so no thread, child process, JVM or container outlives it.
+    name, so no thread, child process, JVM or container outlives it. A local
+    worker's descendants that left its session (``setsid``) are found by the
+    tag in their environment once it ends, killed, and added to ``escaped``.
     """
     argv = interp.command(worker, ["--workload", workload, *args], workloads_dir)
     child_env = interp.environ(base_environ() if env is None else env)
     where = f"{workload!r} under {interp.id!r}"
     # A killed engine client leaves its container running: it is removed by its name too.
-    name = None
+    name, tag = None, None
     if interp.container is not None:
         container.check_mounts([worker.parent, workloads_dir])
         name = procgroup.container_name(argv)
+    else:  # inside a container, the container's end ends every process in it
+        tag = child_env[procgroup.TAG] = procgroup.new_tag()
     try:
-        done = procgroup.run(argv, timeout=timeout, env=child_env, name=name)
+        done = _run(argv, timeout, child_env, name, tag, escaped)
     except subprocess.TimeoutExpired as exc:
         raise WorkerTimeout(
             f"{where} timed out after {timeout:g} s and was killed",

@@ -24,7 +24,7 @@ import pytest
 from conftest import ready_by_id, skip_unless_provisioned
 
 from harness import __main__ as harness_main
-from harness import paths, results, spawn
+from harness import paths, procgroup, results, spawn
 from harness.errors import WorkerError
 from harness.spec import Interpreter
 
@@ -165,6 +165,22 @@ def test_a_worker_dies_with_a_sigkilled_harness(hang_folder: Path, tmp_path: Pat
     finally:
         for pid, _ in _mentioning(str(hang_folder)):
             os.kill(pid, signal.SIGKILL)
+    # What the killed run staged is named by `report`, and kept by the next run.
+    out = tmp_path / "R"
+    report = subprocess.run(_harness("report", str(out)), cwd=REPO, env=_env(), text=True,
+                            stdin=subprocess.DEVNULL, capture_output=True, timeout=WAIT,
+                            check=False)  # fmt: skip
+    assert report.returncode == 1
+    assert f"no complete results in {out}: a run that was killed (pid {run.pid}" in report.stderr
+    assert f".{ident}.partial.facts.json" in report.stderr, report.stderr
+    again = subprocess.run(
+        _harness("run", "--fast", "-i", ident, "-w", "tiny", "-o", str(out)),
+        cwd=REPO, env=_env(FAKE), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=WAIT, check=False,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert f"kept the partial results of {ident} left by a killed run" in again.stderr
+    assert [p.name for p in out.iterdir() if ".partial" in p.name] == []
 
 
 # ---------------------------------------------------------------- reasons in the terminal
@@ -309,3 +325,104 @@ def test_a_report_that_meets_a_full_disk_leaves_the_old_report_whole(
     report.write_report(res, out)
     after = _tree(out)
     assert after != before and set(after) >= {"index.html", "README.md", "compare.md"}
+
+
+# ----------------------------------------------------------------- escaped processes
+
+_ESCAPE = '''
+import os
+import time
+
+# Once per worker process: a child leaves the session (setsid) and sleeps on.
+if os.fork() == 0:
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    time.sleep(600)
+    os._exit(0)
+'''
+
+
+def test_a_process_that_escapes_the_session_is_killed_and_said(
+    two_tiny: Path, tmp_path: Path
+) -> None:
+    """A workload whose worker forks a ``setsid`` child: found, killed, counted in the outcome."""
+    ident = _local_ident()
+    (two_tiny / "escape.py").write_text(_ESCAPE + (two_tiny / "tiny.py").read_text())
+    (two_tiny / "MANIFEST").write_text("escape fake\n")
+    out = tmp_path / "R"
+    done = subprocess.run(
+        _harness("run", "--fast", "-i", ident, "-w", "escape", "-o", str(out)),
+        cwd=REPO, env=_env(two_tiny), stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, timeout=WAIT, check=False,
+    )  # fmt: skip
+    try:
+        assert done.returncode == 0, done.stderr
+        assert not _mentioning(str(two_tiny)), "an escaped process still runs"
+        line = next(x for x in done.stderr.splitlines() if "escape" in x and " ok" in x)
+        assert "left running by its workers, killed" in line, line
+        facts = json.loads((out / f"{ident}.facts.json").read_text())
+        reasons = {o["reason"] for o in facts["outcomes"] if o["status"] == "ok"}
+        assert len(reasons) == 1
+        (reason,) = reasons
+        assert "processes left running by its workers, killed (pid " in reason, reason
+    finally:
+        for pid, _ in _mentioning(str(two_tiny)):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _containers_mounting(folder: Path, engine: str, env: dict[str, str]) -> set[str]:
+    """The engine's containers (any state) with ``folder`` mounted: this test's, not others'."""
+    names = subprocess.run([engine, "ps", "-a", "--format", "{{.Names}}"], env=env,
+                           capture_output=True, text=True, timeout=WAIT, check=True)  # fmt: skip
+    found = set()
+    for name in names.stdout.split():
+        done = subprocess.run(
+            [engine, "inspect", "--format", "{{range .Mounts}}{{.Source}}\n{{end}}", name],
+            env=env, capture_output=True, text=True, timeout=WAIT, check=False,
+        )  # fmt: skip
+        if str(folder) in done.stdout.splitlines():
+            found.add(name)
+    return found
+
+
+@pytest.mark.container
+def test_a_container_dies_with_a_sigkilled_harness(tmp_path: Path) -> None:
+    """``kill -9`` of the harness: the engine's client, its monitor and the container go too.
+
+    The client dies of PDEATHSIG; the container, run by the engine's monitor
+    (conmon), is removed by the harness's watchdog once the harness's pipe closes.
+    """
+    interp = _a_container_entry()
+    ref = interp.container
+    assert ref is not None
+    folder = tmp_path / "hang-workloads"
+    folder.mkdir()
+    shutil.copyfile(FAKE / "hang.py", folder / "hang.py")
+    (folder / "MANIFEST").write_text("hang fake\n")
+    engine_env = {**os.environ, **dict(ref.engine_env)}
+    run = subprocess.Popen(
+        _harness("run", "--fast", "-i", interp.id, "-w", "hang", "-o", str(tmp_path / "R"),
+                 "--timeout", "3000"),
+        cwd=REPO, env=_env(folder), stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    mine: set[str] = set()
+    try:
+        mine = _wait_until(  # type: ignore[assignment]
+            "the worker's container", lambda: _containers_mounting(folder, ref.engine, engine_env))
+        time.sleep(2.0)  # the workload is running inside it
+        assert _containers_mounting(folder, ref.engine, engine_env) == mine
+        run.kill()
+        run.wait()
+        killed = time.monotonic()
+        _wait_until("the container gone",
+                    lambda: not _containers_mounting(folder, ref.engine, engine_env), bound=60)
+        gone_after = time.monotonic() - killed
+        assert [p for p in _processes() if any(n in p[1] for n in mine)] == []  # client, conmon
+        # A bound, not a speed claim: without the watchdog it runs on for the workload's life.
+        assert gone_after < 30, gone_after
+    finally:
+        for name in mine:
+            procgroup.remove_container(ref.engine, name, engine_env)

@@ -159,6 +159,7 @@ def _logged_build(engine: Engine, argv: list[str], out: IO[str], steps: Progress
             if line.startswith(("STEP ", "Step ")):
                 steps(f"{who}:   {line.rstrip()[:140]}")
         status = proc.wait()
+        procgroup.forget(proc)
     except BaseException:
         with procgroup.held(reraise=False):
             procgroup.finish(proc, reraise=False)
