@@ -89,23 +89,30 @@ def die_with_parent() -> Callable[[], None] | None:
 _WATCHDOG = r"""
 import json, os, signal, subprocess, sys
 signal.signal(signal.SIGINT, signal.SIG_IGN)
-groups, boxes, bye = {}, {}, False
+groups, boxes, tags, bye = {}, {}, {}, False
 for line in sys.stdin:
     op, key, data = json.loads(line)
     if op == "bye":
         bye = True
-    elif op == "group":
-        groups[key] = data
-    elif op == "box":
-        boxes[key] = data
+    elif op in ("group", "box", "tag"):
+        {"group": groups, "box": boxes, "tag": tags}[op][key] = data
     else:
-        groups.pop(key, None)
-        boxes.pop(key, None)
+        for table in (groups, boxes, tags):
+            table.pop(key, None)
 if not bye:
     for pgid in groups:
         try:
             os.killpg(int(pgid), signal.SIGKILL)
         except OSError:
+            pass
+    needles = [("\0%s\0" % tag).encode() for tag in tags]
+    for pid in (os.listdir("/proc") if needles else []):
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as handle:
+                environ = b"\0" + handle.read() + b"\0"
+            if any(needle in environ for needle in needles):
+                os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ValueError):
             pass
     for argv, env in boxes.values():
         try:
@@ -126,7 +133,7 @@ class _Watchdog:
 def _tell(op: str, key: str, data: object = None) -> None:
     """One line to the watchdog; a watchdog that cannot be started or is gone is no error."""
     if _Watchdog.proc is None or _Watchdog.owner != os.getpid():
-        if op != "group" and op != "box":
+        if op not in ("group", "box", "tag"):
             return
         try:
             _Watchdog.proc = subprocess.Popen(
@@ -353,8 +360,10 @@ TAG = "GIL_HARNESS_PROCESS"
 
 
 def new_tag() -> str:
-    """A token for one worker process's :data:`TAG`."""
-    return os.urandom(8).hex()
+    """A token for one worker process's :data:`TAG` (the watchdog kills its carriers too)."""
+    token = os.urandom(8).hex()
+    _tell("tag", f"{TAG}={token}")
+    return token
 
 
 def _tagged(token: str) -> list[int]:
@@ -390,6 +399,7 @@ def kill_escaped(token: str) -> list[str]:
     worker's session and group, so no group kill reaches it; its environment
     still names the worker it came from. Returns ``"pid N: command"`` lines.
     """
+    _tell("gone", f"{TAG}={token}")
     if not os.path.isdir("/proc"):
         return []
     found = []

@@ -426,3 +426,27 @@ def test_a_container_dies_with_a_sigkilled_harness(tmp_path: Path) -> None:
     finally:
         for name in mine:
             procgroup.remove_container(ref.engine, name, engine_env)
+
+
+def test_an_escaped_process_dies_with_a_sigkilled_harness(tmp_path: Path) -> None:
+    """``kill -9`` while a worker's ``setsid`` child sleeps: the watchdog finds it by its tag."""
+    ident = _local_ident()
+    folder = tmp_path / "escape-hang"
+    folder.mkdir()
+    (folder / "hang.py").write_text(_ESCAPE + (FAKE / "hang.py").read_text())
+    (folder / "MANIFEST").write_text("hang fake\n")
+    run = subprocess.Popen(
+        _harness("run", "--fast", "-i", ident, "-w", "hang", "-o", str(tmp_path / "R"),
+                 "--timeout", "3000"),
+        cwd=REPO, env=_env(folder), stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        # The worker and its child (the fork keeps the worker's command line): two processes.
+        _wait_until("the escaped child", lambda: len(_mentioning(str(folder))) >= 2)
+        run.kill()
+        run.wait()
+        _wait_until("every process gone", lambda: not _mentioning(str(folder)), bound=60)
+    finally:
+        for pid, _ in _mentioning(str(folder)):
+            os.kill(pid, signal.SIGKILL)
