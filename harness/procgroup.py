@@ -36,6 +36,7 @@ import ctypes
 import ctypes.util
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -66,21 +67,26 @@ def _libc_prctl() -> Any:
 _PRCTL = _libc_prctl()
 
 
-def die_with_parent() -> Callable[[], None] | None:
+def die_with_parent(memory: int | None = None) -> Callable[[], None] | None:
     """A ``preexec_fn``: the child gets SIGKILL when the harness dies (None where impossible).
 
     Checked against the harness's pid after the call: if the harness died
-    before ``prctl`` ran, the child ends itself at once.
+    before ``prctl`` ran, the child ends itself at once. ``memory`` (bytes):
+    the child's ``RLIMIT_DATA`` (its heap and private mappings; a JVM's or a
+    PyPy's reserved but unused address space does not count).
     """
-    if _PRCTL is None:
+    if _PRCTL is None and memory is None:
         return None
     parent = os.getpid()
     prctl = _PRCTL
 
     def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        if os.getppid() != parent:
-            os.kill(os.getpid(), signal.SIGKILL)
+        if memory is not None:
+            resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGKILL)
 
     return preexec
 
@@ -323,15 +329,18 @@ def run(
     env: Mapping[str, str] | None = None,
     name: str | None = None,
     cwd: str | None = None,
+    memory: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``argv`` in its own session and capture its text output (``subprocess.run``-like).
 
     On timeout the group is killed, the container ``name`` removed, and
     ``subprocess.TimeoutExpired`` raised with what it printed; an interruption
-    does the same and propagates. ``OSError`` when it cannot start.
+    does the same and propagates. ``OSError`` when it cannot start. ``memory``:
+    the child's data limit in bytes (:func:`die_with_parent`).
     """
     proc = start(
         argv, name=name, env=None if env is None else dict(env), cwd=cwd,
+        preexec_fn=die_with_parent(memory),
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, encoding="utf-8", errors="replace",
     )

@@ -16,7 +16,7 @@ from typing import Any
 from harness import container, paths, procgroup
 from harness import suite as suite_mod
 from harness.errors import WorkerError
-from harness.spec import Interpreter, base_environ
+from harness.spec import MEMORY_ENV, Interpreter, base_environ, memory_text, worker_memory
 
 _STDERR_TAIL_LINES = 10
 # What podman and docker say (``--pull=never``) when the image is not there.
@@ -41,6 +41,21 @@ def last_error(text: str, limit: int = 200) -> str:
     return ""
 
 
+def _out_of_memory(status: int, why: str, boxed: bool) -> str:
+    """``why``, and the workers' memory limit when the worker ran out of memory or was killed."""
+    limit, said = worker_memory()
+    if limit is None:
+        return why
+    ran_out = "MemoryError" in why or "OutOfMemoryError" in why
+    # An engine's OOM kill: the container's process ends with SIGKILL (the client exits 137).
+    killed = status == (137 if boxed else -9)
+    if not (ran_out or killed):
+        return why
+    return ((why + "; " if why else "killed (SIGKILL); ")
+            + f"the workers' memory limit is {memory_text(limit)} ({said}): "
+            f"raise it with {MEMORY_ENV}=SIZE (8G, 75%, none)")
+
+
 def _no_image(stderr: str) -> bool:
     lowered = stderr.lower()
     return any(words in lowered for words in _NO_IMAGE)
@@ -59,8 +74,10 @@ def _run(
     argv: list[str], timeout: float, env: dict[str, str], name: str | None, tag: str | None,
     escaped: list[str] | None,
 ) -> subprocess.CompletedProcess[str]:
+    # A container gets its limit from the engine (spec.container_run_flags).
+    memory = worker_memory()[0] if name is None else None
     try:
-        return procgroup.run(argv, timeout=timeout, env=env, name=name)
+        return procgroup.run(argv, timeout=timeout, env=env, name=name, memory=memory)
     finally:
         if tag is not None:
             left = procgroup.kill_escaped(tag)
@@ -114,7 +131,7 @@ def run_worker(
         )
     if done.returncode != 0:
         # The reason in the message itself: the progress line and the summary show its first line.
-        why = last_error(done.stderr)
+        why = _out_of_memory(done.returncode, last_error(done.stderr), interp.container is not None)
         raise WorkerError(
             f"{where} exited with status {done.returncode}" + (f": {why}" if why else ""),
             tail(done.stderr) or "no output on stderr",

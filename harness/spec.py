@@ -65,12 +65,68 @@ def container_user() -> tuple[int, int]:
     return CONTAINER_NOBODY if uid == 0 else (uid, os.getegid())
 
 
+# A worker's memory limit: a size ("8G", "512M", "75%" of the machine's memory) or
+# "none"; by default half of the machine's memory (generous: a runaway workload stops
+# with one line instead of swapping the machine to a halt).
+MEMORY_ENV = "HARNESS_WORKER_MEMORY"
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def machine_memory() -> int | None:
+    """The machine's physical memory in bytes (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def worker_memory() -> tuple[int | None, str]:
+    """(the workers' memory limit in bytes or None, what set it); ``UsageError`` when invalid."""
+    raw = os.environ.get(MEMORY_ENV, "").strip()
+    total = machine_memory()
+    if not raw:
+        return (total // 2 if total else None), "half of the machine's memory (the default)"
+    said = f"{MEMORY_ENV}={raw}"
+    if raw.lower() in ("none", "0", "off"):
+        return None, said
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?|(\d+(?:\.\d+)?)\s*%", raw, re.I)
+    if match and match.group(3) and total:
+        return int(total * float(match.group(3)) / 100), said
+    if match and match.group(1):
+        return int(float(match.group(1)) * _UNITS[match.group(2).upper()]), said
+    raise UsageError(f"{said}: not a size (8G, 512M), a share of memory (75%) or none",
+                     f"fix or unset {MEMORY_ENV}")
+
+
+def memory_facts() -> dict[str, object]:
+    """A run's facts ``run.worker_memory``: the limit in bytes (null: none) and what set it."""
+    limit, said = worker_memory()
+    return {"limit_bytes": limit, "set_by": said}
+
+
+def memory_text(limit: int | None) -> str:
+    """A limit in words: "11.5 GiB" or "no limit"."""
+    return "no limit" if limit is None else f"{limit / (1 << 30):.1f} GiB"
+
+
+def _memory_flags(engine: str) -> list[str]:
+    limit = worker_memory()[0]
+    if limit is None:
+        return []
+    # Rootless podman on cgroups v1 cannot limit memory (it says so and ignores the flag).
+    rootless_v1 = os.geteuid() != 0 and not os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+    if rootless_v1 and "docker" not in os.path.basename(engine):
+        return []
+    return [f"--memory={limit}b", f"--memory-swap={limit}b"]
+
+
 def container_run_flags(engine: str = "podman") -> list[str]:
     """Every container run's confinement, in one place (workers, the probe, looks inside images).
 
     No network; a read-only root with a writable /tmp (the JVM's hsperfdata and
     jffi's native library, Python's tempfile); no capabilities, no privilege
-    gain through setuid files; a non-root user; a pids limit (threads count).
+    gain through setuid files; a non-root user; a pids limit (threads count);
+    the workers' memory limit (:func:`worker_memory`).
     ``engine`` (a name or path): rootless podman maps the user with keep-id.
     """
     pids = container_pids_limit()
@@ -93,7 +149,7 @@ def container_run_flags(engine: str = "podman") -> list[str]:
         flags.append("--userns=keep-id")
     if pids > CONTAINER_NPROC:
         flags.append(f"--ulimit=nproc={pids}:{pids}")
-    return flags
+    return flags + _memory_flags(engine)
 
 # Environment variables a child (worker, probe) may inherit, besides ``LC_*``:
 # pyperf's create_environ, minus PYTHONPATH and PYTHON_GIL, which would steer what

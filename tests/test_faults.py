@@ -450,3 +450,73 @@ def test_an_escaped_process_dies_with_a_sigkilled_harness(tmp_path: Path) -> Non
     finally:
         for pid, _ in _mentioning(str(folder)):
             os.kill(pid, signal.SIGKILL)
+
+
+# ----------------------------------------------------------------- a memory limit for workers
+
+_HOG = '''
+PARAMS = {}
+KIND = "strong"
+
+
+def points(thread_counts, params):
+    return [("threads=%d" % t, {"threads": t}) for t in thread_counts]
+
+
+def supported():
+    return None
+
+
+def run(point, params):
+    block = bytearray(1024 * 1024 * 1024)  # 1 GiB, over the test's limit
+    return {"calls": len(block)}
+'''
+
+
+def _hog_run(tmp_path: Path, ident: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    folder = tmp_path / "hog-workloads"
+    folder.mkdir()
+    (folder / "hog.py").write_text(_HOG)
+    (folder / "MANIFEST").write_text("hog fake\n")
+    out = tmp_path / "R"
+    done = subprocess.run(
+        _harness("run", "--fast", "-i", ident, "-w", "hog", "-o", str(out)),
+        cwd=REPO, env={**_env(folder), "HARNESS_WORKER_MEMORY": "300M"},
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=WAIT, check=False,
+    )  # fmt: skip
+    return done, out
+
+
+def test_a_worker_over_the_memory_limit_is_one_line(tmp_path: Path) -> None:
+    ident = _local_ident()
+    done, out = _hog_run(tmp_path, ident)
+    assert done.returncode == 1, done.stderr
+    line = next(x for x in done.stderr.splitlines() if "hog" in x and "failed" in x)
+    assert "MemoryError; the workers' memory limit is 0.3 GiB (HARNESS_WORKER_MEMORY=300M)" in line
+    facts = json.loads((out / f"{ident}.facts.json").read_text())
+    assert facts["run"]["worker_memory"] == {"limit_bytes": 300 << 20,
+                                             "set_by": "HARNESS_WORKER_MEMORY=300M"}
+
+
+@pytest.mark.container
+def test_a_container_over_the_memory_limit_is_one_line(tmp_path: Path) -> None:
+    interp = _a_container_entry()
+    done, out = _hog_run(tmp_path, interp.id)
+    assert done.returncode == 1, done.stderr
+    line = next(x for x in done.stderr.splitlines() if "hog" in x and "failed" in x)
+    # The JVM says OutOfMemoryError; CPython is killed by the engine's limit (or says MemoryError).
+    assert "the workers' memory limit is 0.3 GiB (HARNESS_WORKER_MEMORY=300M)" in line, line
+    facts = json.loads((out / f"{interp.id}.facts.json").read_text())
+    assert "--memory=314572800b" in facts["container"]["run_flags"]
+
+
+def test_an_invalid_memory_limit_is_a_usage_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        _harness("run", "--fast", "-i", _local_ident(), "-w", "tiny", "-o", str(tmp_path / "R")),
+        cwd=REPO, env={**_env(FAKE), "HARNESS_WORKER_MEMORY": "lots"},
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=WAIT, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: HARNESS_WORKER_MEMORY=lots: not a size (8G, 512M), a share of memory (75%) "
+        "or none (fix or unset HARNESS_WORKER_MEMORY)"]
