@@ -7,6 +7,8 @@ bottom of the import graph and no cycle can pass through it.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import uuid
@@ -207,6 +209,23 @@ def gil_state(facts: Mapping[str, Any], expected: str) -> str:
     return expected or "unknown"
 
 
+def bind_mount(source: Path, target: str) -> list[str]:
+    """``--mount`` of ``source`` read-only at ``target``, for any folder name a user has.
+
+    ``-v SRC:DST:ro`` cannot hold a colon in SRC; ``--mount`` takes CSV fields,
+    so a field with a comma or a quote is quoted as CSV is (podman and docker
+    parse it so). A name with a line break is refused (``UsageError``).
+    """
+    text = str(source)
+    if any(ord(c) < 32 for c in text):
+        raise UsageError(f"cannot mount {text!r} into a container: its name holds a control "
+                         "character (a line break)", "rename the folder or copy it elsewhere")
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow(
+        ["type=bind", f"source={text}", f"target={target}", "ro"])
+    return ["--mount", line.getvalue()]
+
+
 @dataclass(frozen=True)
 class ContainerRef:
     """A container image that runs an interpreter: the engine binary, the image, its command."""
@@ -261,11 +280,11 @@ class Interpreter:
         # Named, so that a worker killed on timeout or by a signal can have its container
         # removed too (harness.procgroup): the engine's client dies, the container not.
         cmd += ["--name", container_name()]
-        cmd += ["-v", f"{script.resolve().parent}:{CONTAINER_SCRIPTS}:ro"]
+        cmd += bind_mount(script.resolve().parent, CONTAINER_SCRIPTS)
         for key, value in self.env:
             cmd += ["-e", f"{key}={value}"]
         if workloads is not None:
-            cmd += ["-v", f"{workloads.resolve()}:{CONTAINER_WORKLOADS}:ro"]
+            cmd += bind_mount(workloads.resolve(), CONTAINER_WORKLOADS)
         cmd += [ref.image, *ref.interpreter, inside, *args]
         if workloads is not None:
             cmd += ["--workloads", CONTAINER_WORKLOADS]

@@ -520,3 +520,39 @@ def test_an_invalid_memory_limit_is_a_usage_error(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         "error: HARNESS_WORKER_MEMORY=lots: not a size (8G, 512M), a share of memory (75%) "
         "or none (fix or unset HARNESS_WORKER_MEMORY)"]
+
+
+# ----------------------------------------------------------------- folders users really have
+
+_ODD = ("my:work, space", 'ü "quoted"')
+
+
+@pytest.mark.container
+def test_a_workloads_folder_with_colons_commas_and_non_ascii_works_in_a_container(
+    tmp_path: Path,
+) -> None:
+    """``--workloads "my:work, space/ü"`` under a container entry (``-v`` split on the colon)."""
+    interp = _a_container_entry()
+    folder = tmp_path.joinpath(*_ODD)
+    folder.mkdir(parents=True)
+    folder.chmod(0o755)
+    folder.parent.chmod(0o755)
+    shutil.copyfile(FAKE / "tiny.py", folder / "tiny_loop.py")
+    (folder / "tiny_loop.py").chmod(0o644)
+    out = tmp_path / "results, with: odd ü"
+    done = subprocess.run(
+        _harness("run", "--fast", "-i", interp.id, "--workloads", str(folder), "-w", "tiny_loop",
+                 "-o", str(out)),
+        cwd=REPO, env=_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=WAIT, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert {n.split("/")[0] for n in _benchmarks(out / f"{interp.id}.json")} == {"tiny_loop"}
+
+
+def test_a_folder_name_with_a_line_break_is_refused_in_one_line(tmp_path: Path) -> None:
+    from harness.errors import UsageError  # noqa: PLC0415
+    from harness.spec import bind_mount  # noqa: PLC0415
+
+    with pytest.raises(UsageError, match="control character"):
+        bind_mount(tmp_path / "two\nlines", "/workloads")
