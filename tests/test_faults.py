@@ -15,8 +15,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -556,3 +558,90 @@ def test_a_folder_name_with_a_line_break_is_refused_in_one_line(tmp_path: Path) 
 
     with pytest.raises(UsageError, match="control character"):
         bind_mount(tmp_path / "two\nlines", "/workloads")
+
+
+# ----------------------------------------------------------------- a user without root
+
+
+@pytest.fixture
+def unprivileged(tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str], Path]]:
+    """(argv prefix, environment, a folder of its own) to run the harness without root.
+
+    Run as root, the commands drop to ``nobody`` (setpriv) with a home and cache in
+    a world-writable folder; the same Python, or else the system's binary of the same
+    version reading this environment's packages (a Python under /root is unreachable).
+    """
+    home = Path(tempfile.mkdtemp(prefix="h23-nobody-"))
+    home.chmod(0o777)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+           "HARNESS_CACHE_DIR": str(home / "cache"), "HARNESS_WORKLOADS": str(FAKE)}
+    try:
+        if os.geteuid() != 0:
+            yield [sys.executable], env, home
+            return
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv (util-linux): cannot become nobody")
+        drop = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        pythonpath = os.pathsep.join([sysconfig.get_paths()["purelib"], str(REPO)])
+        system = f"/usr/bin/python{sys.version_info[0]}.{sys.version_info[1]}"
+        for python, extra in ((sys.executable, {}), (system, {"PYTHONPATH": pythonpath})):
+            probe = subprocess.run([*drop, python, "-c", "import harness, pyperf"],
+                                   env={**env, **extra}, capture_output=True, check=False,
+                                   timeout=WAIT)  # fmt: skip
+            if probe.returncode == 0:
+                yield [*drop, python], {**env, **extra}, home
+                return
+        pytest.skip(f"nobody can run neither {sys.executable} nor {system} with this "
+                    "environment's packages")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_the_main_commands_work_without_root(
+    unprivileged: tuple[list[str], dict[str, str], Path],
+) -> None:
+    """interpreters, run, report and diff as an unprivileged user, with a cache of its own."""
+    python, env, home = unprivileged
+
+    def harness(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*python, "-m", "harness", *argv], cwd=home, env=env, text=True,
+                              stdin=subprocess.DEVNULL, capture_output=True, timeout=WAIT,
+                              check=False)  # fmt: skip
+
+    listed = harness("interpreters", "--json")
+    assert listed.returncode == 0, listed.stderr
+    ready = [e["id"] for e in json.loads(listed.stdout)
+             if e["status"] == "ready" and "container" not in e]
+    local = next((i for i in ("3.11", "3.12", "3.13", "3.10", "pypy3.9") if i in ready), None)
+    if local is None:
+        skip_unless_provisioned(f"no local CPython or PyPy that this user can run: {ready}")
+    out = home / "R"
+    run = harness("run", "--fast", "-i", str(local), "-w", "tiny", "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert {n.split("/")[0] for n in _benchmarks(out / f"{local}.json")} == {"tiny"}
+    report = harness("report", str(out))
+    assert report.returncode == 0, report.stderr
+    assert (out / "report" / "index.html").is_file()
+    diff = harness("diff", str(out), str(out), "-o", str(home / "D"))
+    assert diff.returncode == 0, diff.stderr
+    assert (home / "D" / "diff.html").is_file()
+
+
+def test_making_a_debian_base_without_root_says_to_run_as_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """debootstrap needs root (and lives in sbin): one line with the command as root."""
+    from harness.errors import Unavailable  # noqa: PLC0415
+    from harness.progress import Progress  # noqa: PLC0415
+    from harness.provision import images  # noqa: PLC0415
+
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(images, "is_root", lambda: False)
+    monkeypatch.setattr(sys, "argv", ["harness", "provision", "3.14"])
+    with pytest.raises(Unavailable) as caught:
+        images.debootstrap_tarball("sid", Progress(stamp=False), "sid")
+    assert caught.value.message == "making the Debian sid base image (debootstrap) needs root"
+    hint = caught.value.hint or ""
+    assert hint.startswith("run as root: sudo python -m harness provision 3.14"), hint
