@@ -127,7 +127,9 @@ def _check_output(output: Path) -> None:
         raise UsageError(f"cannot create output folder {output}: {existing} is not a folder",
                          "give a folder with -o DIR")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write in {existing}: permission denied",
+        readonly = os.statvfs(existing).f_flag & os.ST_RDONLY
+        raise UsageError(f"cannot write in {existing}: "
+                         f"{'read-only file system' if readonly else 'permission denied'}",
                          "give a writable folder with -o DIR")
 
 

@@ -11,6 +11,7 @@ import errno
 import io
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -645,3 +646,45 @@ def test_making_a_debian_base_without_root_says_to_run_as_root(
     assert caught.value.message == "making the Debian sid base image (debootstrap) needs root"
     hint = caught.value.hint or ""
     assert hint.startswith("run as root: sudo python -m harness provision 3.14"), hint
+
+
+# ----------------------------------------------------------------- output folders: exit 2
+
+
+def test_every_command_refuses_an_unusable_output_folder_with_exit_2(tmp_path: Path) -> None:
+    """A read-only mount and a 260-character name, for run, warmup, report and diff."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or unshare is None:
+        pytest.skip("a read-only bind mount needs root and unshare (util-linux)")
+    results_dir = tmp_path / "results"
+    from report_data import write_results  # noqa: PLC0415 (the report tests' data)
+
+    write_results(results_dir, ids=("3.13", "3.13t"))
+    frozen = tmp_path / "frozen"
+    frozen.mkdir()
+    long = tmp_path / ("x" * 260)
+    ident = _local_ident()
+    commands = {
+        "run": ["run", "--fast", "-i", ident, "-w", "tiny", "-o"],
+        "warmup": ["warmup", "-i", ident, "-w", "tiny", "-o"],
+        "report": ["report", str(results_dir), "-o"],
+        "diff": ["diff", str(results_dir), str(results_dir), "-o"],
+    }
+    script = "\n".join([
+        f"mount --bind {shlex.quote(str(frozen))} {shlex.quote(str(frozen))} || exit 9",
+        f"mount -o remount,bind,ro {shlex.quote(str(frozen))} || exit 9",
+        *(f"{shlex.join(_harness(*argv, str(where / name)))}; echo \"exit $?\""
+          for name, argv in commands.items() for where in (frozen, long)),
+    ])
+    done = subprocess.run([unshare, "-m", "sh", "-c", script], cwd=REPO, env=_env(FAKE),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=WAIT, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines == ["exit 2"] * 8, (lines, done.stderr)
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == 8 and all(e.startswith("error: ") for e in errors), errors
+    assert sum("Read-only file system" in e or "read-only file system" in e
+               for e in errors) == 4, errors
+    assert sum("File name too long" in e for e in errors) == 4, errors
+    assert list(frozen.iterdir()) == []
