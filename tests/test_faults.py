@@ -320,14 +320,52 @@ def test_a_report_that_meets_a_full_disk_leaves_the_old_report_whole(
         return real(self, data, *args, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Path, "write_text", full_halfway)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(report.ReportError) as caught:
         report.write_report(res, out)
+    assert caught.value.message.startswith(f"No space left on device writing the report into {out}")
+    assert "kB free; the report needs about " in caught.value.message
+    assert "the report there is unchanged" in (caught.value.hint or "")
     assert _tree(out) == before  # no truncated chart, no new file beside old ones
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
     monkeypatch.undo()
     report.write_report(res, out)
     after = _tree(out)
     assert after != before and set(after) >= {"index.html", "README.md", "compare.md"}
+
+
+def test_a_report_on_a_real_full_tmpfs_keeps_the_old_one(tmp_path: Path) -> None:
+    """A 400 kB tmpfs with 60 kB free: the re-render fails in one line; the old report stays."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or unshare is None:
+        pytest.skip("mounting a small tmpfs needs root and unshare (util-linux)")
+    from report_data import write_results  # noqa: PLC0415 (the report tests' data)
+
+    res = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    out, keep = disk / "report", tmp_path / "before"
+    report = shlex.join(_harness("report", str(res), "-o", str(out)))
+    script = f"""
+        mount -t tmpfs -o size=400k tmpfs {shlex.quote(str(disk))} || exit 9
+        {report} >/dev/null || exit 8
+        cp -a {shlex.quote(str(out))} {shlex.quote(str(keep))}
+        free=$(df -k --output=avail {shlex.quote(str(disk))} | tail -1)
+        dd if=/dev/zero of={shlex.quote(str(disk / 'fill'))} bs=1k count=$((free - 60)) 2>/dev/null
+        {report}; echo "exit $?"
+        cd {shlex.quote(str(out))} && ls -A && cat -- * | sha256sum
+        cd {shlex.quote(str(keep))} && cat -- * | sha256sum
+    """
+    done = subprocess.run([unshare, "-m", "sh", "-c", script], cwd=REPO, env=_env(),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          timeout=WAIT, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "exit 1", done.stdout
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith(
+        f"error: No space left on device writing the report into {out} ("), errors
+    assert not [n for n in lines[1:-2] if n.startswith(".")], lines  # no staging folder left
+    assert lines[-2] == lines[-1]  # the old report, byte for byte
 
 
 # ----------------------------------------------------------------- escaped processes

@@ -24,6 +24,7 @@ listing or a random id.
 from __future__ import annotations
 
 import argparse
+import errno
 import shutil
 import sys
 import time
@@ -35,6 +36,7 @@ from harness.errors import UsageError
 from harness.fileutil import staged_into
 from harness.report.build import build_document
 from harness.report.compare import render_compare
+from harness.report.document import Document
 from harness.report.estimates import FILE as ESTIMATES_FILE
 from harness.report.html_page import render_html
 from harness.report.markdown import (
@@ -104,17 +106,7 @@ def write_report(
         )
     strays = stray_files(results_dir, results)
     doc, base = build_document(results, baseline, strays)
-    # Every file goes to a staging folder first, then all are renamed in: a full disk
-    # or an error leaves the old report whole, never a truncated chart or a mix.
-    with staged_into(out) as stage:
-        _copy_sources(results, out, stage)
-        for c in doc.charts():
-            (stage / c.filename).write_text(c.svg, encoding="utf-8")
-        (stage / "index.html").write_text(render_html(doc), encoding="utf-8")
-        (stage / "README.md").write_text(render_markdown(doc), encoding="utf-8")
-        (stage / ESTIMATES_FILE).write_text(doc.estimates, encoding="utf-8")
-        others = [r for r in results if r.suite is not None and r is not base]
-        (stage / "compare.md").write_text(render_compare(stage, base, others), encoding="utf-8")
+    _write_files(out, doc, results, base)
     # Charts of an earlier render that this one no longer draws would mislead: drop them.
     drawn = {c.filename for c in doc.charts()}
     for old in out.glob("chart-*.svg"):
@@ -126,6 +118,42 @@ def write_report(
         update_readme(Path(readme), doc, out)
     return ReportFiles(out, html_path, md_path, compare_path, tuple(chart_paths),
                        base.id if base else None, (*skipped_files(results), *strays))
+
+
+def _write_files(out: Path, doc: Document, results: list[InterpreterResults],
+                 base: InterpreterResults | None) -> None:
+    """Every file of the report, staged first then renamed in (``fileutil.staged_into``).
+
+    A full disk or an error leaves the old report whole, never a truncated chart
+    or a mix; a full disk is one line naming the folder, its free space and
+    about what the report needs.
+    """
+    texts = {c.filename: c.svg for c in doc.charts()}
+    texts.update({"index.html": render_html(doc), "README.md": render_markdown(doc),
+                  ESTIMATES_FILE: doc.estimates})
+    try:
+        with staged_into(out) as stage:
+            _copy_sources(results, out, stage)
+            for name, text in texts.items():
+                (stage / name).write_text(text, encoding="utf-8")
+            others = [r for r in results if r.suite is not None and r is not base]
+            compare = render_compare(stage, base, others)
+            (stage / "compare.md").write_text(compare, encoding="utf-8")
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        sources = [p for r in results for p in (r.suite_file, r.facts_file) if p is not None]
+        need = sum(len(t.encode()) for t in texts.values()) + sum(p.stat().st_size
+                                                                  for p in sources)
+        try:
+            free = f"{shutil.disk_usage(out).free // 1024} kB free"
+        except OSError:
+            free = "free space unknown"
+        raise ReportError(
+            f"{exc.strerror} writing the report into {out} ({free}; the report needs about "
+            f"{need // 1024 + 16} kB)",
+            "free space there or write it elsewhere with --output; the report there is unchanged",
+        ) from None
 
 
 def _copy_sources(results: list[InterpreterResults], out: Path, stage: Path) -> None:
