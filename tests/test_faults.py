@@ -11,6 +11,7 @@ import errno
 import io
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -372,6 +373,7 @@ def test_a_report_on_a_real_full_tmpfs_keeps_the_old_one(tmp_path: Path) -> None
 
 _ESCAPE = '''
 import os
+import re
 import time
 
 # Once per worker process: a child leaves the session (setsid) and sleeps on.
@@ -726,3 +728,12 @@ def test_every_command_refuses_an_unusable_output_folder_with_exit_2(tmp_path: P
                for e in errors) == 4, errors
     assert sum("File name too long" in e for e in errors) == 4, errors
     assert list(frozen.iterdir()) == []
+
+
+def test_the_readme_lists_at_least_45_faults_numbered_in_order() -> None:
+    """README "When something goes wrong": the fault kinds, numbered 1..N without a gap."""
+    text = (REPO / "README.md").read_text()
+    section = text.split("## When something goes wrong\n", 1)[1].split("\n## ", 1)[0]
+    numbers = [int(n) for n in re.findall(r"(?:^|\s)(\d+)\. \*\*", section)]
+    assert numbers == list(range(1, len(numbers) + 1)), numbers
+    assert len(numbers) >= 45
