@@ -93,17 +93,17 @@ def die_with_parent(memory: int | None = None) -> Callable[[], None] | None:
 
 # Run by a separate interpreter (``-I -S``): nothing of the harness is imported there.
 _WATCHDOG = r"""
-import json, os, signal, subprocess, sys
+import json, os, shutil, signal, subprocess, sys
 signal.signal(signal.SIGINT, signal.SIG_IGN)
-groups, boxes, tags, bye = {}, {}, {}, False
+groups, boxes, tags, folders, bye = {}, {}, {}, {}, False
 for line in sys.stdin:
     op, key, data = json.loads(line)
     if op == "bye":
         bye = True
-    elif op in ("group", "box", "tag"):
-        {"group": groups, "box": boxes, "tag": tags}[op][key] = data
+    elif op in ("group", "box", "tag", "folder"):
+        {"group": groups, "box": boxes, "tag": tags, "folder": folders}[op][key] = data
     else:
-        for table in (groups, boxes, tags):
+        for table in (groups, boxes, tags, folders):
             table.pop(key, None)
 if not bye:
     for pgid in groups:
@@ -126,6 +126,8 @@ if not bye:
                            stderr=subprocess.DEVNULL, timeout=60)
         except Exception:
             pass
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 """
 
 
@@ -139,7 +141,7 @@ class _Watchdog:
 def _tell(op: str, key: str, data: object = None) -> None:
     """One line to the watchdog; a watchdog that cannot be started or is gone is no error."""
     if _Watchdog.proc is None or _Watchdog.owner != os.getpid():
-        if op not in ("group", "box", "tag"):
+        if op not in ("group", "box", "tag", "folder"):
             return
         try:
             _Watchdog.proc = subprocess.Popen(
@@ -156,6 +158,11 @@ def _tell(op: str, key: str, data: object = None) -> None:
     with contextlib.suppress(OSError, ValueError):
         stdin.write(json.dumps([op, key, data]) + "\n")
         stdin.flush()
+
+
+def remove_when_killed(folder: str) -> None:
+    """A temporary folder the watchdog removes if the harness dies without its ``atexit``."""
+    _tell("folder", folder)
 
 
 def watchdog_pid() -> int | None:

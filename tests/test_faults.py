@@ -245,6 +245,27 @@ def test_an_unusable_cache_leaves_no_temporary_folder(tmp_path: Path) -> None:
     assert list(temp.iterdir()) == []
 
 
+def test_the_temporary_folder_goes_even_with_a_sigkilled_harness(tmp_path: Path) -> None:
+    """``kill -9`` while the temporary ``containers.conf`` exists: the watchdog removes it."""
+    if shutil.which("podman") is None:
+        pytest.skip("no podman: the harness writes no containers.conf")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {**_env(), "TMPDIR": str(temp), "HARNESS_CACHE_DIR": str(blocker / "cache"),
+           "HARNESS_CONTAINER_ENGINE": "podman"}
+    run = subprocess.Popen(_harness("interpreters"), cwd=REPO, env=env,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        _wait_until("the temporary containers.conf", lambda: list(temp.glob("*/containers.conf")))
+    finally:
+        run.kill()
+        run.wait()
+    _wait_until("the temporary folder gone", lambda: not list(temp.iterdir()), bound=60)
+
+
 def test_an_over_long_output_folder_is_a_usage_error(tmp_path: Path) -> None:
     out = tmp_path / ("x" * 260) / "R"
     done = subprocess.run(
