@@ -46,7 +46,8 @@ def _out_of_memory(status: int, why: str, boxed: bool) -> str:
     limit, said = worker_memory()
     if limit is None:
         return why
-    ran_out = "MemoryError" in why or "OutOfMemoryError" in why
+    # Thread stacks count too (8 MB each by default): a thread that cannot start says so.
+    ran_out = any(words in why for words in ("MemoryError", "can't start new thread"))
     # An engine's OOM kill: the container's process ends with SIGKILL (the client exits 137).
     killed = status == (137 if boxed else -9)
     if not (ran_out or killed):

@@ -759,3 +759,45 @@ def test_the_readme_lists_at_least_45_faults_numbered_in_order() -> None:
     numbers = [int(n) for n in re.findall(r"(?:^|\s)(\d+)\. \*\*", section)]
     assert numbers == list(range(1, len(numbers) + 1)), numbers
     assert len(numbers) >= 45
+
+
+_MANY_THREADS = '''
+import threading
+import time
+
+PARAMS = {}
+KIND = "strong"
+
+
+def points(thread_counts, params):
+    return [("threads=%d" % t, {"threads": t}) for t in thread_counts]
+
+
+def supported():
+    return None
+
+
+def run(point, params):
+    threads = [threading.Thread(target=time.sleep, args=(0.2,)) for _ in range(64)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"calls": 1}
+'''
+
+
+def test_threads_that_cannot_start_under_the_memory_limit_name_it(tmp_path: Path) -> None:
+    """64 threads' stacks (8 MB each) do not fit in 200 MB: the line names the limit."""
+    folder = tmp_path / "threads"
+    folder.mkdir()
+    (folder / "many.py").write_text(_MANY_THREADS)
+    (folder / "MANIFEST").write_text("many fake\n")
+    done = subprocess.run(
+        _harness("run", "--fast", "-i", _local_ident(), "-w", "many", "-o", str(tmp_path / "R")),
+        cwd=REPO, env={**_env(folder), "HARNESS_WORKER_MEMORY": "200M"},
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=WAIT, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    line = next(x for x in done.stderr.splitlines() if "many" in x and "failed" in x)
+    assert "can't start new thread; the workers' memory limit is 0.2 GiB" in line, line
