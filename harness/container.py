@@ -160,8 +160,10 @@ def _private_conf(text: str) -> Path:
     """The same configuration in a private temporary folder, made once per process."""
     if not _FALLBACK_CONF:
         folder = Path(tempfile.mkdtemp(prefix="gil-harness-"))
-        # Removed when the harness exits (an error, Ctrl-C and SIGTERM included).
+        # Removed when the harness exits (an error, Ctrl-C and SIGTERM included), or
+        # by the watchdog when it is SIGKILLed.
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        procgroup.remove_when_killed(str(folder))
         atomic_write_text(folder / "containers.conf", text)
         _FALLBACK_CONF.append(folder / "containers.conf")
     return _FALLBACK_CONF[0]

@@ -1,4 +1,5 @@
-"""File helpers every host module shares: atomic writes, sha256, downloads that never half-land."""
+"""File helpers every host module shares: atomic writes, staged folders, sha256, downloads
+that never half-land."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import shutil
 import tempfile
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -50,6 +51,42 @@ def current_umask() -> int:
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
     atomic_write(path, lambda fp: fp.write(text))
+
+
+STAGING_PREFIX = ".staging-"
+
+
+@contextlib.contextmanager
+def staged_into(folder: Path) -> Iterator[Path]:
+    """A private folder inside ``folder`` to write a set of files into; moved in at the end.
+
+    Everything is written in full into ``folder/.staging-XXXX`` first (a full
+    disk, an error or a Ctrl-C there leaves ``folder`` as it was, and the
+    staging folder is removed). Only when the block ends without error are the
+    files renamed into ``folder``, subfolders included: renames need no free
+    space, so no reader ever finds a truncated file or half of a new set beside
+    half of an old one. A staging folder left by a killed process is removed
+    the next time.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(STAGING_PREFIX + "*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+    try:
+        os.chmod(stage, 0o777 & ~current_umask())
+        yield stage
+        _move_in(stage, folder)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _move_in(stage: Path, folder: Path) -> None:
+    """Rename every file under ``stage`` to the same place under ``folder``."""
+    for root, _dirs, files in os.walk(stage):
+        target = folder / Path(root).relative_to(stage)
+        target.mkdir(exist_ok=True)
+        for name in files:
+            os.replace(Path(root) / name, target / name)
 
 
 def sha256_of(path: Path) -> str:

@@ -127,7 +127,9 @@ def _check_output(output: Path) -> None:
         raise UsageError(f"cannot create output folder {output}: {existing} is not a folder",
                          "give a folder with -o DIR")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write in {existing}: permission denied",
+        readonly = os.statvfs(existing).f_flag & os.ST_RDONLY
+        raise UsageError(f"cannot write in {existing}: "
+                         f"{'read-only file system' if readonly else 'permission denied'}",
                          "give a writable folder with -o DIR")
 
 
@@ -140,12 +142,46 @@ def make_output(output: Path) -> Path:
     return output
 
 
+def _recover(folder: Path, say: Callable[[str], None] | None) -> None:
+    """Keep what a killed run left staged (``.<id>.partial.*``) as interrupted results."""
+    for ident in results.stale_partials(folder):
+        try:
+            kept = results.recover_partial(folder, ident)
+        except (OSError, ValueError, UsageError) as exc:
+            if say is not None:
+                say(f"cannot keep the partial results of {ident} left by a killed run: {exc}")
+            continue
+        if say is not None:
+            say(f"kept the partial results of {ident} left by a killed run: {kept}")
+
+
+def stale_run(folder: Path) -> str:
+    """What a results folder holds of a run that did not finish ("" when nothing).
+
+    Names its staging files and the lock's holder (still running, or not).
+    """
+    partial = results.stale_partials(folder)
+    if not partial:
+        return ""
+    try:
+        holder = json.loads((folder / LOCK_NAME).read_text() or "{}")
+    except (OSError, ValueError):
+        holder = {}
+    holder = holder if isinstance(holder, dict) else {}
+    names = ", ".join(f".{i}{results.STAGING_MARK}{results.FACTS_SUFFIX}" for i in partial)
+    if holder and _alive(holder.get("pid")):
+        return f"a run is still writing it ({_describe(holder)}: {names})"
+    who = f" ({_describe(holder)}, no longer running)" if holder else ""
+    return f"a run that was killed{who} left partial results ({names})"
+
+
 @contextlib.contextmanager
 def hold(folder: Path, say: Callable[[str], None] | None = None) -> Iterator[Path]:
     """Hold the run lock of ``folder`` (created and tried: :func:`make_output`) for the block.
 
     A live holder: :class:`UsageError` naming it (exit 2). A lock file whose
-    holder died: taken over, and ``say`` is told in one line.
+    holder died: taken over, and ``say`` is told in one line; the partial
+    results a killed run left staged are kept as interrupted ones (``say`` too).
     """
     folder = make_output(Path(folder))
     path = results.inside(folder, LOCK_NAME)
@@ -162,6 +198,7 @@ def hold(folder: Path, say: Callable[[str], None] | None = None) -> Iterator[Pat
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(me, sort_keys=True) + "\n").encode(), 0)
+        _recover(folder, say)
         yield path
     finally:
         # Unlink while still holding the lock: a run waiting on the old file then

@@ -46,7 +46,7 @@ from harness import suite as suite_mod
 from harness.environment import NoiseMonitor, now
 from harness.errors import HarnessError, WorkerError
 from harness.profiles import Profile, declared_params, workload_params
-from harness.spawn import WorkerTimeout, run_worker
+from harness.spawn import WorkerTimeout, escaped_note, run_worker
 from harness.spec import Interpreter
 
 # Groups of the MANIFEST whose work is sized per interpreter (CPU-bound totals).
@@ -148,6 +148,7 @@ class WorkloadJob:
         self.process_seconds: list[float] = []
         self.reruns = 0
         self._index = 0
+        self.escaped: list[str] = []  # processes its workers left running, killed (spawn)
         self.warmups, self.values = profile.for_interpreter(kinds.has_jit(interp))
 
     # ------------------------------------------------------------ the worker
@@ -164,6 +165,7 @@ class WorkloadJob:
             workloads_dir=self.folder,
             worker=self.setup.worker,
             cpus=self.setup.cpus,
+            escaped=self.escaped,
         )
 
     def _step(self, what: str) -> None:
@@ -259,6 +261,8 @@ class WorkloadJob:
         if self.gil_reenabled is not None:
             names = ", ".join(c["import"] for c in self.gil_reenabled) or "no single import"
             note += f"; the GIL was turned back on ({names})"
+        if self.escaped:
+            note += f"; {escaped_note(self.escaped)}"
         return note
 
     def prepare(self) -> None:
@@ -392,7 +396,8 @@ class WorkloadJob:
         if self.alive:
             done = {o.benchmark for o in self.result.outcomes}
             self.result.outcomes.extend(
-                Outcome(name, "ok") for name in self.result.runs if name not in done
+                Outcome(name, "ok", escaped_note(self.escaped))
+                for name in self.result.runs if name not in done
             )
         self.alive = False
         return self.result

@@ -25,6 +25,7 @@ import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
 from pathlib import Path, PurePath
 from typing import IO, Any
 
@@ -353,6 +354,32 @@ class PairWriter:
         """Remove the staging pair (the run failed in a way that left nothing worth keeping)."""
         self.staged_suite.unlink(missing_ok=True)
         self.staged_facts.unlink(missing_ok=True)
+
+
+# What a killed run's recovered facts say in ``run["interrupted"]["signal"]``.
+KILLED = "the harness's death (kill -9, a crash)"
+
+
+def stale_partials(directory: Path) -> list[str]:
+    """Ids whose staging pair a run left behind (killed: it had no time to keep it)."""
+    ending = f"{STAGING_MARK}{FACTS_SUFFIX}"
+    return sorted(p.name[1:-len(ending)] for p in Path(directory).glob(f".*{ending}"))
+
+
+def recover_partial(directory: Path, ident: str) -> Path:
+    """Keep a killed run's staging pair as an interrupted run's (see ``keep_interrupted``).
+
+    Called by the next run once it holds the folder's lock (no one else writes
+    it then). Its facts say ``interrupted`` by :data:`KILLED`, at the time the
+    pair was last saved. Returns the facts file kept; ``OSError``/``ValueError``
+    when the pair cannot be read or moved.
+    """
+    writer = PairWriter(directory, ident)
+    facts = Facts.load(writer.staged_facts)
+    at = datetime.fromtimestamp(writer.staged_facts.stat().st_mtime, timezone.utc)
+    facts.run["interrupted"] = {"signal": KILLED, "at": at.isoformat(timespec="seconds")}
+    facts.save(writer.staged_facts)
+    return writer.keep_interrupted()[1]
 
 
 def _only_a_record(directory: Path, ident: str) -> bool:

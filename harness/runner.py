@@ -51,7 +51,7 @@ from harness.measure import JobSetup, Outcome, WorkloadJob, WorkloadResult
 from harness.profiles import PROFILES, Profile, default_threads, parse_threads, workload_params
 from harness.progress import Progress
 from harness.spawn import WorkerTimeout, run_worker
-from harness.spec import Interpreter, check_id
+from harness.spec import Interpreter, check_id, memory_facts, worker_memory
 from harness.summary import InterpreterResult, RunSummary
 
 __all__ = [
@@ -103,6 +103,7 @@ def new_facts(interp: Interpreter, run_info: dict[str, Any]) -> results.Facts:
         "started": environment.now().isoformat(timespec="seconds"),
         "finished": None,
         "harness_version": harness.__version__,
+        "worker_memory": memory_facts(),  # each worker's limit (issue 23)
     }
     return results.Facts(interpreter=interp.to_json(), run={**base, **run_info})
 
@@ -497,6 +498,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_id(ident)  # a name, not a path: before anything reads or writes a file
     output = Path(args.output)
     lock.check_output(output)
+    worker_memory()  # a bad HARNESS_WORKER_MEMORY stops here, before any work (exit 2)
     workloads = workloads_mod.resolve_workloads(
         list(args.workload) if args.workload else None,
         user_dirs=[Path(d) for d in getattr(args, "workloads", None) or []],

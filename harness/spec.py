@@ -7,6 +7,8 @@ bottom of the import graph and no cycle can pass through it.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import uuid
@@ -66,12 +68,68 @@ def container_user() -> tuple[int, int]:
     return CONTAINER_NOBODY if uid == 0 else (uid, os.getegid())
 
 
+# A worker's memory limit: a size ("8G", "512M", "75%" of the machine's memory) or
+# "none"; by default half of the machine's memory (generous: a runaway workload stops
+# with one line instead of swapping the machine to a halt).
+MEMORY_ENV = "HARNESS_WORKER_MEMORY"
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def machine_memory() -> int | None:
+    """The machine's physical memory in bytes (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def worker_memory() -> tuple[int | None, str]:
+    """(the workers' memory limit in bytes or None, what set it); ``UsageError`` when invalid."""
+    raw = os.environ.get(MEMORY_ENV, "").strip()
+    total = machine_memory()
+    if not raw:
+        return (total // 2 if total else None), "half of the machine's memory (the default)"
+    said = f"{MEMORY_ENV}={raw}"
+    if raw.lower() in ("none", "0", "off"):
+        return None, said
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?|(\d+(?:\.\d+)?)\s*%", raw, re.I)
+    if match and match.group(3) and total:
+        return int(total * float(match.group(3)) / 100), said
+    if match and match.group(1):
+        return int(float(match.group(1)) * _UNITS[match.group(2).upper()]), said
+    raise UsageError(f"{said}: not a size (8G, 512M), a share of memory (75%) or none",
+                     f"fix or unset {MEMORY_ENV}")
+
+
+def memory_facts() -> dict[str, object]:
+    """A run's facts ``run.worker_memory``: the limit in bytes (null: none) and what set it."""
+    limit, said = worker_memory()
+    return {"limit_bytes": limit, "set_by": said}
+
+
+def memory_text(limit: int | None) -> str:
+    """A limit in words: "11.5 GiB" or "no limit"."""
+    return "no limit" if limit is None else f"{limit / (1 << 30):.1f} GiB"
+
+
+def _memory_flags(engine: str) -> list[str]:
+    limit = worker_memory()[0]
+    if limit is None:
+        return []
+    # Rootless podman on cgroups v1 cannot limit memory (it says so and ignores the flag).
+    rootless_v1 = os.geteuid() != 0 and not os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+    if rootless_v1 and "docker" not in os.path.basename(engine):
+        return []
+    return [f"--memory={limit}b", f"--memory-swap={limit}b"]
+
+
 def container_run_flags(engine: str = "podman", cpus: affinity.Cpus = ()) -> list[str]:
     """Every container run's confinement, in one place (workers, the probe, looks inside images).
 
     No network; a read-only root with a writable /tmp (the JVM's hsperfdata and
     jffi's native library, Python's tempfile); no capabilities, no privilege
-    gain through setuid files; a non-root user; a pids limit (threads count).
+    gain through setuid files; a non-root user; a pids limit (threads count);
+    the workers' memory limit (:func:`worker_memory`).
     ``engine`` (a name or path): rootless podman maps the user with keep-id.
     ``cpus``: the CPU ids a pinned worker may use (``run --cpus``, ``--cpuset-cpus``).
     """
@@ -95,7 +153,7 @@ def container_run_flags(engine: str = "podman", cpus: affinity.Cpus = ()) -> lis
         flags.append("--userns=keep-id")
     if pids > CONTAINER_NPROC:
         flags.append(f"--ulimit=nproc={pids}:{pids}")
-    return flags + affinity.container_flags(cpus)
+    return flags + _memory_flags(engine) + affinity.container_flags(cpus)
 
 # Environment variables a child (worker, probe) may inherit, besides ``LC_*``:
 # pyperf's create_environ, minus PYTHONPATH and PYTHON_GIL, which would steer what
@@ -151,6 +209,23 @@ def gil_state(facts: Mapping[str, Any], expected: str) -> str:
     if facts.get("implementation") == "jython":
         return "none"
     return expected or "unknown"
+
+
+def bind_mount(source: Path, target: str) -> list[str]:
+    """``--mount`` of ``source`` read-only at ``target``, for any folder name a user has.
+
+    ``-v SRC:DST:ro`` cannot hold a colon in SRC; ``--mount`` takes CSV fields,
+    so a field with a comma or a quote is quoted as CSV is (podman and docker
+    parse it so). A name with a line break is refused (``UsageError``).
+    """
+    text = str(source)
+    if any(ord(c) < 32 for c in text):
+        raise UsageError(f"cannot mount {text!r} into a container: its name holds a control "
+                         "character (a line break)", "rename the folder or copy it elsewhere")
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow(
+        ["type=bind", f"source={text}", f"target={target}", "ro"])
+    return ["--mount", line.getvalue()]
 
 
 @dataclass(frozen=True)
@@ -210,11 +285,11 @@ class Interpreter:
         # Named, so that a worker killed on timeout or by a signal can have its container
         # removed too (harness.procgroup): the engine's client dies, the container not.
         cmd += ["--name", container_name()]
-        cmd += ["-v", f"{script.resolve().parent}:{CONTAINER_SCRIPTS}:ro"]
+        cmd += bind_mount(script.resolve().parent, CONTAINER_SCRIPTS)
         for key, value in self.env:
             cmd += ["-e", f"{key}={value}"]
         if workloads is not None:
-            cmd += ["-v", f"{workloads.resolve()}:{CONTAINER_WORKLOADS}:ro"]
+            cmd += bind_mount(workloads.resolve(), CONTAINER_WORKLOADS)
         cmd += [ref.image, *ref.interpreter, inside, *args]
         if workloads is not None:
             cmd += ["--workloads", CONTAINER_WORKLOADS]

@@ -26,7 +26,7 @@ from typing import Any
 
 import pyperf
 
-from harness import changepoint, interpreters, kinds, paths, results
+from harness import changepoint, interpreters, kinds, lock, paths, results
 from harness import suite as suite_mod
 from harness import workloads as workloads_mod
 from harness.errors import HarnessError, UsageError, WorkerError
@@ -180,6 +180,8 @@ def cmd_warmup(args: argparse.Namespace) -> int:
                            "see `python -m harness interpreters`")
     workloads = workloads_mod.resolve_workloads(list(args.workload or DEFAULT_WORKLOADS))
     output = Path(args.output)
+    lock.check_output(output)  # an unusable output folder: one line, exit 2, before any work
+    lock.make_output(output)
     progress = Progress(stamp=False)
     jits = [i.id for i in interps if kinds.has_jit(i)]
     progress.line(f"warm-up study: {', '.join(i.id for i in interps)} (JIT: "

@@ -183,11 +183,11 @@ def test_ready_entry_runs_with_no_network_and_two_read_only_mounts(
     argv = entry.command(script, ["--workload", "countdown"], workloads)
     assert argv[:2] == [str(fake_bin / "podman"), "run"]
     assert "--rm" in argv and "--network=none" in argv
-    mounts = [argv[i + 1] for i, arg in enumerate(argv) if arg == "-v"]
+    mounts = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--mount"]
     # The scripts' folder, not the single file: the worker imports the probe beside it.
     assert mounts == [
-        f"{tmp_path}:{CONTAINER_SCRIPTS}:ro",
-        f"{workloads}:{CONTAINER_WORKLOADS}:ro",
+        f"type=bind,source={tmp_path},target={CONTAINER_SCRIPTS},ro",
+        f"type=bind,source={workloads},target={CONTAINER_WORKLOADS},ro",
     ]
     image_at = argv.index(container.IMAGE)
     assert argv[image_at + 1 :] == [

@@ -164,8 +164,9 @@ def test_a_signal_ends_a_local_run_and_its_worker(
 
 def _container_worker(folder: Path) -> str:
     """The running container's name, from its engine client's command line."""
+    mount = f"source={folder},target=/workloads"
     client = _wait_for("the engine client of the worker", lambda: [
-        p for p in _mentioning(f"{folder}:/workloads:ro") if "worker.py" in p[2]])  # fmt: skip
+        p for p in _mentioning(mount) if "worker.py" in p[2]])  # fmt: skip
     assert isinstance(client, list)
     words = client[0][2].split()
     return words[words.index("--name") + 1]

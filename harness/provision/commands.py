@@ -63,10 +63,12 @@ def run_logged(
         out.write(f"\n$ {' '.join(cmd)}\n")
         out.flush()
         try:
-            proc = subprocess.Popen(
+            # Its own session: interrupted, or the harness SIGKILLed, the whole group
+            # (make's compilers, dpkg under apt) goes with it (harness.procgroup).
+            proc = procgroup.start(
                 list(cmd), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, preexec_fn=procgroup.die_with_parent(),
-            )  # a SIGKILLed harness takes apt, configure and make with it
+                stdin=subprocess.DEVNULL,
+            )
         except OSError as exc:
             raise ProvisionError(f"{step}: cannot run {cmd[0]}: {exc.strerror}") from exc
         while True:
@@ -76,9 +78,9 @@ def run_logged(
             except subprocess.TimeoutExpired:
                 progress(f"{step}: still running ({time.monotonic() - started:.0f} s)")
             except BaseException:
-                proc.kill()
-                proc.wait()
+                procgroup.finish(proc, reraise=False)
                 raise
+        procgroup.forget(proc)
     if code != 0:
         raise ProvisionError(
             f"{step} failed (exit {code}): {tail(log)}", hint=f"full output in {log}"

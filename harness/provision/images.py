@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -26,7 +28,7 @@ from harness import paths, procgroup
 from harness.container import Engine, find_engine, first_line, image_id_of, last_line
 from harness.errors import ProvisionError, Unavailable
 from harness.progress import Progress, ProgressFn
-from harness.provision.apt import DEBIAN_MIRROR, apt_install
+from harness.provision.apt import DEBIAN_MIRROR, apt_install, is_root
 from harness.provision.commands import logs_dir
 
 DEBIAN_BASE = "localhost/harness-debian"
@@ -159,6 +161,7 @@ def _logged_build(engine: Engine, argv: list[str], out: IO[str], steps: Progress
             if line.startswith(("STEP ", "Step ")):
                 steps(f"{who}:   {line.rstrip()[:140]}")
         status = proc.wait()
+        procgroup.forget(proc)
     except BaseException:
         with procgroup.held(reraise=False):
             procgroup.finish(proc, reraise=False)
@@ -218,6 +221,11 @@ def _unmount_under(root: Path) -> None:
             subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
 
 
+def _argv_again() -> str:
+    """The command being run, to repeat as root ("python -m harness ...")."""
+    return " ".join(["python -m harness", *(shlex.quote(a) for a in sys.argv[1:])])
+
+
 def debootstrap_tarball(suite: str, steps: Progress, who: str, fresh: bool = False) -> Path:
     """A tar of a minbase Debian tree for ``suite``, cached under ``cache_dir()/containers``.
 
@@ -228,6 +236,14 @@ def debootstrap_tarball(suite: str, steps: Progress, who: str, fresh: bool = Fal
     if tarball.is_file() and not fresh:
         steps(f"{who}: reusing {tarball}")
         return tarball
+    if not is_root():
+        # debootstrap makes device nodes and chroots: only root can (and it lives in sbin).
+        raise Unavailable(
+            f"making the Debian {suite} base image (debootstrap) needs root",
+            f"run as root: sudo {_argv_again()}; or give this user's engine the base image "
+            f"another way: podman pull docker.io/library/debian:{suite} && "
+            f"podman tag docker.io/library/debian:{suite} {DEBIAN_BASE}:{suite}",
+        )
     debootstrap = shutil.which("debootstrap")
     if debootstrap is None:
         with steps.timed(f"{who}: install debootstrap (apt)"):

@@ -26,6 +26,7 @@ listing or a random id.
 from __future__ import annotations
 
 import argparse
+import errno
 import shutil
 import sys
 import time
@@ -34,8 +35,10 @@ from pathlib import Path
 
 from harness import paths
 from harness.errors import UsageError
+from harness.fileutil import staged_into
 from harness.report.build import build_document
 from harness.report.compare import render_compare
+from harness.report.document import Document
 from harness.report.estimates import FILE as ESTIMATES_FILE
 from harness.report.html_page import render_html
 from harness.report.markdown import (
@@ -116,42 +119,14 @@ def write_report(
         )
     strays = stray_files(results_dir, results)
     doc, base = build_document(results, baseline, strays, warmup_dir)
-    # Copy the raw files first: compare_to reads the copies, by relative name.
-    for r in results:
-        for src in (r.suite_file, r.facts_file):
-            if src is None:
-                continue
-            dst = out / src.name
-            if dst.exists() and dst.resolve() == src.resolve():
-                continue
-            shutil.copyfile(src, dst)
-        kept = discarded_path(r.suite_file) if r.suite_file is not None else None
-        if kept is not None and kept.is_file() and kept.parent != out / DISCARDED:
-            (out / DISCARDED).mkdir(parents=True, exist_ok=True)  # published with the report
-            shutil.copyfile(kept, out / DISCARDED / kept.name)
-    for study in study_paths(results, warmup_dir):  # published with the report
-        dst = out / STUDY_FOLDER / study.name
-        if not (dst.exists() and dst.resolve() == study.resolve()):
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(study, dst)
+    _write_files(out, doc, results, base, warmup_dir)
     # Charts of an earlier render that this one no longer draws would mislead: drop them.
     drawn = {c.filename for c in doc.charts()}
     for old in out.glob("chart-*.svg"):
         if old.name not in drawn:
             old.unlink()
-    chart_paths = []
-    for c in doc.charts():
-        path = out / c.filename
-        path.write_text(c.svg, encoding="utf-8")
-        chart_paths.append(path)
-    html_path = out / "index.html"
-    html_path.write_text(render_html(doc), encoding="utf-8")
-    md_path = out / "README.md"
-    md_path.write_text(render_markdown(doc), encoding="utf-8")
-    (out / ESTIMATES_FILE).write_text(doc.estimates, encoding="utf-8")
-    others = [r for r in results if r.suite is not None and r is not base]
-    compare_path = out / "compare.md"
-    compare_path.write_text(render_compare(out, base, others), encoding="utf-8")
+    chart_paths = [out / c.filename for c in doc.charts()]
+    html_path, md_path, compare_path = out / "index.html", out / "README.md", out / "compare.md"
     if readme is not None:
         update_readme(Path(readme), doc, out)
     if summary is not None:
@@ -159,6 +134,62 @@ def write_report(
             handle.write(summary_block(doc) + "\n")
     return ReportFiles(out, html_path, md_path, compare_path, tuple(chart_paths),
                        base.id if base else None, (*skipped_files(results), *strays))
+
+
+def _write_files(out: Path, doc: Document, results: list[InterpreterResults],
+                 base: InterpreterResults | None, warmup_dir: Path | None = None) -> None:
+    """Every file of the report, staged first then renamed in (``fileutil.staged_into``).
+
+    A full disk or an error leaves the old report whole, never a truncated chart
+    or a mix; a full disk is one line naming the folder, its free space and
+    about what the report needs.
+    """
+    texts = {c.filename: c.svg for c in doc.charts()}
+    texts.update({"index.html": render_html(doc), "README.md": render_markdown(doc),
+                  ESTIMATES_FILE: doc.estimates})
+    try:
+        with staged_into(out) as stage:
+            _copy_sources(results, out, stage, warmup_dir)
+            for name, text in texts.items():
+                (stage / name).write_text(text, encoding="utf-8")
+            others = [r for r in results if r.suite is not None and r is not base]
+            compare = render_compare(stage, base, others)
+            (stage / "compare.md").write_text(compare, encoding="utf-8")
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        sources = [p for r in results for p in (r.suite_file, r.facts_file) if p is not None]
+        need = sum(len(t.encode()) for t in texts.values()) + sum(p.stat().st_size
+                                                                  for p in sources)
+        try:
+            free = f"{shutil.disk_usage(out).free // 1024} kB free"
+        except OSError:
+            free = "free space unknown"
+        raise ReportError(
+            f"{exc.strerror} writing the report into {out} ({free}; the report needs about "
+            f"{need // 1024 + 16} kB)",
+            "free space there or write it elsewhere with --output; the report there is unchanged",
+        ) from None
+
+
+def _copy_sources(results: list[InterpreterResults], out: Path, stage: Path,
+                  warmup_dir: Path | None = None) -> None:
+    """The suite, facts, discarded and warm-up study files beside the report.
+
+    compare_to reads the copies; the study's suites go to ``warmup/`` so that a
+    published report re-renders the same page.
+    """
+    for r in results:
+        for src in (r.suite_file, r.facts_file):
+            if src is not None:
+                shutil.copyfile(src, stage / src.name)
+        kept = discarded_path(r.suite_file) if r.suite_file is not None else None
+        if kept is not None and kept.is_file() and kept.parent != out / DISCARDED:
+            (stage / DISCARDED).mkdir(exist_ok=True)  # published with the report
+            shutil.copyfile(kept, stage / DISCARDED / kept.name)
+    for study in study_paths(results, warmup_dir):
+        (stage / STUDY_FOLDER).mkdir(exist_ok=True)
+        shutil.copyfile(study, stage / STUDY_FOLDER / study.name)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

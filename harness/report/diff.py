@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness import paths, stats
+from harness.fileutil import atomic_write_text
 from harness.report import between as between_mod
 from harness.report import changes
 from harness.report.changes import Diff, InterpreterDiff
@@ -352,8 +353,8 @@ def write_pages(d: Diff, output: Path, threshold: float,
                                       f"Made by `{command}`.")
     output.mkdir(parents=True, exist_ok=True)
     md, page = output / "diff.md", output / "diff.html"
-    md.write_text(md_text, encoding="utf-8")
-    page.write_text(html_text, encoding="utf-8")
+    atomic_write_text(md, md_text)  # a full disk leaves the old page, never half of one
+    atomic_write_text(page, html_text)
     return [md, page]
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyperf
 
-from harness import kinds
+from harness import kinds, lock
 from harness import results as results_mod
 from harness.errors import HarnessError, UsageError
 from harness.report.charts import Style, styles_for
@@ -228,6 +228,13 @@ def load_results(results_dir: Path) -> list[InterpreterResults]:
             f"run `python -m harness run -o {folder}` first",
         )
     ids = results_mod.list_ids(folder)
+    stale = lock.stale_run(folder)
+    if not ids and stale:
+        raise ReportError(
+            f"no complete results in {folder}: {stale}",
+            f"the next `python -m harness run -o {folder} ...` keeps them as interrupted "
+            "results, then report them",
+        )
     if not ids:
         raise ReportError(
             f"no results in {folder}: no <id>.json or <id>.facts.json file",
