@@ -15,11 +15,13 @@ misses its target and its interpreter still has budget:
 - other points (the notebook's 100 threads, latency, start+join) have no target:
   they ride along in the same processes.
 
-The budget is per interpreter, so a noisy or slow interpreter spends its own
-share and never another's.  Inside it, every workload first gets the minimum
-(cut short only when one workload would take more than twice its fair share),
-then the rest goes, one process at a time, to the workload furthest from its
-target that still fits in what is left.
+The run measures in rounds across interpreters (``harness.schedule``): every
+job (an interpreter's workload) first gets the profile's minimum of processes,
+whatever the time (the floor); then each round gives one more process to every
+job that misses a target, while the run's time cap allows: the cap is the
+profile's budget x ``cap_factor`` per interpreter, and when a round does not fit
+in what is left, the jobs furthest from their targets go first and the others
+are marked "cap reached" (``plan_round``).
 """
 
 from __future__ import annotations
@@ -198,6 +200,38 @@ class Budget:
     def fits(self, seconds: float) -> bool:
         """True when ``seconds`` more still fit in what is left."""
         return seconds <= self.left()
+
+
+def plan_round(
+    candidates: Sequence[tuple[Any, list[PointCheck], float, int]],
+    floor: int,
+    max_processes: int,
+    budget: Budget,
+) -> tuple[list[Any], list[Any]]:
+    """(jobs that get a process this round, jobs that miss a target but the cap left out).
+
+    ``candidates`` are (job, checks, seconds per process, processes) of the
+    jobs still alive. Below ``floor`` a job always gets one; above it, only
+    one that misses a target and is under ``max_processes`` (0: no adaptive
+    sampling), furthest from its target first, while its next process fits in
+    what is left of ``budget``.
+    """
+    chosen = [job for job, _c, _s, processes in candidates if processes < floor]
+    left = budget.left() - sum(s for _j, _c, s, p in candidates if p < floor and s != float("inf"))
+    wanting = sorted(
+        ((bad.miss, i, job, seconds) for i, (job, checks, seconds, processes) in
+         enumerate(candidates)
+         if processes >= floor and processes < max_processes and (bad := worst(checks))),
+        key=lambda item: (-item[0], item[1]),
+    )
+    capped = []
+    for _miss, _i, job, seconds in wanting:
+        if seconds <= left:
+            chosen.append(job)
+            left -= seconds
+        else:
+            capped.append(job)
+    return chosen, capped
 
 
 def keep_minimum(processes: int, minimum: int, spent: float, fair_share: float) -> bool:
