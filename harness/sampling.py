@@ -232,32 +232,3 @@ def plan_round(
         else:
             capped.append(job)
     return chosen, capped
-
-
-def keep_minimum(processes: int, minimum: int, spent: float, fair_share: float) -> bool:
-    """Run another of the minimum processes? Always up to the floor; then below 2x the share."""
-    if processes >= minimum:
-        return False
-    if processes < FLOOR_PROCESSES:
-        return True
-    return spent < 2 * fair_share
-
-
-def pick_next(
-    candidates: Sequence[tuple[Any, list[PointCheck], float, int]],
-    budget: Budget,
-    max_processes: int,
-) -> Any | None:
-    """The workload to give one more process: (job, checks, seconds per process, processes).
-
-    Only workloads that miss a target, are under ``max_processes`` and whose
-    next process fits in what is left; among them the one furthest from its target.
-    """
-    best: tuple[float, Any] | None = None
-    for job, checks, per_process, processes in candidates:
-        bad = worst(checks)
-        if bad is None or processes >= max_processes or not budget.fits(per_process):
-            continue
-        if best is None or bad.miss > best[0]:
-            best = (bad.miss, job)
-    return best[1] if best else None
