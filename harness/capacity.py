@@ -8,10 +8,11 @@ every other CPython gave 1.9x). So between worker processes the same loop is
 also timed in ``workers`` processes at once (the run's largest worker count,
 capped at the usable cores): on a machine that can run them side by side each
 takes the single-thread time, on one that cannot they share the cores and each
-takes longer. The capacity is ``sum(min(1, solo / t_i))`` over the processes,
-the effective cores (``n * t1 / tn`` when all take the same time, ``t1`` one
-process alone just before): about
-``workers`` when quiet, about 1.33 for 2 processes with one of 2 cores taken.
+takes longer. The capacity is ``n * t1 / tn``, the effective cores: ``t1`` one
+process alone just before, ``tn`` the time until the last of the ``n`` at once
+is done (a T-thread point waits for its slowest thread): about ``workers``
+when quiet, 1-1.33 for 2 processes with one of 2 cores taken (one of them
+shares its core with the other job: twice as long).
 
 The processes are started once per run and wait on their stdin for a go (a
 reading then costs two loops, about 15-20 ms, and no process start); they die
@@ -33,6 +34,8 @@ COUNT = 500_000
 # Below this share of the cores it needs, a stretch is "low": the processes measured
 # in it are re-run or flagged (run metadata ``harness_capacity_low``).
 LOW_FRACTION = 0.75
+# The one-process time is the fastest of this many recent solo loops and this one.
+SOLO_MEMORY = 10
 
 # Each child: warm the loop, then one timed loop per line read on stdin, its time printed.
 _CHILD = """\
@@ -62,10 +65,11 @@ def low(capacity: float, workers: int) -> bool:
 
 
 def capacity_of(solo: float, times: list[float]) -> float:
-    """Effective cores: each process's speed relative to one alone (``solo`` seconds), summed."""
-    if solo <= 0:
+    """Effective cores: ``n * solo / max(times)`` (at most ``n``), ``solo`` one process alone."""
+    slowest = max(times, default=0.0)
+    if solo <= 0 or slowest <= 0:
         return float(len(times))
-    return sum(min(1.0, solo / t) if t > 0 else 1.0 for t in times)
+    return min(float(len(times)), len(times) * solo / slowest)
 
 
 class ParallelReference:
@@ -73,8 +77,9 @@ class ParallelReference:
 
     ``python`` (default: the harness's own interpreter) runs the children. A
     reading times one child alone, then all of them at once (the solo time of
-    the same moment: a machine that is slower for everyone is not a loss of
-    parallel capacity). A ``workers`` of 1 or less measures nothing (a 1-thread
+    the same moment, or a faster one among the last ``SOLO_MEMORY``: a machine
+    that is slower for everyone is not a loss of parallel capacity, a solo loop
+    slowed by another job is not a gain). A ``workers`` of 1 or less measures nothing (a 1-thread
     run needs no second core).
     """
 
@@ -135,7 +140,10 @@ class ParallelReference:
             self.close()
             self.workers = 0
             return None
-        capacity = capacity_of(solo, times)
+        # A solo loop that shared its core with another job would make every core look
+        # free: the fastest of the recent solo times is the one-process time.
+        recent = [r["solo_ms"] / 1e3 for r in self.readings[-SOLO_MEMORY:]]
+        capacity = capacity_of(min([solo, *recent]), times)
         reading = {
             "t": round(time.time(), 3),
             "round": round_index,
