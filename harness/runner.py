@@ -422,8 +422,11 @@ def run(
     worker: Path = paths.WORKER_SCRIPT,
     progress: Progress | None = None,
     seed: int | None = None,
+    machine: Machine | None = None,
 ) -> RunSummary:
     """Run every workload under every interpreter, interleaved in rounds (``harness.schedule``).
+
+    ``machine`` (default: the real references) is the seam for tests.
 
     Processes run one after another: measuring on a 2-core machine while
     something else measures would only measure the contention.  ``seed``
@@ -446,7 +449,8 @@ def run(
     summary = RunSummary()
     started = time.monotonic()
     workers = min(max(opts.threads), environment.usable_cpus())
-    machine = Machine(drift=drift.DriftMonitor(), capacity=ParallelReference(workers))
+    if machine is None:
+        machine = Machine(drift=drift.DriftMonitor(), capacity=ParallelReference(workers))
     states = [
         InterpreterRun(interp, workloads, opts, machine, progress, (index, len(interpreters)))
         for index, interp in enumerate(interpreters, 1)

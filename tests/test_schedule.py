@@ -7,6 +7,7 @@ with pyperf. No timing assertions: the timestamps are only compared in order.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -247,3 +248,37 @@ def test_the_capacity_reference_notices_a_core_taken() -> None:
     # of 2 (a machine busier still only lowers it). Most readings say so.
     assert capacities[3] < capacity.LOW_FRACTION * 2, readings
     assert sum(1 for r in readings if r is not None and r["low"]) >= 5, readings
+
+
+@pytest.mark.slow
+def test_processes_set_aside_are_kept_in_discarded_and_flagged_ones_marked(
+    tmp_path: Path,
+) -> None:
+    """A burst after the first measuring process: re-run, the first kept in discarded/<id>.json
+    (pyperf reads it); with no re-run left, the next burst's process is kept, flagged."""
+    from harness import environment, machine
+
+    # settle (3 quiet samples), then after each process: burst, quiet, burst, quiet...
+    script = iter([0.02, 0.02, 0.02, 0.05, 0.02, 0.05] + [0.02] * 20)
+    noise = environment.NoiseMonitor(measure=lambda: next(script))
+    profile = dataclasses.replace(_profile(3), noise_reruns=1)
+    out = tmp_path / "out"
+    summary = runner.run([_host("a")], resolve_workloads(["tiny"], FAKE_WORKLOADS), out,
+                         threads=[1, 2], profile=profile, workloads_dir=FAKE_WORKLOADS, seed=1,
+                         machine=machine.Machine(noise))
+    assert summary.ok, summary.lines()
+    discarded = out / "discarded" / "a.json"
+    check = subprocess.run([sys.executable, "-m", "pyperf", "dump", str(discarded)],
+                           capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stderr
+    [bench] = [b for b in pyperf.BenchmarkSuite.load(str(discarded)).get_benchmarks()
+               if b.get_name() == "tiny/threads=2"]
+    [run] = bench.get_runs()
+    assert run.get_metadata()["harness_discarded"].startswith("noise burst")
+    assert run.get_metadata()["process"] == 1 and run.get_metadata()["harness_round"] == 1
+    kept = [r.get_metadata() for r in _runs(out, "a") if r.get_metadata()["name"].endswith("=2")]
+    assert [m["process"] for m in kept] == [1, 2, 3]
+    assert [m.get("harness_burst") for m in kept] == [None, True, None]
+    facts = results.Facts.load(results.facts_path(out, "a"))
+    assert facts.noise is not None and facts.noise["flagged_processes"] == 2
+    assert not [p for p in (out / "discarded").iterdir() if p.name.startswith(".")]
