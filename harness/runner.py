@@ -215,8 +215,9 @@ class InterpreterRun:
             self.result.outcomes.append(self.cut)
         self.facts.outcomes = [o.to_json() for o in self.result.outcomes]
         self.facts.sampling = self._sampling_facts()
-        self.facts.noise = {**self.machine.to_json(),
-                            "flagged_processes": sum(job.flagged for job in self.jobs)}
+        reruns = sum(job.reruns for job in self.jobs)
+        self.facts.noise = {**self.machine.to_json(), "flagged_processes": reruns,
+                            "kept_flagged": sum(job.flagged for job in self.jobs) - reruns}
         self.facts.run.update(self.schedule)
         self.facts.work = {job.name: job.work_facts() for job in self.jobs}
         discarded = suite_mod.build_suite(self._all_runs(discarded=True))
