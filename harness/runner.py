@@ -331,7 +331,8 @@ class InterpreterRun:
         capped = [job.name for job in self.jobs if job.capped]
         low, high = min(counts, default=0), max(counts, default=0)
         span = f"{low}" if low == high else f"{low}-{high}"
-        text = (f"{self.head} {span} processes per workload; "
+        noun = "process" if high == 1 else "processes"
+        text = (f"{self.head} {span} {noun} per workload; "
                 f"{met}/{len(checks)} points met the target")
         if capped:
             text += f"; the time cap stopped {', '.join(capped)} short of it"
