@@ -360,6 +360,9 @@ class InterpreterRun:
         if self.opened is not None:
             self._close("interrupted", time.monotonic() - self.opened, f"by {signame}")
         self.facts.run["interrupted"] = {"signal": signame, "at": at}
+        for job in self.jobs:  # what complete processes measured is "ok", as far as it goes
+            if job.processes:
+                job.finish()
         self.cut = Outcome(self.current, "interrupted", f"interrupted by {signame} at {at}")
         self.save()
         self.result.suite, self.result.facts = self.files.keep_interrupted()
