@@ -13,8 +13,11 @@ so every interpreter is judged against the same references:
 After each worker process ``after_process`` times them and says whether the
 process must be measured again (a burst after it, or a low capacity reading just
 before or just after it: the stretch it ran in) and whether it ran with low
-capacity. The runner then re-runs it (within the profile's ``noise_reruns``) or
-keeps it flagged (run metadata ``harness_capacity_low``, ``harness_burst``).
+capacity; ``before_process`` reads the capacity again when the last reading was
+low, so that a process started after the machine got its cores back is not
+charged with the reading that sent the previous one back. The runner then
+re-runs it (within the profile's ``noise_reruns``) or keeps it flagged (run
+metadata ``harness_capacity_low``, ``harness_burst``).
 """
 
 from __future__ import annotations
@@ -92,6 +95,11 @@ class Machine:
     @staticmethod
     def _capacity_low(reading: dict[str, Any] | None) -> bool:
         return bool(reading and reading.get("low"))
+
+    def before_process(self) -> None:
+        """Just before a process: after a low reading, read again (the stretch it starts in)."""
+        if self._low_before:
+            self._low_before = self._capacity_low(self._reading())
 
     def after_process(self) -> Check:
         """Time the references after a process: a burst? low capacity around it?"""

@@ -374,6 +374,8 @@ class WorkloadJob:
             index = self._index + 1
             while True:
                 self._step(f"run {index}")
+                if self.setup.machine:
+                    self.setup.machine.before_process()
                 started = time.monotonic()
                 runs = self._measure(index, {"harness_round": round_index})
                 self.process_seconds.append(time.monotonic() - started)

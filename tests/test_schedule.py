@@ -211,17 +211,29 @@ def test_a_reading_of_low_capacity_flags_the_processes_on_both_sides() -> None:
             t = next(self.script)
             return 0.010, [t, t]
 
+    def process() -> machine.Check:
+        references.before_process()
+        return references.after_process()
+
     noise = environment.NoiseMonitor(measure=lambda: 0.02)
-    # settle, then after processes 1..4: quiet, busy (1 core: 2x), quiet, quiet.
-    references = machine.Machine(noise, capacity=Scripted([0.010, 0.010, 0.020, 0.010, 0.010]))
+    # settle; after process 1 quiet; after 2 busy (1 core: 2x), still busy before 3, then
+    # quiet after 3 and 4: processes 2 and 3 ran (partly) in the busy stretch.
+    references = machine.Machine(
+        noise, capacity=Scripted([0.010, 0.010, 0.020, 0.020, 0.010, 0.010]))
     assert references.settle()
-    checks = [references.after_process() for _ in range(4)]
+    checks = [process() for _ in range(4)]
     assert [c.capacity_low for c in checks] == [False, True, True, False]
     assert checks[1].reason == "low parallel capacity (1.00 effective cores)"
     assert checks[1].metadata() == {"harness_capacity_low": True}
     record = references.to_json()["parallel_capacity"]
-    assert [r["capacity"] for r in record] == [2.0, 2.0, 1.0, 2.0, 2.0]
-    assert [r["low"] for r in record] == [False, False, True, False, False]
+    assert [r["capacity"] for r in record] == [2.0, 2.0, 1.0, 1.0, 2.0, 2.0]
+    assert [r["low"] for r in record] == [False, False, True, True, False, False]
+    # A low reading after a process, then the cores are back when the next one starts:
+    # read again before it, and it is not charged with the stale reading.
+    references = machine.Machine(noise, capacity=Scripted([0.010, 0.020, 0.010, 0.010]))
+    references.settle()
+    assert [process().capacity_low for _ in range(2)] == [True, False]
+    assert len(references.to_json()["parallel_capacity"]) == 4  # settle, after, before, after
 
 
 @pytest.mark.slow
