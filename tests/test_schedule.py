@@ -295,3 +295,58 @@ def test_processes_set_aside_are_kept_in_discarded_and_flagged_ones_marked(
     assert facts.noise is not None
     assert facts.noise["flagged_processes"] == 1 and facts.noise["kept_flagged"] == 1
     assert not [p for p in (out / "discarded").iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two usable cores")
+def test_a_busy_loop_started_halfway_flags_every_process_measured_while_it_ran(
+    tmp_path: Path,
+) -> None:
+    """The issue's hog halfway through: the run on two cores, a busy loop pinned to one of
+    them from round 3 on; every process that started while it ran is flagged (no re-runs
+    here), for every interpreter, and the facts' capacity readings say so."""
+    cores = sorted(os.sched_getaffinity(0))[:2]
+    out = tmp_path / "out"
+    script = textwrap.dedent(f"""\
+        import os, sys
+        from pathlib import Path
+        from harness import runner
+        from harness.spec import Interpreter
+        from harness.workloads import resolve_workloads
+        os.sched_setaffinity(0, {set(cores)!r})  # the run, its workers and references
+        hosts = [Interpreter(id=i, implementation="cpython", version="", gil="on",
+                             source="PATH", family="cpython", argv=({sys.executable!r},))
+                 for i in ("a", "b")]
+        folder = Path({str(FAKE_WORKLOADS)!r})
+        profile = runner.Profile(processes=8, values=1, warmups=0, jit_warmups=0,
+                                 min_time=0.001, timeout=120)
+        runner.run(hosts, resolve_workloads(["tiny"], folder), Path({str(out)!r}),
+                   threads=[1, 2], profile=profile, workloads_dir=folder, seed=5)
+        """)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO)
+    hog = None
+    try:
+        staged = results.PairWriter(out, "b").staged_facts
+        _wait("two complete rounds", lambda: _complete_rounds(staged) >= 2)
+        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        os.sched_setaffinity(hog.pid, {cores[0]})
+        hog_started = time.time()
+        assert proc.wait(timeout=300) == 0
+    finally:
+        if hog is not None:
+            hog.kill()
+            hog.wait()
+        if proc.poll() is None:
+            proc.kill()
+    during = []
+    for ident in ("a", "b"):
+        for run in _runs(out, ident):
+            meta = run.get_metadata()
+            if meta["harness_started"] > hog_started:
+                during.append((ident, meta["harness_round"], meta.get("harness_capacity_low")))
+    assert {ident for ident, _r, _f in during} == {"a", "b"}
+    assert all(flag is True for _i, _r, flag in during), during
+    facts = results.Facts.load(results.facts_path(out, "a"))
+    readings = (facts.noise or {})["parallel_capacity"]
+    assert all(r["low"] for r in readings if r["t"] > hog_started + 0.5), readings
+    assert any(r.get("capacity_low") for r in facts.run["rounds"][3:])
