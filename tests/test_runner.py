@@ -547,7 +547,7 @@ def test_adaptive_sampling_stops_at_the_target(tmp_path: Path) -> None:
     facts = _adaptive(tmp_path, "settles", budget=600.0)
     assert facts.sampling is not None
     point = facts.sampling["points"]["settles/threads=2"]
-    assert point["met"] and point["measure"] == "ratio"
+    assert point["met"] and point["measure"] == "ratio" and point["cap_reached"] is False
     assert 2 < point["processes"] < 12  # more than the minimum, fewer than the cap
     assert point["half_width"] <= facts.sampling["target"]["ratio_half_width"]
     assert facts.sampling["points"]["settles/threads=1"]["met"]
@@ -569,7 +569,9 @@ def test_adaptive_sampling_stops_at_the_budget(tmp_path: Path) -> None:
     point = facts.sampling["points"]["noisy/threads=2"]
     assert not point["met"] and point["processes"] < 1000
     assert point["processes"] >= 2  # the floor: an interval, however wide
-    assert facts.sampling["budget_s"] == 1.5
+    assert facts.sampling["budget_s"] == 1.5 and facts.sampling["cap_s"] == 3.0
+    assert point["cap_reached"] is True  # the time cap, not the target, stopped it
+    assert facts.sampling["points"]["noisy/threads=1"]["processes"] == point["processes"]
     noise = facts.noise or {}
     # The settled start (at least SETTLE_WINDOW samples), then one after every process.
     assert len(noise["samples_ms"]) >= environment.SETTLE_WINDOW + point["processes"]

@@ -350,3 +350,28 @@ def test_a_busy_loop_started_halfway_flags_every_process_measured_while_it_ran(
     readings = (facts.noise or {})["parallel_capacity"]
     assert all(r["low"] for r in readings if r["t"] > hog_started + 0.5), readings
     assert any(r.get("capacity_low") for r in facts.run["rounds"][3:])
+
+
+@pytest.mark.slow
+def test_the_command_line_seed_orders_the_rounds(tmp_path: Path) -> None:
+    """``run --seed N``: the seed recorded, the rounds in its order; a bad one is exit 2."""
+    conf = tmp_path / "interpreters.toml"
+    conf.write_text(f'[interpreters.one]\npath = "{sys.executable}"\n'
+                    f'[interpreters.two]\npath = "{sys.executable}"\n')
+    env = {**os.environ, "HARNESS_CONFIG": str(conf), "HARNESS_CACHE_DIR": str(tmp_path / "c"),
+           "HARNESS_WORKLOADS": str(FAKE_WORKLOADS)}
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "harness", "run", "-i", "one", "-i", "two", "-w", "tiny",
+            "--threads", "1,2", "--fast", "-o", str(out)]
+    done = subprocess.run([*argv, "--seed", "42"], cwd=REPO, env=env, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "round 1: 2 processes" in done.stderr
+    facts = results.Facts.load(results.facts_path(out, "two"))
+    assert facts.run["round_seed"] == 42 and (facts.environment or {})["seed"] == 42
+    for record in facts.run["rounds"]:
+        assert record["order"] == schedule.round_order(42, record["round"],
+                                                       ["one:tiny", "two:tiny"])
+    bad = subprocess.run([*argv, "--seed", "x"], cwd=REPO, env=env, capture_output=True,
+                         text=True, check=False)
+    assert bad.returncode == 2 and "--seed" in bad.stderr.strip().splitlines()[-1]
