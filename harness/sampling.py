@@ -2,7 +2,7 @@
 
 Processes are the independent samples (``harness.stats``).  After the
 profile's minimum, a workload gets more processes while one of its points
-misses its target and its interpreter still has budget:
+misses its target and the run's time cap allows:
 
 - a scaling point (T threads, T > 1 among the run's thread counts) against the
   1-thread point of the same workload: the 95% interval of the paired
@@ -170,7 +170,7 @@ def describe(checks: Sequence[PointCheck]) -> str:
 
 @dataclass
 class Budget:
-    """One interpreter's time for all its workloads (seconds; 0 means no limit)."""
+    """A run's time cap for all its jobs (seconds; 0 means no limit)."""
 
     total: float
     workloads: int
