@@ -23,9 +23,10 @@ class Profile:
 
     ``processes`` is the minimum number of measuring processes per workload
     (a floor: always run, whatever the time); while a target is not met and the
-    run's time cap (``budget`` x ``cap_factor`` per interpreter, shared by the
-    run's jobs) allows, adaptive sampling adds processes up to ``max_processes``
-    (0: no adaptive sampling).
+    run's time allows (``budget`` per interpreter, shared by the run's jobs,
+    scaled by the machine's slowness up to ``cap_factor``: ``sampling.time_scale``),
+    adaptive sampling adds processes up to ``max_processes`` (0: no adaptive
+    sampling).
     ``jit_*`` apply to interpreters with a JIT (PyPy; Jython's JVM too), whose
     first values are far slower than the steady state. ``fast_params`` scales
     workloads down (``--fast`` only) so a smoke run stays short.
@@ -41,7 +42,7 @@ class Profile:
     fast_params: bool = False
     max_processes: int = 0  # 0: exactly ``processes``
     budget: float = 0.0  # seconds per interpreter for all its workloads; 0: no limit
-    cap_factor: float = 2.0  # the time cap: budget x this, spent while targets are missed
+    cap_factor: float = 2.0  # a slower machine may take up to budget x this (the cap)
     ratio_half_width: float = 0.05  # target: scaling ratio's 95% interval half-width
     mean_rel_half_width: float = 0.02  # target: 1-thread mean's relative half-width
     pyperf_bar: bool = False  # also aim at pyperf's required_nprocesses() <= processes
@@ -60,7 +61,8 @@ class Profile:
 
     @property
     def cap(self) -> float:
-        """Seconds per interpreter the run may spend at most (0: no limit)."""
+        """Seconds per interpreter the run may spend at most, on the slowest machine
+        (0: no limit)."""
         return self.budget * self.cap_factor
 
     @property
@@ -76,9 +78,11 @@ class Profile:
 
 
 # Chosen on a 2-core VM.  Default: at least 5 processes per workload (always: the
-# floor holds on a slow machine too), then more until the targets are met, the
-# run stopping at a cap of twice the 70 s budget per interpreter (the precision
-# asked for is the unit; the cap is what a slow machine may spend on it).  With
+# floor holds on a slow machine too), then more until the targets are met, or
+# the 70 s budget per interpreter is spent on the machine the budget was chosen
+# on; a slower machine gets as much more as its reference loop is slower, up to
+# twice the budget (the precision asked for is the unit; the cap is what a slow
+# machine may spend on it: sampling.time_scale).  With
 # the probe, container starts and calibration on top, 75 s per interpreter on
 # average (measured: a 75 s budget gave 79 s; 12 interpreters in about 15 min).
 # Processes are the independent samples, so a process takes 2 values (after 1

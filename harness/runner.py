@@ -230,10 +230,13 @@ class InterpreterRun:
                 points[check.name] = {**check.to_json(),
                                       "cap_reached": bool(job.capped and not check.met)}
         profile = self.opts.profile
+        scale = self.schedule.get("time_scale", profile.cap_factor)
         return {
             "target": self.opts.target.to_json(),
             "budget_s": profile.budget or None,
-            "cap_s": profile.cap or None,
+            "time_scale": scale,
+            "cap_s": round(profile.budget * scale, 1) or None,
+            "max_cap_s": profile.cap or None,
             "spent_s": round(sum(job.result.seconds for job in self.jobs), 1),
             "min_processes": profile.processes,
             "max_processes": profile.max_processes or profile.processes,

@@ -18,10 +18,12 @@ misses its target and the run's time cap allows:
 The run measures in rounds across interpreters (``harness.schedule``): every
 job (an interpreter's workload) first gets the profile's minimum of processes,
 whatever the time (the floor); then each round gives one more process to every
-job that misses a target, while the run's time cap allows: the cap is the
-profile's budget x ``cap_factor`` per interpreter, and when a round does not fit
-in what is left, the jobs furthest from their targets go first and the others
-are marked "cap reached" (``plan_round``).
+job that misses a target, while the run's time allows: the profile's budget per
+interpreter, times how much slower this machine's reference loop is than the
+machine the budgets were chosen on (``time_scale``), at most ``cap_factor``
+times the budget (the cap). When a round does not fit in what is left, the jobs
+furthest from their targets go first and the others are marked "cap reached"
+(``plan_round``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,23 @@ from harness import stats
 
 # Fewer processes give no interval at all.
 FLOOR_PROCESSES = 2
+# The reference loop (environment.REFERENCE_COUNT) on the machine the budgets were chosen
+# on (Debian 12 under KVM, 2 vCPUs, the harness in CPython 3.11): its quiet baseline was
+# 13.4-14.3 ms in the four published runs of 2026-11-26. A machine whose loop is slower
+# needs that much more time for the same precision (time_scale).
+REFERENCE_LOOP_S = 0.0143
+
+
+def time_scale(baseline: float | None, cap_factor: float) -> float:
+    """How much longer than the budget this machine may take: its reference loop's quiet
+    time against the reference machine's (``REFERENCE_LOOP_S``), between 1 and ``cap_factor``.
+
+    The precision asked for is the unit: a machine 2.5x slower needs 2.5x the time for
+    the same intervals, and gets it up to the cap; the reference machine gets the budget.
+    """
+    if baseline is None or baseline <= 0:
+        return cap_factor
+    return round(min(max(baseline / REFERENCE_LOOP_S, 1.0), cap_factor), 3)
 
 
 @dataclass(frozen=True)

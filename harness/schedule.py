@@ -69,6 +69,8 @@ class Schedule:
         self.seed = seed
         self.progress = progress
         self.rounds: list[dict[str, Any]] = []
+        # What every interpreter's facts ``run`` holds of the schedule (one dict, shared).
+        self.info: dict[str, Any] = {"round_seed": seed, "rounds": self.rounds}
         self.opened: float | None = None  # when the open progress line started
         self.budget = sampling.Budget(0.0, 1)
 
@@ -99,9 +101,15 @@ class Schedule:
             member.save()
 
     def calibrate(self) -> None:
-        """Round 0: every job's calibration (and a JIT's recalibration), interleaved."""
-        self.budget = sampling.Budget(
-            self.profile.cap * len(self.members), sum(len(m.jobs) for m in self.members))
+        """Round 0: every job's calibration (and a JIT's recalibration), interleaved.
+
+        The run's time starts here: the budget per interpreter, scaled by the machine's
+        speed (``sampling.time_scale``, from the settled reference loop).
+        """
+        scale = sampling.time_scale(self.machine.noise.baseline(), self.profile.cap_factor)
+        self.info["time_scale"] = scale
+        self.budget = sampling.Budget(self.profile.budget * scale * len(self.members),
+                                      sum(len(m.jobs) for m in self.members))
         self._round(0, list(self._entries()), lambda m, job: m.calibrate(job, 0))
 
     def measure(self) -> int:
@@ -154,5 +162,5 @@ class Schedule:
             self._close(status, time.monotonic() - self.opened, detail)
 
     def to_json(self) -> dict[str, Any]:
-        """What every interpreter's facts ``run`` holds of the schedule."""
-        return {"round_seed": self.seed, "rounds": self.rounds}
+        """What every interpreter's facts ``run`` holds of the schedule (kept up to date)."""
+        return self.info

@@ -133,3 +133,14 @@ def test_a_round_holds_the_floor_always_then_the_worst_that_fit_in_the_cap() -> 
     assert chosen == ["a"] and capped == ["b"]
     # No adaptive sampling (max 0): the floor only.
     assert sampling.plan_round(candidates[1:], 5, 0, budget) == ([], [])
+
+
+def test_the_time_scales_with_the_machine_up_to_the_cap() -> None:
+    """The reference machine (its loop 13.4-14.3 ms) gets the budget; a machine whose
+    loop is 2.5x slower gets the cap (2x); a faster one never less than the budget."""
+    ref = sampling.REFERENCE_LOOP_S
+    assert sampling.time_scale(0.0134, 2.0) == 1.0
+    assert sampling.time_scale(ref * 1.5, 2.0) == 1.5
+    assert sampling.time_scale(ref * 2.5, 2.0) == 2.0
+    assert sampling.time_scale(0.005, 2.0) == 1.0
+    assert sampling.time_scale(None, 2.0) == 2.0  # no reference: the cap
