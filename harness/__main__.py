@@ -101,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     group.add_argument("--rigorous", action="store_true", help="more processes and values")
     p.add_argument("--timeout", type=_bounded("seconds", 0.0, MAX_TIMEOUT, "--timeout 120"),
                    metavar="SECONDS", help=f"per worker process (at most {MAX_TIMEOUT:g})")
+    p.add_argument("--seed", type=int, metavar="N",
+                   help="the seed of the point and round orders (default: a random one; "
+                   "recorded in the facts as environment.seed and run.round_seed)")
 
     _warmup_parser(sub)
 

@@ -31,6 +31,11 @@ REFERENCE_COUNT = 1_000_000
 # median so far, and the bursts that follow would pass unnoticed (seen here: 5
 # references at 21-44 ms at the start, 14 ms for the rest of the run).
 BURST_FACTOR = 1.25
+# Before the first process the reference is repeated until this many samples in a
+# row lie within this spread of each other (at most SETTLE_MOST samples, about 1 s).
+SETTLE_WINDOW = 3
+SETTLE_SPREAD = 0.05
+SETTLE_MOST = 40
 # The machine counts as busy at the start above these (load per core, noise).
 BUSY_LOAD_PER_CPU = 0.5
 BUSY_RSD = 0.10
@@ -139,6 +144,7 @@ class NoiseMonitor:
         self.measure = measure or self._time_reference
         self.samples: list[float] = []
         self.flagged = 0
+        self.settled: bool | None = None  # after ``settle``: whether the reference settled
         self._warm = False
 
     def _time_reference(self) -> float:
@@ -160,6 +166,23 @@ class NoiseMonitor:
         value = self.measure()
         self.samples.append(value)
         return value
+
+    def settle(self, window: int = SETTLE_WINDOW, most: int = SETTLE_MOST) -> bool:
+        """Time the reference until ``window`` samples in a row agree within ``SETTLE_SPREAD``.
+
+        Called before the first worker process, so that the baseline (a low
+        quantile of the samples) never comes from a busy start alone. The
+        samples taken stay in the record. False when ``most`` samples never
+        settled (the machine was busy throughout: its run says so).
+        """
+        for _ in range(most):
+            self.sample()
+            last = self.samples[-window:]
+            if len(last) == window and max(last) <= (1 + SETTLE_SPREAD) * min(last):
+                self.settled = True
+                return True
+        self.settled = False
+        return False
 
     def baseline(self) -> float | None:
         """The quiet machine's reference time: the lower quartile of the samples so far."""
@@ -208,6 +231,7 @@ class NoiseMonitor:
             "bursts": self.bursts(),
             "flagged_processes": self.flagged,
             "burst_factor": self.burst_factor,
+            "settled": self.settled,
         }
 
 

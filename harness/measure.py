@@ -11,9 +11,12 @@ recalibrates its loops from warm values (stored as pyperf's calibration run).
 Each measuring process then runs ALL the points of the workload, interleaved
 in an order shuffled per round from a recorded seed, and becomes one
 ``pyperf.Run`` per point with run metadata ``process`` (its index): the
-report pairs the 1-thread and T-thread points by process.  After each process
-the noise monitor times its reference loop; a process that ran during a burst
-is measured again (a bounded number of times).
+report pairs the 1-thread and T-thread points by process; ``harness_round``
+(the run's round, shared by every interpreter) and ``harness_started`` (the
+Unix time the worker started) say when.  After each process the run's
+references are timed (``harness.machine``); a process that ran during a burst
+or with low parallel capacity is measured again (a bounded number of times),
+the one set aside kept in ``discarded`` (``harness_discarded``: why).
 
 A failure (crash, timeout, unreadable output) becomes a workload-level
 outcome and no runs are kept for that workload: a benchmark is either
@@ -43,8 +46,9 @@ import pyperf
 
 from harness import affinity, kinds, paths, sampling, venvs
 from harness import suite as suite_mod
-from harness.environment import NoiseMonitor, now
+from harness.environment import now
 from harness.errors import HarnessError, WorkerError
+from harness.machine import Machine
 from harness.profiles import Profile, declared_params, workload_params
 from harness.spawn import WorkerTimeout, escaped_note, run_worker
 from harness.spec import Interpreter
@@ -102,7 +106,7 @@ class JobSetup:
     timeout: float | None = None
     worker: Path = paths.WORKER_SCRIPT
     ctx: suite_mod.RunContext | None = None
-    noise: NoiseMonitor | None = None
+    machine: Machine | None = None  # the run's references between processes (bursts, capacity)
     seed: int = 0
     on_step: Callable[[str], None] | None = None
     cpus: affinity.Cpus = ()  # pinned to these CPU ids (run --cpus); (): all
@@ -147,6 +151,10 @@ class WorkloadJob:
         self.alive = False
         self.process_seconds: list[float] = []
         self.reruns = 0
+        # Processes measured again (a burst, low parallel capacity): kept, never used.
+        self.discarded: dict[str, list[pyperf.Run]] = {}
+        self.flagged = 0  # processes that failed a check (re-run or kept flagged)
+        self.capped = False  # the run's time cap left it short of its target (harness.schedule)
         self._index = 0
         self.escaped: list[str] = []  # processes its workers left running, killed (spawn)
         self.warmups, self.values = profile.for_interpreter(kinds.has_jit(interp))
@@ -265,8 +273,12 @@ class WorkloadJob:
             note += f"; {escaped_note(self.escaped)}"
         return note
 
-    def prepare(self) -> None:
-        """Calibrate (again with a larger total when a call is too short; again warm for a JIT)."""
+    def prepare(self, round_index: int = 0) -> None:
+        """Calibrate (again with a larger total when a call is too short; again warm for a JIT).
+
+        ``round_index``: the run's round of the calibration (``harness_round`` of a JIT's
+        recalibration run).
+        """
         if not self._environment():
             return
         with self._guard():
@@ -292,7 +304,7 @@ class WorkloadJob:
             # calibration run (no values), not measured.
             if kinds.has_jit(self.interp) and doc.get("measures") != "own":
                 self._step("recalibrate")
-                runs = self._measure(0)
+                runs = self._measure(0, {"harness_round": round_index})
                 for key in self.loops:
                     name = suite_mod.benchmark_name(self.name, key)
                     self.loops[key] = _recalibrated(
@@ -302,8 +314,12 @@ class WorkloadJob:
 
     # ------------------------------------------------------------ measuring
 
-    def _measure(self, index: int) -> dict[str, pyperf.Run]:
-        """One measuring process: every point interleaved, its runs by benchmark name."""
+    def _measure(self, index: int, extra: dict[str, Any]) -> dict[str, pyperf.Run]:
+        """One measuring process: every point interleaved, its runs by benchmark name.
+
+        ``extra`` is added to every run's metadata, with ``harness_started`` (the
+        Unix time the worker started).
+        """
         seed = self.setup.seed + index
         args = [
             "--loops",
@@ -317,9 +333,11 @@ class WorkloadJob:
         ]
         # pyperf's per-run date: when this process started (stats shows the span).
         date = now().strftime("%Y-%m-%d %H:%M:%S")
+        extra = {**extra, "harness_started": round(time.time(), 3)}
         doc = self._call(args)
         ctx = dataclasses.replace(self.ctx, date=date, process=index)
-        runs = suite_mod.runs_from_document(doc, ctx)
+        runs = {name: _with_metadata(run, extra)
+                for name, run in suite_mod.runs_from_document(doc, ctx).items()}
         for key in self.loops:
             name = suite_mod.benchmark_name(self.name, key)
             if name not in runs:
@@ -345,11 +363,17 @@ class WorkloadJob:
             return float("inf")
         return sum(self.process_seconds) / len(self.process_seconds)
 
-    def add_process(self, affordable: Callable[[float], bool] | None = None) -> None:
-        """Run one more measuring process; measure it again if it ran during a burst.
+    def add_process(
+        self, affordable: Callable[[float], bool] | None = None, round_index: int = 0
+    ) -> None:
+        """Run one more measuring process (round ``round_index`` of the run).
 
-        A re-run happens at most ``profile.noise_reruns`` times per workload, and
-        only when ``affordable(seconds of one more process)`` says it fits.
+        After it the run's references are timed (``setup.machine``); a process
+        that ran in a noise burst or with low parallel capacity is measured
+        again, at most ``profile.noise_reruns`` times per workload and only when
+        ``affordable(seconds of one more process)`` says it fits; the one set
+        aside is kept in ``discarded`` (``harness_discarded``: why). When no
+        re-run is left, the process is kept with its flags in its metadata.
         """
         if not self.alive:
             return
@@ -357,31 +381,33 @@ class WorkloadJob:
             index = self._index + 1
             while True:
                 self._step(f"run {index}")
+                if self.setup.machine:
+                    self.setup.machine.before_process()
                 started = time.monotonic()
-                runs = self._measure(index)
+                runs = self._measure(index, {"harness_round": round_index})
                 self.process_seconds.append(time.monotonic() - started)
-                if not self._ran_in_burst():
+                check = self.setup.machine.after_process() if self.setup.machine else None
+                reason = check.reason if check is not None else None
+                if check is None or reason is None:
                     break
-                if self.reruns >= self.profile.noise_reruns:
-                    break
-                if affordable is not None and not affordable(self.per_process()):
+                self.flagged += 1
+                if self.reruns >= self.profile.noise_reruns or (
+                    affordable is not None and not affordable(self.per_process())
+                ):
+                    runs = {n: _with_metadata(r, check.metadata()) for n, r in runs.items()}
                     break
                 self.reruns += 1
-                self._step(f"run {index} again (it ran in a burst)")
+                self._keep_discarded(runs, reason)
+                self._step(f"run {index} again ({reason})")
             for name, run in runs.items():
                 if name in self.result.runs:
                     self.result.runs[name].append(run)
             self._index = index
 
-    def _ran_in_burst(self) -> bool:
-        """Time the noise reference after the process; True (and counted) in a burst."""
-        noise = self.setup.noise
-        if noise is None:
-            return False
-        burst = noise.is_burst(noise.sample())
-        if burst:
-            noise.flagged += 1
-        return burst
+    def _keep_discarded(self, runs: dict[str, pyperf.Run], reason: str) -> None:
+        for name, run in runs.items():
+            self.discarded.setdefault(name, []).append(
+                _with_metadata(run, {"harness_discarded": reason}))
 
     # ------------------------------------------------------------ results
 
@@ -434,6 +460,15 @@ def _recalibrated(loops: int, run: pyperf.Run, min_time: float) -> int:
     while loops * per_loop < min_time and loops < 2**30:
         loops *= 2
     return loops
+
+
+def _with_metadata(run: pyperf.Run, extra: dict[str, Any]) -> pyperf.Run:
+    """``run`` with ``extra`` added to its metadata (a ``pyperf.Run`` is immutable)."""
+    if not extra:
+        return run
+    metadata = {**run.get_metadata(), **extra}
+    return pyperf.Run(list(run.values), warmups=list(run.warmups) or None, metadata=metadata,
+                      collect_metadata=False)
 
 
 def _as_recalibration(run: pyperf.Run, loops: int) -> pyperf.Run:

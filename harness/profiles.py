@@ -21,9 +21,12 @@ from harness.errors import UsageError
 class Profile:
     """pyperf's processes x values, warmups, loop length, timeout, and the sampling targets.
 
-    ``processes`` is the minimum number of measuring processes per workload;
-    while a target is not met and the interpreter's budget allows, adaptive
-    sampling adds processes up to ``max_processes`` (0: no adaptive sampling).
+    ``processes`` is the minimum number of measuring processes per workload
+    (a floor: always run, whatever the time); while a target is not met and the
+    run's time allows (``budget`` per interpreter, shared by the run's jobs,
+    scaled by the machine's slowness up to ``cap_factor``: ``sampling.time_scale``),
+    adaptive sampling adds processes up to ``max_processes`` (0: no adaptive
+    sampling).
     ``jit_*`` apply to interpreters with a JIT (PyPy; Jython's JVM too), whose
     first values are far slower than the steady state. ``fast_params`` scales
     workloads down (``--fast`` only) so a smoke run stays short.
@@ -39,6 +42,7 @@ class Profile:
     fast_params: bool = False
     max_processes: int = 0  # 0: exactly ``processes``
     budget: float = 0.0  # seconds per interpreter for all its workloads; 0: no limit
+    cap_factor: float = 2.0  # a slower machine may take up to budget x this (the cap)
     ratio_half_width: float = 0.05  # target: scaling ratio's 95% interval half-width
     mean_rel_half_width: float = 0.02  # target: 1-thread mean's relative half-width
     pyperf_bar: bool = False  # also aim at pyperf's required_nprocesses() <= processes
@@ -52,6 +56,14 @@ class Profile:
             raise ValueError("min_time and timeout must be > 0 seconds")
         if self.max_processes and self.max_processes < self.processes:
             raise ValueError("max_processes must be 0 or >= processes")
+        if self.cap_factor < 1:
+            raise ValueError("cap_factor must be >= 1")
+
+    @property
+    def cap(self) -> float:
+        """Seconds per interpreter the run may spend at most, on the slowest machine
+        (0: no limit)."""
+        return self.budget * self.cap_factor
 
     @property
     def adaptive(self) -> bool:
@@ -65,8 +77,12 @@ class Profile:
         return self.warmups, self.values
 
 
-# Chosen on a 2-core VM.  Default: at least 5 processes per workload, then more
-# until the targets are met, within a 70 s sampling budget per interpreter: with
+# Chosen on a 2-core VM.  Default: at least 5 processes per workload (always: the
+# floor holds on a slow machine too), then more until the targets are met, or
+# the 70 s budget per interpreter is spent on the machine the budget was chosen
+# on; a slower machine gets as much more as its reference loop is slower, up to
+# twice the budget (the precision asked for is the unit; the cap is what a slow
+# machine may spend on it: sampling.time_scale).  With
 # the probe, container starts and calibration on top, 75 s per interpreter on
 # average (measured: a 75 s budget gave 79 s; 12 interpreters in about 15 min).
 # Processes are the independent samples, so a process takes 2 values (after 1

@@ -43,6 +43,9 @@ FACTS_FORMAT_VERSION = 1
 INTERRUPTED_DIR = "interrupted"
 # A run's staging files: ``.<id>.partial.json`` and ``.<id>.partial.facts.json``.
 STAGING_MARK = ".partial"
+# The processes a run set aside (a burst, low parallel capacity): ``discarded/<id>.json``,
+# a pyperf suite whose runs say why (``harness_discarded``); never used for a figure.
+DISCARDED_DIR = "discarded"
 
 
 def suite_path(directory: Path, ident: str) -> Path:
@@ -294,10 +297,15 @@ class PairWriter:
         self.staged_facts = inside(directory, f".{ident}{STAGING_MARK}{FACTS_SUFFIX}")
         self.suite = inside(directory, f"{ident}{SUITE_SUFFIX}")
         self.facts = inside(directory, f"{ident}{FACTS_SUFFIX}")
+        self.discarded = inside(directory, f"{DISCARDED_DIR}/{ident}{SUITE_SUFFIX}")
+        self.staged_discarded = inside(
+            directory, f"{DISCARDED_DIR}/.{ident}{STAGING_MARK}{SUITE_SUFFIX}")
         self.done = False  # the staging pair has been moved to its place
 
-    def save(self, suite: pyperf.BenchmarkSuite | None, facts: Facts) -> None:
-        """Rewrite the staging pair (no suite file while nothing was measured).
+    def save(self, suite: pyperf.BenchmarkSuite | None, facts: Facts,
+             discarded: pyperf.BenchmarkSuite | None = None) -> None:
+        """Rewrite the staging pair (no suite file while nothing was measured), and the
+        staged ``discarded/`` suite when processes were set aside.
 
         A full disk is :class:`DiskFull`; the staging pair then still holds the
         last save (each file is replaced only once written whole).
@@ -308,6 +316,10 @@ class PairWriter:
                 atomic_write(self.staged_suite, lambda fp: suite.dump(fp))
             else:
                 self.staged_suite.unlink(missing_ok=True)
+            if discarded is not None:
+                target = self.staged_discarded
+                self.staged_discarded.parent.mkdir(exist_ok=True)
+                atomic_write(self.staged_discarded, lambda fp: discarded.dump(fp))
             target = self.staged_facts
             facts.save(self.staged_facts)
         except OSError as exc:
@@ -316,11 +328,23 @@ class PairWriter:
             raise DiskFull.of(self.directory, target, exc,
                               [self.staged_suite, self.staged_facts]) from None
 
+    def _place_discarded(self, final: Path) -> None:
+        """The staged discarded suite to ``final`` (an older one there removed); no empty folder."""
+        if self.staged_discarded.exists():
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staged_discarded, final)
+        else:
+            final.unlink(missing_ok=True)
+        for folder in {self.staged_discarded.parent, final.parent}:
+            with contextlib.suppress(OSError):  # only when empty
+                folder.rmdir()
+
     def commit(self) -> tuple[Path | None, Path]:
         """The run is complete: its pair replaces the folder's (suite, facts); stale partials go."""
         with _signals_held():
             _replace_or_remove(self.staged_suite, self.suite)
             os.replace(self.staged_facts, self.facts)
+            self._place_discarded(self.discarded)
             self.done = True
             with contextlib.suppress(UsageError):  # (an interrupted/ leading elsewhere: not ours)
                 for suffix in (SUITE_SUFFIX, FACTS_SUFFIX):
@@ -347,6 +371,7 @@ class PairWriter:
         with _signals_held():
             _replace_or_remove(self.staged_suite, suite)
             os.replace(self.staged_facts, facts)
+            self._place_discarded(facts.parent / DISCARDED_DIR / f"{self.ident}{SUITE_SUFFIX}")
             self.done = True
         return (suite if suite.exists() else None), facts
 
@@ -354,6 +379,9 @@ class PairWriter:
         """Remove the staging pair (the run failed in a way that left nothing worth keeping)."""
         self.staged_suite.unlink(missing_ok=True)
         self.staged_facts.unlink(missing_ok=True)
+        self.staged_discarded.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.staged_discarded.parent.rmdir()
 
 
 # What a killed run's recovered facts say in ``run["interrupted"]["signal"]``.

@@ -1,19 +1,22 @@
 """Run workloads under interpreters the way pyperf does, and keep going when one fails.
 
-For each interpreter, one workload after another: a calibration process, then
-the profile's minimum of measuring processes (``harness.measure``; each runs
-ALL the points of its workload, interleaved).  With the default and rigorous
-profiles, what is left of the interpreter's time budget then goes, one process
-at a time, to the workload furthest from its target (``harness.sampling``).
-Between processes the noise monitor times a reference loop
-(``harness.environment``).  Every process becomes one ``pyperf.Run`` per point.
+Every interpreter is started (probed), then the run is a schedule of rounds
+across all of them (``harness.schedule``): round 0 calibrates every
+(interpreter, workload) job, then each round gives every job that still needs
+one a measuring process (``harness.measure``; each runs ALL the points of its
+workload, interleaved), in an order shuffled per round from the recorded seed:
+the profile's minimum first (the floor, always), then, with the default and
+rigorous profiles, more to the jobs that miss their targets until the run's
+time cap (``harness.sampling``).  Between processes the run's references are
+timed (``harness.machine``: the noise loop, the drift references, the parallel
+capacity).  Every process becomes one ``pyperf.Run`` per point.
 
 A failure is recorded as an outcome and the run goes on; the exit status says
-something failed.  An interpreter's suite and facts are written beside the
-folder's pair after each workload and replace it only once complete
-(``harness.results.PairWriter``); an interruption keeps an earlier complete pair
-and says so in the partial pair's facts.  One run per results folder at a time
-(``harness.lock``).
+something failed.  Every interpreter's suite and facts are written beside the
+folder's pair after each round and replace it only once complete
+(``harness.results.PairWriter``); an interruption keeps every complete round,
+an earlier complete pair too, and says so in the partial pair's facts.  One
+run per results folder at a time (``harness.lock``).
 """
 
 from __future__ import annotations
@@ -46,10 +49,13 @@ from harness import (
 )
 from harness import suite as suite_mod
 from harness import workloads as workloads_mod
+from harness.capacity import ParallelReference
 from harness.errors import HarnessError
+from harness.machine import Machine
 from harness.measure import JobSetup, Outcome, WorkloadJob, WorkloadResult
 from harness.profiles import PROFILES, Profile, default_threads, parse_threads, workload_params
 from harness.progress import Progress
+from harness.schedule import Schedule
 from harness.spawn import WorkerTimeout, run_worker
 from harness.spec import Interpreter, check_id, memory_facts, worker_memory
 from harness.summary import InterpreterResult, RunSummary
@@ -57,12 +63,8 @@ from harness.summary import InterpreterResult, RunSummary
 __all__ = [
     "PROFILES", "InterpreterResult", "Outcome", "Profile", "RunSummary", "WorkerTimeout",
     "WorkloadResult", "cmd_run", "default_threads", "parse_threads", "record_unavailable", "run",
-    "run_interpreter", "run_worker", "workload_params",
+    "run_worker", "workload_params",
 ]
-
-# Reference samples taken before an interpreter's first workload: the noise at the start.
-START_NOISE_SAMPLES = 5
-
 
 def _reproduce(
     interp: Interpreter,
@@ -146,43 +148,37 @@ class RunOptions:
 
 
 class InterpreterRun:
-    """One interpreter's run: its jobs, its files, its budget and its noise monitor."""
+    """One interpreter's part of a run: its jobs, its files; the schedule drives its processes."""
 
     def __init__(
         self,
         interp: Interpreter,
         workloads: Sequence[Any],
         opts: RunOptions,
-        progress: Progress | None,
-        head: str,
-        first: bool = True,
+        machine: Machine,
+        progress: Progress | None = None,
+        position: tuple[int, int] = (1, 1),
     ) -> None:
         self.interp = interp
-        self.first = first
+        self.first = position[0] == 1
         self.workloads = list(workloads)
         self.opts = opts
+        self.machine = machine
         self.progress = progress
-        self.head = head
+        self.head = f"[{position[0]}/{position[1]} {interp.id}]"
         self.result = InterpreterResult(interp)
         self.files = results.PairWriter(opts.output, interp.id)
         self.current = "*"  # the workload in progress ("*": none, between workloads)
         self.cut: Outcome | None = None  # the "interrupted" outcome, once interrupted
         self.opened: float | None = None  # when the open progress line started
-        self.noise = environment.NoiseMonitor()
-        # Thread-start and fresh-memory references beside every reference-loop sample.
-        self.drift = drift.DriftMonitor()
-        self.noise.measure = self.drift.alongside(self.noise.measure)
-        # Every CPU choice is a run of its own: the budget grows with them.
-        self.budget = sampling.Budget(opts.profile.budget * len(opts.cpus),
-                                      len(self.workloads) * len(opts.cpus))
         self.jobs: list[WorkloadJob] = []
+        self.schedule: dict[str, Any] = {}  # the run's round seed and rounds (shared)
         names = [w.name for w in self.workloads]
-        profile = opts.profile
         self.facts = new_facts(
             interp,
             {
                 "profile": opts.profile_name,
-                "settings": asdict(profile),
+                "settings": asdict(opts.profile),
                 "threads": list(opts.threads),
                 "workloads": names,
                 "git_commit": environment.git_commit(),
@@ -205,38 +201,53 @@ class InterpreterRun:
             date=started[:19].replace("T", " "),
         )
 
+    @property
+    def ident(self) -> str:
+        """The interpreter's id."""
+        return self.interp.id
+
     # ------------------------------------------------------------ files
 
-    def _all_runs(self) -> dict[str, list[pyperf.Run]]:
+    def _all_runs(self, discarded: bool = False) -> dict[str, list[pyperf.Run]]:
         runs: dict[str, list[pyperf.Run]] = {}
         for job in self.jobs:
-            runs.update(job.result.runs)
+            runs.update(job.discarded if discarded else job.result.runs)
         return runs
 
     def save(self) -> None:
-        """Rewrite the staging suite (when there are runs) and facts, atomically."""
+        """Rewrite the staging suite (when there are runs), facts and discarded runs, atomically."""
         suite = suite_mod.build_suite(self._all_runs())
         self.result.outcomes = [o for job in self.jobs for o in job.result.outcomes]
         if self.cut is not None:
             self.result.outcomes.append(self.cut)
         self.facts.outcomes = [o.to_json() for o in self.result.outcomes]
         self.facts.sampling = self._sampling_facts()
-        self.facts.noise = {**self.noise.to_json(), "drift": self.drift.to_json()}
+        reruns = sum(job.reruns for job in self.jobs)
+        self.facts.noise = {**self.machine.to_json(), "flagged_processes": reruns,
+                            "kept_flagged": sum(job.flagged for job in self.jobs) - reruns}
+        self.facts.run.update(self.schedule)
         self.facts.work = {job.work_key: job.work_facts() for job in self.jobs}
-        self.files.save(suite, self.facts)
+        discarded = suite_mod.build_suite(self._all_runs(discarded=True))
+        self.files.save(suite, self.facts, discarded)
 
     def _sampling_facts(self) -> dict[str, Any]:
         points: dict[str, Any] = {}
         for job in self.jobs:
             for check in job.checks(self.opts.target):
-                points[check.name] = check.to_json()
+                points[check.name] = {**check.to_json(),
+                                      "cap_reached": bool(job.capped and not check.met)}
+        profile = self.opts.profile
+        scale = self.schedule.get("time_scale", profile.cap_factor)
         return {
             "target": self.opts.target.to_json(),
-            "budget_s": self.opts.profile.budget or None,
-            "spent_s": round(self.budget.spent(), 1),
-            "min_processes": self.opts.profile.processes,
-            "max_processes": self.opts.profile.max_processes or self.opts.profile.processes,
-            "adaptive": self.opts.profile.adaptive,
+            "budget_s": profile.budget or None,
+            "time_scale": scale,
+            "cap_s": round(profile.budget * scale, 1) or None,
+            "max_cap_s": profile.cap or None,
+            "spent_s": round(sum(job.result.seconds for job in self.jobs), 1),
+            "min_processes": profile.processes,
+            "max_processes": profile.max_processes or profile.processes,
+            "adaptive": profile.adaptive,
             "points": points,
         }
 
@@ -245,12 +256,6 @@ class InterpreterRun:
     def _line(self, text: str) -> None:
         if self.progress:
             self.progress.line(text)
-
-    def _open(self, head: str) -> None:
-        """Start a progress line that ``_close`` completes (an interruption too)."""
-        self.opened = time.monotonic()
-        if self.progress:
-            self.progress.start(head)
 
     def _close(self, status: str, seconds: float, detail: str = "") -> None:
         self.opened = None
@@ -278,106 +283,84 @@ class InterpreterRun:
         self.facts.container = _describe_container(self.interp) or None
         if self.facts.container and "fallback" in self.facts.container:
             self._line(f"{self.head} {container.FALLBACK}: {self.facts.container['why']}")
-        order = f"shuffled per round; process i uses seed {self.opts.seed} + i"
+        order = (f"shuffled per round; process i uses seed {self.opts.seed} + i; jobs interleaved "
+                 f"across interpreters in rounds shuffled from the round seed")
         env = environment.environment_facts(self.opts.seed, order)
-        for _ in range(START_NOISE_SAMPLES):
-            self.noise.sample()
-        # After the first interpreter the 1-minute load average is mostly the
-        # harness's own workers (one 2-thread worker alone makes it about 2): only
-        # the run's start is judged by it; every interpreter by the reference loop.
+        # The 1-minute load average is mostly the harness's own workers once a run
+        # is going: only the run's start is judged by it; the rest by the reference loop.
         load = env["loadavg_before"] if self.first else None
-        busy = environment.busy_reasons(load, self.noise.rsd(), environment.usable_cpus())
+        busy = environment.busy_reasons(load, self.machine.noise.rsd(), environment.usable_cpus())
         env["busy_at_start"] = bool(busy)
         env["busy_reasons"] = busy
         self.facts.environment = env
-        if busy:
-            self._line(f"{self.head} warning: the machine is busy ({'; '.join(busy)})")
+        if busy and self.first:
+            self._line(f"warning: the machine is busy ({'; '.join(busy)})")
+        self.jobs = [self._job(w, c) for w in self.workloads for c in self.opts.cpus]
         self.save()
         return True
 
-    def minimum(self, workload: Any, index: int, cpus: affinity.Cpus = ()) -> None:
-        """Calibrate one workload and run its minimum of processes (one progress line)."""
-        pinned = f" {affinity.label(cpus)}" if cpus else ""
-        head = f"{self.head} {workload.name}{pinned} ({index}/{len(self.workloads)})"
-        self._open(head)
+    def _job(self, workload: Any, cpus: affinity.Cpus = ()) -> WorkloadJob:
         setup = JobSetup(
             workloads_dir=self.opts.workloads_dir,
             timeout=self.opts.timeout,
             worker=self.opts.worker,
             ctx=self.ctx,
-            noise=self.noise,
+            machine=self.machine,
             seed=self.opts.seed,
             on_step=self._step,
             cpus=cpus,
         )
-        job = WorkloadJob(self.interp, workload, self.opts.threads, self.opts.profile, setup)
-        self.jobs.append(job)
-        self.current = workload.name
-        job.prepare()
-        cap = 2 * self.budget.fair_share()
-        while job.alive and sampling.keep_minimum(
-            job.processes, self.opts.profile.processes, job.result.seconds, cap / 2
-        ):
-            job.add_process(lambda more: job.result.seconds + more <= cap)
-        if not self.opts.profile.adaptive:
-            job.finish()
-        self.current = "*"
-        self.save()
+        return WorkloadJob(self.interp, workload, self.opts.threads, self.opts.profile, setup)
+
+    def calibrate(self, job: WorkloadJob, round_index: int) -> None:
+        """Calibrate one workload (its own progress line)."""
+        index = self.jobs.index(job) + 1
+        self.opened = time.monotonic()
+        if self.progress:
+            self.progress.start(f"{self.head} {job.work_key} ({index}/{len(self.jobs)}) calibrate")
+        job.prepare(round_index)
         self._close(job.status, job.result.seconds, self._detail(job))
 
     def _step(self, what: str) -> None:
         if self.progress:
-            self.progress.step(f"{what}, {self.noise.summary()}")
+            self.progress.step(f"{self.interp.id} {self.current}: {what}, "
+                               f"{self.machine.noise.summary()}")
 
     def _detail(self, job: WorkloadJob) -> str:
         res = job.result
         if job.status in ("failed", "timeout", "unsupported"):
             return res.outcomes[0].reason.splitlines()[0] if res.outcomes else ""
-        scale = f", work x{job.scale}" if job.scale > 1 else ""
-        return sampling.describe(job.checks(self.opts.target)) + scale + job.env_note
+        scale = f"work x{job.scale}" if job.scale > 1 else ""
+        return (scale + job.env_note).lstrip("; ")
 
-    def adaptive(self) -> None:
-        """Spend what is left of the budget on the workloads furthest from their targets."""
-        if not self.opts.profile.adaptive:
-            self._line(f"{self.head} {self.noise.summary()}, {self.noise.flagged} flagged")
-            return
-        target, added, started = self.opts.target, 0, time.monotonic()
-        self._open(f"{self.head} sampling")
-        while True:
-            candidates = [
-                (job, job.checks(target), job.per_process(), job.processes)
-                for job in self.jobs
-                if job.alive
-            ]
-            job = sampling.pick_next(candidates, self.budget, self.opts.profile.max_processes)
-            if job is None:
-                break
-            if self.progress:
-                self.progress.step(f"{job.name}: {sampling.describe(job.checks(target))}")
-            self.current = job.name
-            job.add_process(self.budget.fits)
-            self.current = "*"
-            added += 1
-            self.save()
-        for job in self.jobs:
-            job.finish()  # saved by finish(), which run_interpreter calls next
+    def summary(self) -> str:
+        """``[1/2 host] 6 processes per point (5-9); 4/6 points met the target; ...``."""
+        target = self.opts.target
+        counts = [job.processes for job in self.jobs if job.processes]
         checks = [c for job in self.jobs for c in job.checks(target) if c.measure != "none"]
         met = sum(1 for c in checks if c.met)
-        self._close(
-            "ok",
-            time.monotonic() - started,
-            f"{added} more processes; {met}/{len(checks)} points met the target; "
-            f"{self.noise.summary()}, {self.noise.flagged} flagged",
-        )
+        capped = [job.name for job in self.jobs if job.capped]
+        low, high = min(counts, default=0), max(counts, default=0)
+        span = f"{low}" if low == high else f"{low}-{high}"
+        noun = "process" if high == 1 else "processes"
+        text = (f"{self.head} {span} {noun} per workload; "
+                f"{met}/{len(checks)} points met the target")
+        if capped:
+            text += f"; the time cap stopped {', '.join(capped)} short of it"
+        flagged = sum(job.flagged for job in self.jobs)
+        return text + (f"; {flagged} processes flagged" if flagged else "")
 
     def finish(self) -> None:
         """Close the facts (load average and time at the end); the pair replaces the folder's."""
+        for job in self.jobs:
+            job.finish()
         if self.facts.environment is not None:
             self.facts.environment["loadavg_after"] = environment.loadavg()
         self.facts.run["loadavg_end"] = environment.loadavg()
         self.facts.run["finished"] = environment.now().isoformat(timespec="seconds")
         self.save()
         self.result.suite, self.result.facts = self.files.commit()
+        self._line(self.summary())
 
     def interrupted(self, exc: KeyboardInterrupt) -> None:
         """Ctrl-C, SIGTERM or SIGHUP: keep the partial pair, saying so, beside a complete one."""
@@ -388,6 +371,9 @@ class InterpreterRun:
         if self.opened is not None:
             self._close("interrupted", time.monotonic() - self.opened, f"by {signame}")
         self.facts.run["interrupted"] = {"signal": signame, "at": at}
+        for job in self.jobs:  # what complete processes measured is "ok", as far as it goes
+            if job.processes:
+                job.finish()
         self.cut = Outcome(self.current, "interrupted", f"interrupted by {signame} at {at}")
         self.save()
         self.result.suite, self.result.facts = self.files.keep_interrupted()
@@ -397,43 +383,47 @@ class InterpreterRun:
                        f"results are in {where}")
 
 
-def run_interpreter(
-    interp: Interpreter,
-    workloads: Sequence[Any],
-    opts: RunOptions,
-    *,
-    progress: Progress | None = None,
-    position: tuple[int, int] = (1, 1),
-) -> InterpreterResult:
-    """Run every workload under one interpreter; write ``<id>.json`` and ``<id>.facts.json``.
-
-    ``workloads`` are ``harness.workloads.Workload`` objects (name, path, group, kind).
-    """
-    head = f"[{position[0]}/{position[1]} {interp.id}]"
-    state = InterpreterRun(interp, workloads, opts, progress, head, first=position[0] == 1)
-    try:
-        if not state.start():
-            return state.result
-        for index, workload in enumerate(workloads, 1):
-            for cpus in opts.cpus:
-                state.minimum(workload, index, cpus)
-        state.adaptive()
+def _measure_all(states: Sequence[InterpreterRun], schedule: Schedule) -> None:
+    """Start every interpreter, calibrate every job, measure in rounds, commit every pair."""
+    ready = [state for state in states if state.start()]
+    schedule.members = ready
+    for state in ready:
+        state.schedule = schedule.to_json()
+    schedule.calibrate()
+    schedule.measure()
+    for state in ready:
         state.finish()
+
+
+def _run_states(states: Sequence[InterpreterRun], schedule: Schedule) -> None:
+    """``_measure_all`` with today's rules on the way out: an interruption keeps every
+    interpreter's partial pair (beside an earlier complete one), a full disk the last save,
+    a crash leaves the folder as it was."""
+    try:
+        _measure_all(states, schedule)
     except KeyboardInterrupt as exc:  # harness.errors.Interrupted (SIGTERM, SIGHUP) is one
         with procgroup.held(reraise=False):  # a second signal must not cut the save short
-            state.interrupted(exc)
+            schedule.cut("interrupted", f"by {getattr(exc, 'signame', None) or 'SIGINT'}")
+            for state in states:
+                if state.facts.probe is not None or state.facts.probe_error is not None:
+                    state.interrupted(exc)
         raise
-    except results.DiskFull as exc:  # keep the last save's pair (renames need no space)
-        if state.opened is not None:
-            state._close("stopped", time.monotonic() - state.opened, "disk full")
+    except results.DiskFull as exc:  # keep the last save's pairs (renames need no space)
+        schedule.cut("stopped", "disk full")
+        kept = []
         with procgroup.held(reraise=False):
-            _suite, facts = state.files.keep_interrupted()
-        exc.message += f"; completed workloads kept in {facts.parent}"
+            for state in states:
+                if state.opened is not None:
+                    state._close("stopped", time.monotonic() - state.opened, "disk full")
+                if state.files.staged_facts.exists():
+                    kept.append(state.files.keep_interrupted()[1].parent)
+        where = ", ".join(sorted({str(k) for k in kept})) or "nothing"
+        exc.message += f"; completed rounds kept in {where}"
         raise
     except BaseException:
-        state.files.discard()  # a crash: the folder keeps what it had
+        for state in states:
+            state.files.discard()  # a crash: the folder keeps what it had
         raise
-    return state.result
 
 
 def run(
@@ -449,12 +439,15 @@ def run(
     progress: Progress | None = None,
     seed: int | None = None,
     cpus: Sequence[affinity.Cpus] = ((),),
+    machine: Machine | None = None,
 ) -> RunSummary:
-    """Run every workload under every interpreter, one interpreter at a time.
+    """Run every workload under every interpreter, interleaved in rounds (``harness.schedule``).
+
+    ``machine`` (default: the real references) is the seam for tests.
 
     Processes run one after another: measuring on a 2-core machine while
     something else measures would only measure the contention.  ``seed``
-    (default: a random one, recorded in the facts) orders the points.
+    (default: a random one, recorded in the facts) orders the points and the rounds.
     """
     if isinstance(profile, str):
         profile_name, prof = profile, PROFILES[profile]
@@ -473,14 +466,20 @@ def run(
     )
     summary = RunSummary()
     started = time.monotonic()
+    workers = min(max(opts.threads), environment.usable_cpus())
+    if machine is None:
+        machine = Machine(drift=drift.DriftMonitor(), capacity=ParallelReference(workers))
+    states = [
+        InterpreterRun(interp, workloads, opts, machine, progress, (index, len(interpreters)))
+        for index, interp in enumerate(interpreters, 1)
+    ]
+    schedule = Schedule(states, machine, prof, opts.target, opts.seed, progress)
     try:
-        for index, interp in enumerate(interpreters, 1):
-            summary.results.append(
-                run_interpreter(
-                    interp, workloads, opts, progress=progress, position=(index, len(interpreters))
-                )
-            )
+        machine.settle()  # a quiet baseline before the first process
+        _run_states(states, schedule)
     finally:
+        machine.close()
+        summary.results = [state.result for state in states]
         summary.seconds = time.monotonic() - started
     return summary
 

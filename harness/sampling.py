@@ -2,7 +2,7 @@
 
 Processes are the independent samples (``harness.stats``).  After the
 profile's minimum, a workload gets more processes while one of its points
-misses its target and its interpreter still has budget:
+misses its target and the run's time cap allows:
 
 - a scaling point (T threads, T > 1 among the run's thread counts) against the
   1-thread point of the same workload: the 95% interval of the paired
@@ -15,11 +15,15 @@ misses its target and its interpreter still has budget:
 - other points (the notebook's 100 threads, latency, start+join) have no target:
   they ride along in the same processes.
 
-The budget is per interpreter, so a noisy or slow interpreter spends its own
-share and never another's.  Inside it, every workload first gets the minimum
-(cut short only when one workload would take more than twice its fair share),
-then the rest goes, one process at a time, to the workload furthest from its
-target that still fits in what is left.
+The run measures in rounds across interpreters (``harness.schedule``): every
+job (an interpreter's workload) first gets the profile's minimum of processes,
+whatever the time (the floor); then each round gives one more process to every
+job that misses a target, while the run's time allows: the profile's budget per
+interpreter, times how much slower this machine's reference loop is than the
+machine the budgets were chosen on (``time_scale``), at most ``cap_factor``
+times the budget (the cap). When a round does not fit in what is left, the jobs
+furthest from their targets go first and the others are marked "cap reached"
+(``plan_round``).
 """
 
 from __future__ import annotations
@@ -35,6 +39,23 @@ from harness import stats
 
 # Fewer processes give no interval at all.
 FLOOR_PROCESSES = 2
+# The reference loop (environment.REFERENCE_COUNT) on the machine the budgets were chosen
+# on (Debian 12 under KVM, 2 vCPUs, the harness in CPython 3.11): its quiet baseline was
+# 13.4-14.3 ms in the four published runs of 2026-11-26. A machine whose loop is slower
+# needs that much more time for the same precision (time_scale).
+REFERENCE_LOOP_S = 0.0143
+
+
+def time_scale(baseline: float | None, cap_factor: float) -> float:
+    """How much longer than the budget this machine may take: its reference loop's quiet
+    time against the reference machine's (``REFERENCE_LOOP_S``), between 1 and ``cap_factor``.
+
+    The precision asked for is the unit: a machine 2.5x slower needs 2.5x the time for
+    the same intervals, and gets it up to the cap; the reference machine gets the budget.
+    """
+    if baseline is None or baseline <= 0:
+        return cap_factor
+    return round(min(max(baseline / REFERENCE_LOOP_S, 1.0), cap_factor), 3)
 
 
 @dataclass(frozen=True)
@@ -168,7 +189,7 @@ def describe(checks: Sequence[PointCheck]) -> str:
 
 @dataclass
 class Budget:
-    """One interpreter's time for all its workloads (seconds; 0 means no limit)."""
+    """A run's time cap for all its jobs (seconds; 0 means no limit)."""
 
     total: float
     workloads: int
@@ -200,30 +221,33 @@ class Budget:
         return seconds <= self.left()
 
 
-def keep_minimum(processes: int, minimum: int, spent: float, fair_share: float) -> bool:
-    """Run another of the minimum processes? Always up to the floor; then below 2x the share."""
-    if processes >= minimum:
-        return False
-    if processes < FLOOR_PROCESSES:
-        return True
-    return spent < 2 * fair_share
-
-
-def pick_next(
+def plan_round(
     candidates: Sequence[tuple[Any, list[PointCheck], float, int]],
-    budget: Budget,
+    floor: int,
     max_processes: int,
-) -> Any | None:
-    """The workload to give one more process: (job, checks, seconds per process, processes).
+    budget: Budget,
+) -> tuple[list[Any], list[Any]]:
+    """(jobs that get a process this round, jobs that miss a target but the cap left out).
 
-    Only workloads that miss a target, are under ``max_processes`` and whose
-    next process fits in what is left; among them the one furthest from its target.
+    ``candidates`` are (job, checks, seconds per process, processes) of the
+    jobs still alive. Below ``floor`` a job always gets one; above it, only
+    one that misses a target and is under ``max_processes`` (0: no adaptive
+    sampling), furthest from its target first, while its next process fits in
+    what is left of ``budget``.
     """
-    best: tuple[float, Any] | None = None
-    for job, checks, per_process, processes in candidates:
-        bad = worst(checks)
-        if bad is None or processes >= max_processes or not budget.fits(per_process):
-            continue
-        if best is None or bad.miss > best[0]:
-            best = (bad.miss, job)
-    return best[1] if best else None
+    chosen = [job for job, _c, _s, processes in candidates if processes < floor]
+    left = budget.left() - sum(s for _j, _c, s, p in candidates if p < floor and s != float("inf"))
+    wanting = sorted(
+        ((bad.miss, i, job, seconds) for i, (job, checks, seconds, processes) in
+         enumerate(candidates)
+         if processes >= floor and processes < max_processes and (bad := worst(checks))),
+        key=lambda item: (-item[0], item[1]),
+    )
+    capped = []
+    for _miss, _i, job, seconds in wanting:
+        if seconds <= left:
+            chosen.append(job)
+            left -= seconds
+        else:
+            capped.append(job)
+    return chosen, capped

@@ -30,6 +30,7 @@ from conftest import ready_by_id, skip_unless_provisioned
 from harness import __main__ as harness_main
 from harness import paths, procgroup, results, spawn
 from harness.errors import WorkerError
+from harness.profiles import PROFILES
 from harness.spec import Interpreter
 
 FAKE = Path(__file__).parent / "fake_workloads"
@@ -286,18 +287,19 @@ def test_a_full_disk_keeps_the_completed_workloads_and_names_the_file(
     two_tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """ENOSPC injected at the write layer once ``tiny2`` has values: ``tiny``'s are kept."""
+    """ENOSPC injected at the write layer once round 2 has values: round 1 is kept."""
     ident = _local_ident()
     real = results.atomic_write
 
-    def full_once_tiny2_is_in(path: Path, write: Callable[[IO[str]], object]) -> None:
+    def full_once_round_2_is_in(path: Path, write: Callable[[IO[str]], object]) -> None:
         text = io.StringIO()
         write(text)
-        if "tiny2/" in text.getvalue():
+        if re.search(r'"harness_round": ?2', text.getvalue()):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real(path, write)
 
-    monkeypatch.setattr(results, "atomic_write", full_once_tiny2_is_in)
+    monkeypatch.setattr(results, "atomic_write", full_once_round_2_is_in)
+    monkeypatch.setitem(PROFILES, "fast", dataclasses.replace(PROFILES["fast"], processes=2))
     monkeypatch.setenv("HARNESS_WORKLOADS", str(two_tiny))
     out = tmp_path / "R"
     code = harness_main.main(["run", "--fast", "-i", ident, "-w", "tiny", "-w", "tiny2",
@@ -307,7 +309,11 @@ def test_a_full_disk_keeps_the_completed_workloads_and_names_the_file(
     last = err.strip().splitlines()[-1]
     assert last.startswith("error: No space left on device writing "), err
     assert "kB free" in last and "-o DIR" in last and f"kept in {out}" in last, last
-    assert {n.split("/")[0] for n in _benchmarks(out / f"{ident}.json")} == {"tiny"}
+    assert {n.split("/")[0] for n in _benchmarks(out / f"{ident}.json")} == {"tiny", "tiny2"}
+    kept = results.load_suite(out / f"{ident}.json")
+    rounds = {run.get_metadata()["harness_round"]
+              for bench in kept.get_benchmarks() for run in bench.get_runs() if run.values}
+    assert rounds == {1}  # the complete round, of both workloads
     assert not [p for p in out.iterdir() if p.name.startswith(".")  and "lock" not in p.name]
 
 

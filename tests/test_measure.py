@@ -14,7 +14,7 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from harness import environment, measure, runner
+from harness import environment, machine, measure, runner
 from harness.spec import Interpreter
 from harness.workloads import resolve_workloads
 
@@ -57,7 +57,8 @@ def _workloads(tmp_path: Path, group: str) -> Path:
 def _job(folder: Path, profile: runner.Profile,
          noise: environment.NoiseMonitor | None = None) -> measure.WorkloadJob:
     [workload] = resolve_workloads(["sized"], folder)
-    setup = measure.JobSetup(workloads_dir=folder, noise=noise, seed=5)
+    references = machine.Machine(noise) if noise is not None else None
+    setup = measure.JobSetup(workloads_dir=folder, machine=references, seed=5)
     return measure.WorkloadJob(HOST, workload, [1, 2], profile, setup)
 
 
@@ -100,10 +101,32 @@ def test_a_process_in_a_burst_is_measured_again(tmp_path: Path) -> None:
     job.add_process()
     job.add_process()
     result = job.finish()
-    assert noise.flagged == 1 and job.reruns == 1
+    assert job.flagged == 1 and job.reruns == 1
     assert len(job.process_seconds) == 3  # three processes ran, two were kept
     runs = result.runs["sized/threads=2"]
     assert [r.get_metadata()["process"] for r in runs] == [1, 2]
     assert [r.get_metadata()["seed"] for r in runs] == [6, 7]  # base seed 5 + index
-    assert noise.to_json()["flagged_processes"] == 1
     assert isinstance(pyperf.Benchmark(runs), pyperf.Benchmark)
+    # The process set aside is kept, marked with why, never among the runs used.
+    [discarded] = job.discarded["sized/threads=2"]
+    assert discarded.get_metadata()["harness_discarded"].startswith("noise burst")
+    assert discarded.get_metadata()["process"] == 1
+    assert discarded.get_metadata()["harness_started"] < runs[0].get_metadata()["harness_started"]
+    assert not any("harness_burst" in r.get_metadata() for r in runs)
+
+
+@pytest.mark.slow
+def test_a_burst_with_no_rerun_left_is_kept_flagged(tmp_path: Path) -> None:
+    times = iter([0.02] * 5 + [0.05, 0.05])
+    noise = environment.NoiseMonitor(measure=lambda: next(times))
+    for _ in range(5):
+        noise.sample()
+    profile = dataclasses.replace(PROFILE, min_call=0.0, noise_reruns=0)
+    job = _job(_workloads(tmp_path, "cpu"), profile, noise)
+    job.prepare()
+    job.add_process(round_index=4)
+    job.add_process(round_index=5)
+    runs = job.finish().runs["sized/threads=1"]
+    assert [r.get_metadata().get("harness_burst") for r in runs] == [True, True]
+    assert [r.get_metadata()["harness_round"] for r in runs] == [4, 5]
+    assert job.discarded == {} and job.flagged == 2

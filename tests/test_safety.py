@@ -20,7 +20,7 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from harness import lock, results, runner
+from harness import lock, results, runner, schedule
 from harness.errors import UsageError
 from harness.fileutil import atomic_write_text
 from harness.spec import Interpreter, check_id
@@ -54,8 +54,37 @@ def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+# Calibrates, then hangs in its first measuring process (the worker's argv says which).
+HANG_MEASURING = '''\
+"""Calibrates like any workload, then hangs in a measuring process."""
+import sys
+import time
+PARAMS = {}
+KIND = "strong"
+
+
+def points(thread_counts, params):
+    return [("threads=%d" % t, {"threads": t}) for t in thread_counts]
+
+
+def run(point, params):
+    while "--calibrate" not in sys.argv:
+        time.sleep(3600)
+'''
+
+
+def _hang_after_tiny(workloads: Path, ident: str) -> int:
+    """Add ``hang_measuring`` to ``workloads``; a seed whose round 1 runs ``tiny`` first."""
+    (workloads / "hang_measuring.py").write_text(HANG_MEASURING)
+    with (workloads / "MANIFEST").open("a") as manifest:
+        manifest.write("hang_measuring fake\n")
+    keys = [f"{ident}:tiny", f"{ident}:hang_measuring"]
+    return next(s for s in range(100) if schedule.round_order(s, 1, keys)[0] == keys[0])
+
+
 def _wait_for_hang(folder: Path, proc: subprocess.Popen[str]) -> None:
-    """Until a worker runs the hanging workload of ``folder`` (its pid in /proc)."""
+    """Until a worker runs the hanging workload of ``folder`` (its pid in /proc);
+    ``hang_measuring``: its measuring process (``--loops``), not its calibration."""
     for _ in range(1200):
         assert proc.poll() is None, proc.communicate()
         for entry in Path("/proc").iterdir():
@@ -63,7 +92,8 @@ def _wait_for_hang(folder: Path, proc: subprocess.Popen[str]) -> None:
                 cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except (OSError, UnicodeDecodeError):
                 continue
-            if "--workload hang" in cmdline and str(folder) in cmdline:
+            if "--workload hang" in cmdline and str(folder) in cmdline and (
+                    "hang_measuring" not in cmdline or "--loops" in cmdline):
                 time.sleep(0.5)  # let it get going
                 return
         time.sleep(0.1)
@@ -142,7 +172,8 @@ def test_list_ids_ignores_staging_and_lock(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_rerun_keeps_the_previous_suite(tmp_path: Path, signum: int) -> None:
-    """A complete run, then a rerun cut by Ctrl-C (or SIGTERM) in its second workload."""
+    """A complete run, then a rerun cut by Ctrl-C (or SIGTERM) in round 1, once ``tiny``
+    has its process and ``hang_measuring`` hangs in its own."""
     env = _env(tmp_path)
     out = tmp_path / "out"
     first = _harness(env, "run", "-i", "testhost", "-w", "tiny", "--threads", "1", "--fast",
@@ -151,8 +182,10 @@ def test_interrupted_rerun_keeps_the_previous_suite(tmp_path: Path, signum: int)
     suite = results.suite_path(out, "testhost")
     old_suite, old_facts = suite.read_bytes(), results.facts_path(out, "testhost").read_bytes()
 
-    proc = _start(env, "run", "-i", "testhost", "-w", "tiny", "-w", "hang", "--threads", "1",
-                  "--fast", "--timeout", "300", "-o", str(out))
+    seed = _hang_after_tiny(tmp_path / "workloads", "testhost")
+    proc = _start(env, "run", "-i", "testhost", "-w", "tiny", "-w", "hang_measuring",
+                  "--threads", "1", "--fast", "--timeout", "300", "-o", str(out),
+                  "--seed", str(seed))
     _wait_for_hang(tmp_path / "workloads", proc)
     assert suite.read_bytes() == old_suite  # nothing replaced while running
     proc.send_signal(signum)
@@ -171,7 +204,7 @@ def test_interrupted_rerun_keeps_the_previous_suite(tmp_path: Path, signum: int)
     assert partial.run["interrupted"]["signal"] == signal.Signals(signum).name
     assert partial.run["interrupted"]["at"] and partial.run["finished"] is None
     statuses = {o["benchmark"]: o["status"] for o in partial.outcomes}
-    assert statuses["hang"] == "interrupted" and statuses["tiny/threads=1"] == "ok"
+    assert statuses["hang_measuring"] == "interrupted" and statuses["tiny/threads=1"] == "ok"
     names = results.load_suite(results.interrupted_suite_path(out, "testhost"))
     assert names.get_benchmark_names() == ["tiny/threads=1"]
     assert sorted(p.name for p in out.iterdir()) == [
@@ -190,6 +223,7 @@ def test_interrupted_first_run_becomes_the_pair(tmp_path: Path) -> None:
     """Nothing earlier to keep: the partial pair is the folder's, and says it was cut."""
     fakes = tmp_path / "fakes"
     shutil.copytree(FAKE_WORKLOADS, fakes)
+    seed = _hang_after_tiny(fakes, "host")
     out = tmp_path / "out"
     script = (
         "import sys\nfrom pathlib import Path\nfrom harness import runner\n"
@@ -199,8 +233,9 @@ def test_interrupted_first_run_becomes_the_pair(tmp_path: Path) -> None:
         f" source='PATH', family='cpython', argv=({sys.executable!r},))\n"
         f"fakes = Path({str(fakes)!r})\n"
         "try:\n"
-        "    runner.run([HOST], resolve_workloads(['tiny', 'hang'], fakes),"
-        f" Path({str(out)!r}), threads=[1], profile='fast', timeout=300, workloads_dir=fakes)\n"
+        "    runner.run([HOST], resolve_workloads(['tiny', 'hang_measuring'], fakes),"
+        f" Path({str(out)!r}), threads=[1], profile='fast', timeout=300, workloads_dir=fakes,"
+        f" seed={seed})\n"
         "except KeyboardInterrupt:\n    sys.exit(130)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, text=True,

@@ -111,23 +111,36 @@ def test_budget_shares_and_fits() -> None:
     assert not unlimited.limited and unlimited.fits(1e9)
 
 
-def test_minimum_runs_the_floor_then_stops_past_twice_the_share() -> None:
-    assert sampling.keep_minimum(0, 5, spent=1000.0, fair_share=1.0)  # floor: 2 always
-    assert sampling.keep_minimum(1, 5, spent=1000.0, fair_share=1.0)
-    assert not sampling.keep_minimum(2, 5, spent=2.5, fair_share=1.0)
-    assert sampling.keep_minimum(2, 5, spent=1.5, fair_share=1.0)
-    assert not sampling.keep_minimum(5, 5, spent=0.0, fair_share=1.0)
-
-
-def test_pick_next_takes_the_worst_that_fits() -> None:
+def test_a_round_holds_the_floor_always_then_the_worst_that_fit_in_the_cap() -> None:
     clock = Clock()
-    budget = sampling.Budget(100.0, 2, clock=clock)
-    clock.now += 90  # 10 s left
+    budget = sampling.Budget(100.0, 4, clock=clock)
+    clock.now += 90  # 10 s left of the cap
     far = [sampling.PointCheck("a/threads=2", "ratio", 5, 0.20, 0.05, False)]
     near = [sampling.PointCheck("b/threads=2", "ratio", 5, 0.06, 0.05, False)]
     done = [sampling.PointCheck("c/threads=2", "ratio", 5, 0.01, 0.05, True)]
-    assert sampling.pick_next([("a", far, 5.0, 5), ("b", near, 5.0, 5)], budget, 40) == "a"
-    # "a" does not fit in what is left: "b" does.
-    assert sampling.pick_next([("a", far, 20.0, 5), ("b", near, 5.0, 5)], budget, 40) == "b"
-    assert sampling.pick_next([("c", done, 1.0, 5)], budget, 40) is None
-    assert sampling.pick_next([("a", far, 1.0, 40)], budget, 40) is None  # at max_processes
+    candidates = [("slow-start", [], 60.0, 2), ("a", far, 6.0, 5), ("b", near, 6.0, 5),
+                  ("c", done, 1.0, 5), ("d", far, 1.0, 40)]
+    # Below the floor of 5 a job gets a process whatever the time (60 s over the cap);
+    # "a" is furthest from its target but does not fit after the floor: the cap left it out.
+    chosen, capped = sampling.plan_round(candidates, 5, 40, budget)
+    assert chosen == ["slow-start"] and capped == ["a", "b"]
+    clock.now = 180.0  # 20 s left, the floor job done: both fit
+    candidates[0] = ("slow-start", [], 60.0, 5)
+    chosen, capped = sampling.plan_round(candidates[1:], 5, 40, budget)
+    assert chosen == ["a", "b"] and capped == []
+    clock.now = 190.0  # 10 s: "a" (the furthest) first, then "b" does not fit
+    chosen, capped = sampling.plan_round(candidates[1:], 5, 40, budget)
+    assert chosen == ["a"] and capped == ["b"]
+    # No adaptive sampling (max 0): the floor only.
+    assert sampling.plan_round(candidates[1:], 5, 0, budget) == ([], [])
+
+
+def test_the_time_scales_with_the_machine_up_to_the_cap() -> None:
+    """The reference machine (its loop 13.4-14.3 ms) gets the budget; a machine whose
+    loop is 2.5x slower gets the cap (2x); a faster one never less than the budget."""
+    ref = sampling.REFERENCE_LOOP_S
+    assert sampling.time_scale(0.0134, 2.0) == 1.0
+    assert sampling.time_scale(ref * 1.5, 2.0) == 1.5
+    assert sampling.time_scale(ref * 2.5, 2.0) == 2.0
+    assert sampling.time_scale(0.005, 2.0) == 1.0
+    assert sampling.time_scale(None, 2.0) == 2.0  # no reference: the cap

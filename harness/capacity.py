@@ -1,0 +1,177 @@
+"""The parallel-capacity reference: how many cores the machine gives a run right now.
+
+The noise monitor's reference loop (``harness.environment``) runs in one
+thread: a machine whose second core is taken (another job, a busy loop pinned
+to it) times it as fast as a quiet one, while a 2-thread point measured then
+shows no speedup (seen: 3.13-twin's ``c_release`` at 1.00x with 2 threads while
+every other CPython gave 1.9x). So between worker processes the same loop is
+also timed in ``workers`` processes at once (the run's largest worker count,
+capped at the usable cores): on a machine that can run them side by side each
+takes the single-thread time, on one that cannot they share the cores and each
+takes longer. The capacity is ``n * t1 / tn``, the effective cores: ``t1`` one
+process alone just before, ``tn`` the time until the last of the ``n`` at once
+is done (a T-thread point waits for its slowest thread): about ``workers``
+when quiet, 1-1.33 for 2 processes with one of 2 cores taken (one of them
+shares its core with the other job: twice as long).
+
+The processes are started once per run and wait on their stdin for a go (a
+reading then costs two loops, about 15-20 ms, and no process start); they die
+with the harness (``procgroup``), and at the end of their stdin.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+from harness import procgroup
+
+# The noise monitor's loop (``environment``), half as long: two of them per reading.
+COUNT = 500_000
+# Below this share of the cores it needs, a stretch is "low": the processes measured
+# in it are re-run or flagged (run metadata ``harness_capacity_low``).
+LOW_FRACTION = 0.75
+# The one-process time is the fastest of this many recent solo loops and this one.
+SOLO_MEMORY = 10
+
+# Each child: warm the loop, then one timed loop per line read on stdin, its time printed.
+_CHILD = """\
+import sys, time
+try:
+    clock = time.perf_counter
+except AttributeError:
+    clock = time.time
+def countdown(n):
+    while n > 0:
+        n -= 1
+count = int(sys.argv[1])
+countdown(count // 10)
+sys.stdout.write("ready\\n")
+sys.stdout.flush()
+while sys.stdin.readline():
+    start = clock()
+    countdown(count)
+    sys.stdout.write("%r\\n" % (clock() - start))
+    sys.stdout.flush()
+"""
+
+
+def low(capacity: float, workers: int) -> bool:
+    """True when ``capacity`` effective cores are too few for ``workers`` at once."""
+    return workers > 1 and capacity < LOW_FRACTION * workers
+
+
+def capacity_of(solo: float, times: list[float]) -> float:
+    """Effective cores: ``n * solo / max(times)`` (at most ``n``), ``solo`` one process alone."""
+    slowest = max(times, default=0.0)
+    if solo <= 0 or slowest <= 0:
+        return float(len(times))
+    return min(float(len(times)), len(times) * solo / slowest)
+
+
+class ParallelReference:
+    """``workers`` reference processes timed at once; ``sample()`` is one reading.
+
+    ``python`` (default: the harness's own interpreter) runs the children. A
+    reading times one child alone, then all of them at once (the solo time of
+    the same moment, or a faster one among the last ``SOLO_MEMORY``: a machine
+    that is slower for everyone is not a loss of parallel capacity, a solo loop
+    slowed by another job is not a gain). A ``workers`` of 1 or less measures nothing (a 1-thread
+    run needs no second core).
+    """
+
+    def __init__(self, workers: int, python: str = sys.executable, count: int = COUNT) -> None:
+        self.workers = workers
+        self.count = count
+        self.python = python
+        self.children: list[subprocess.Popen[str]] = []
+        self.readings: list[dict[str, Any]] = []
+
+    @property
+    def active(self) -> bool:
+        """False when there is nothing to measure (one worker)."""
+        return self.workers > 1
+
+    def _start(self) -> None:
+        for _ in range(self.workers):
+            child = procgroup.start(
+                [self.python, "-c", _CHILD, str(self.count)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                text=True, bufsize=1, env={"PATH": os.environ.get("PATH", "")},
+            )
+            self.children.append(child)
+        for child in self.children:
+            assert child.stdout is not None
+            if child.stdout.readline().strip() != "ready":
+                raise OSError(f"the capacity reference {self.python} did not start")
+
+    def _loop(self, children: list[subprocess.Popen[str]]) -> list[float]:
+        for child in children:  # the go, to all of them within microseconds
+            assert child.stdin is not None
+            child.stdin.write("g\n")
+            child.stdin.flush()
+        out = []
+        for child in children:
+            assert child.stdout is not None
+            out.append(float(child.stdout.readline()))
+        return out
+
+    def times(self) -> tuple[float, list[float]]:
+        """One child alone, then every child at once: (solo, parallel times) in seconds."""
+        if not self.children:
+            self._start()
+        [solo] = self._loop(self.children[:1])
+        return solo, self._loop(self.children)
+
+    def sample(self, round_index: int | None = None) -> dict[str, Any] | None:
+        """One reading (kept, and returned): capacity, the times, whether it is low.
+
+        None when inactive, or when the children cannot run (the run goes on
+        without the reference; the reading's absence says so).
+        """
+        if not self.active:
+            return None
+        try:
+            solo, times = self.times()
+        except (OSError, ValueError):
+            self.close()
+            self.workers = 0
+            return None
+        # A solo loop that shared its core with another job would make every core look
+        # free: the fastest of the recent solo times is the one-process time.
+        recent = [r["solo_ms"] / 1e3 for r in self.readings[-SOLO_MEMORY:]]
+        capacity = capacity_of(min([solo, *recent]), times)
+        reading = {
+            "t": round(time.time(), 3),
+            "round": round_index,
+            "capacity": round(capacity, 3),
+            "workers": self.workers,
+            "solo_ms": round(solo * 1e3, 3),
+            "times_ms": [round(t * 1e3, 3) for t in times],
+            "low": low(capacity, self.workers),
+        }
+        self.readings.append(reading)
+        return reading
+
+    def close(self) -> None:
+        """End the children (their stdin closed; killed if they do not go)."""
+        for child in self.children:
+            if child.stdin is not None:
+                child.stdin.close()
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                procgroup.kill_group(child)
+                child.wait()
+            if child.stdout is not None:
+                child.stdout.close()
+        self.children = []
+
+    def __enter__(self) -> ParallelReference:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
