@@ -33,7 +33,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,7 +142,7 @@ def _candidates(sources: Sources) -> list[_Candidate]:
                 found.append((binary, SOURCE_BUILT))
     if sources.pyenv_root is not None:
         versions = sources.pyenv_root / "versions"
-        folders = [p for p in versions.glob("*") if p.is_dir() and not p.is_symlink()]
+        folders = [p for p in _listed(versions) if _stat_ok(p.is_dir) and not p.is_symlink()]
         # Newest patch release first, so it wins its X.Y.
         for folder in sorted(folders, key=lambda p: kinds.version_key(p.name), reverse=True):
             for name in kinds.binary_names():
@@ -166,7 +166,8 @@ def _candidates(sources: Sources) -> list[_Candidate]:
     seen: set[Path] = set()
     out = []
     for path, source in found:
-        if not (path.is_file() and os.access(path, os.X_OK)):
+        # A folder this user may not enter (another user's venv, /root/.pyenv) is no binary.
+        if not (_stat_ok(path.is_file) and os.access(path, os.X_OK)):
             continue
         real = path.resolve()
         if real in seen:
@@ -174,6 +175,22 @@ def _candidates(sources: Sources) -> list[_Candidate]:
         seen.add(real)
         out.append(_Candidate(path, real, source))
     return out
+
+
+def _stat_ok(check: Callable[[], bool]) -> bool:
+    """``path.is_file``/``is_dir``, False where the user may not look (EACCES raises)."""
+    try:
+        return check()
+    except OSError:
+        return False
+
+
+def _listed(folder: Path) -> list[Path]:
+    """The entries of ``folder``; none where it is missing or unreadable."""
+    try:
+        return [folder / name for name in os.listdir(folder)]
+    except OSError:
+        return []
 
 
 def _entries_for(cand: _Candidate, info: BinaryInfo, sources: Sources) -> list[Interpreter]:
