@@ -636,6 +636,9 @@ def test_the_header_states_the_machine_noise(tmp_path: Path) -> None:
     assert main(["report", str(results), "--output", str(out)]) == 0
     head = (out / "README.md").read_text(encoding="utf-8").splitlines()[2]
     assert "machine noise" in head and "relative standard deviation" in head
+    # One noise record for the whole (interleaved) run: one figure, not a range of equals.
+    assert "machine noise 3.1% (the reference loop's relative standard deviation during " \
+        "the run)" in head, head
     plain = write_results(tmp_path / "p", ids=("3.13",))
     assert main(["report", str(plain), "--output", str(tmp_path / "o2")]) == 0
     assert "machine noise" not in (tmp_path / "o2" / "README.md").read_text(encoding="utf-8")

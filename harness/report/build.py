@@ -113,5 +113,8 @@ def _noise(ctx: Context) -> str:
     if not rsds:
         return ""
     median = rsds[len(rsds) // 2]
+    if f"{rsds[0]:.1%}" == f"{rsds[-1]:.1%}":  # interleaved rounds: one record for the run
+        return (f", machine noise {median:.1%} (the reference loop's relative standard "
+                "deviation during the run)")
     return (f", machine noise {rsds[0]:.1%}-{rsds[-1]:.1%} (median {median:.1%}; the "
             "reference loop's relative standard deviation during each interpreter's run)")
