@@ -74,7 +74,7 @@ def test_the_snippet_and_the_workflows_pass_actionlint(tmp_path: Path) -> None:
     actionlint = shutil.which("actionlint") or shutil.which(
         "actionlint", path=str(Path(sys.executable).parent))
     if actionlint is None:
-        pytest.skip("actionlint is not installed (pip install -e '.[lint]')")
+        pytest.skip("actionlint is not installed (pip install -e '.[test]' brings it)")
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
     (workflows / "threads.yml").write_text(readme_snippet())
