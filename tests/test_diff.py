@@ -502,3 +502,42 @@ def test_thread_start_drift_is_adjusted_and_printed_beside_the_raw_change(
     assert code == 1, out
     line = next(x for x in out.splitlines() if "3.12 thread_start/start_join: time " in x)
     assert "(raw means), +15.0% [" in line and "adjusted" not in line
+
+
+BACK_TO_BACK = [ROOT / "reports" / f"2026-12-07-debian12-2cpu-x86_64-back-to-back-{i}"
+                for i in (1, 2)]
+
+
+@pytest.mark.skipif(not all(p.is_dir() for p in BACK_TO_BACK),
+                    reason="the back-to-back reports of 2026-12-07 are not in this checkout")
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_two_back_to_back_runs_of_the_same_code_pass_the_gate(
+    order: tuple[int, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The published pair (identical code, one machine, 22-24 min apart): no regression
+    either way. Without ``JUDGE_MIN`` 3.12's `counter_lock` ratio from 2 processes failed it."""
+    old, new = (BACK_TO_BACK[i] for i in order)
+    code, out, _ = run_diff(capsys, str(old), str(new), "--fail-on-regression",
+                            "--output", str(tmp_path / "out"))
+    assert code == 0, out
+    assert out.strip().splitlines()[-1].startswith("no regression beyond 5%")
+
+
+def test_a_side_with_fewer_than_judge_min_processes_is_not_judged() -> None:
+    """A ratio 20% lower, its interval far beyond the threshold: judged from 3 processes a
+    side, "not enough processes" from 2 (reported, never a regression)."""
+    from harness.stats import Estimate
+
+    def scaling(processes: int) -> changes.ScalingChange:
+        side = Estimate(1.0, 0.95, 1.05, processes)
+        return changes.ScalingChange("countdown/threads=2", "countdown/threads=1", 2,
+                                     side, side, Estimate(0.8, 0.75, 0.85, processes))
+
+    assert changes.JUDGE_MIN == 3
+    assert scaling(3).verdict == "lower"
+    assert scaling(2).verdict == "not enough processes"
+    interp = changes.InterpreterDiff("3.12", [], [], scaling=[scaling(2)])
+    diff = changes.Diff(Path("a"), Path("b"), [interp], [], [])
+    assert diff.regressions(5.0) == []
+    interp.scaling = [scaling(3)]
+    assert [r.point for r in diff.regressions(5.0)] == ["countdown/threads=2"]
