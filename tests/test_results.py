@@ -28,7 +28,7 @@ def test_round_trip_keeps_every_field_and_unknown_keys(tmp_path: Path) -> None:
     facts = Facts(
         interpreter={"id": "3.13"}, probe={"python_version": "3.13.0"},
         probe_error=None, container={"engine": "podman"},
-        outcomes=[{"benchmark": "countdown/threads=1", "status": "ok", "reason": ""}],
+        outcomes=[results.Outcome("countdown/threads=1", "ok")],
         run={"git_commit": "abc", "profile": "default"},
         sampling={"target": {"ratio_half_width": 0.05}, "points": {}},
         noise={"rsd": 0.02}, environment={"affinity": [0, 1]},
