@@ -41,12 +41,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import enum
 import json
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +55,7 @@ from harness import affinity, kinds, paths, sampling, venvs
 from harness import suite as suite_mod
 from harness.environment import now
 from harness.errors import HarnessError, WorkerError
+from harness.job import JobState, Plan, Runs, Work, WorkloadResult, with_metadata, worst_status
 from harness.machine import Check, Machine
 from harness.profiles import Profile, declared_params, workload_params
 from harness.results import Outcome, WorkFacts
@@ -66,30 +66,6 @@ from harness.spec import Interpreter
 SIZED_GROUPS = ("cpu", "c")
 SIZED_PARAM = "total"
 MAX_WORK_SCALE = 256
-
-
-@dataclass
-class WorkloadResult:
-    """The runs (by benchmark name, in point order) and outcomes of one workload."""
-
-    workload: str
-    runs: dict[str, list[pyperf.Run]] = field(default_factory=dict)
-    outcomes: list[Outcome] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def status(self) -> str:
-        """The worst outcome: failed/timeout > ok > unsupported."""
-        return worst_status(self.outcomes)
-
-
-def worst_status(outcomes: Sequence[Outcome]) -> str:
-    """The worst of ``outcomes``: failed/timeout > ok > unsupported ("failed" for none)."""
-    statuses = {o.status for o in outcomes}
-    for status in ("timeout", "failed", "ok"):
-        if status in statuses:
-            return status
-    return "unsupported" if statuses else "failed"
 
 
 def work_scale(per_call: float, min_call: float) -> int:
@@ -111,73 +87,6 @@ class JobSetup:
     seed: int = 0
     on_step: Callable[[str], None] | None = None
     cpus: affinity.Cpus = ()  # pinned to these CPU ids (run --cpus); (): all
-
-
-class JobState(enum.Enum):
-    """Where a job is: the outcomes say how an ended job ended."""
-
-    NEW = "new"  # not calibrated yet
-    MEASURING = "measuring"  # calibrated: takes measuring processes
-    ENDED = "ended"  # finished, failed, timed out or unsupported
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What calibration decided: every measuring process of the job runs with it."""
-
-    interp: Interpreter  # what runs the worker: the environment's interpreter when it has one
-    params: Mapping[str, Any]  # ``--params`` (the sized total included)
-    scale: int  # the work scale (1: as the workload declares it)
-    loops: Mapping[str, int]  # per point key, in point order
-    warmups: int
-    values: int
-    ctx: suite_mod.RunContext  # every run's context (``work_scale`` included)
-
-    def worker_args(self, seed: int) -> list[str]:
-        """The worker's arguments for one measuring process."""
-        return ["--loops", ";".join(f"{k}={n}" for k, n in self.loops.items()),
-                "--values", str(self.values), "--warmups", str(self.warmups),
-                "--seed", str(seed)]
-
-
-@dataclass
-class Runs:
-    """One job's measuring processes: the runs kept, those set aside, the checks that failed."""
-
-    kept: dict[str, list[pyperf.Run]] = field(default_factory=dict)  # by benchmark name
-    # Processes measured again (a burst, low parallel capacity): kept, never used.
-    discarded: dict[str, list[pyperf.Run]] = field(default_factory=dict)
-    seconds: list[float] = field(default_factory=list)  # every measuring process's duration
-    processes: int = 0  # measuring processes kept
-    flagged: int = 0  # processes that failed a check (re-run or kept flagged)
-    reruns: int = 0
-
-    def keep(self, index: int, runs: Mapping[str, pyperf.Run]) -> None:
-        """Process ``index``'s runs join the kept ones (points expected only)."""
-        for name, run in runs.items():
-            if name in self.kept:
-                self.kept[name].append(run)
-        self.processes = index
-
-    def set_aside(self, runs: Mapping[str, pyperf.Run], reason: str) -> None:
-        """A process measured again: its runs kept apart, saying why."""
-        for name, run in runs.items():
-            self.discarded.setdefault(name, []).append(
-                _with_metadata(run, {"harness_discarded": reason}))
-
-    def per_process(self) -> float:
-        """Seconds one measuring process took on average (inf before the first)."""
-        if not self.seconds:
-            return float("inf")
-        return sum(self.seconds) / len(self.seconds)
-
-
-@dataclass(frozen=True)
-class Work:
-    """The work asked of the worker: its parameters and the scale they were sized by."""
-
-    params: Mapping[str, Any]
-    scale: int = 1
 
 
 class WorkloadJob:
@@ -218,16 +127,6 @@ class WorkloadJob:
         self.env = JobEnvironment()
         self.capped = False  # the run's time cap left it short of its target (harness.schedule)
         self.escaped: list[str] = []  # processes its workers left running, killed (spawn)
-
-    @property
-    def params(self) -> Mapping[str, Any]:
-        """The parameters passed to the worker."""
-        return self.work.params
-
-    @property
-    def scale(self) -> int:
-        """The work scale: 1, or the factor that sized this interpreter's work up."""
-        return self.work.scale
 
     def step(self, what: str) -> None:
         """Tell the run's observer what this job does now."""
@@ -323,7 +222,7 @@ class WorkloadJob:
                 if self.runs.reruns >= self.profile.noise_reruns or (
                     affordable is not None and not affordable(self.runs.per_process())
                 ):
-                    runs = {n: _with_metadata(r, check.metadata()) for n, r in runs.items()}
+                    runs = {n: with_metadata(r, check.metadata()) for n, r in runs.items()}
                     break
                 self.runs.reruns += 1
                 self.runs.set_aside(runs, check.reason)
@@ -365,7 +264,7 @@ class WorkloadJob:
         A user's workload adds its folder; ``REQUIRES`` its environment (what
         was installed, or why not); a GIL turned on by an import, which one.
         """
-        out: WorkFacts = {"scale": float(self.scale), "params": dict(self.params)}
+        out: WorkFacts = {"scale": float(self.work.scale), "params": dict(self.work.params)}
         if self.user:
             out["folder"] = str(self.folder)
         if self.requires:
@@ -373,13 +272,13 @@ class WorkloadJob:
         out.update(self.env.facts())
         return out
 
-    @property
-    def env_note(self) -> str:
-        """For the progress line: its environment, the GIL, processes left running."""
-        note = self.env.note()
-        if self.escaped:
-            note += f"; {escaped_note(self.escaped)}"
-        return note
+
+def env_note(job: WorkloadJob) -> str:
+    """For the progress line: the job's environment, the GIL, processes left running."""
+    note = job.env.note()
+    if job.escaped:
+        note += f"; {escaped_note(job.escaped)}"
+    return note
 
 
 class JobEnvironment:
@@ -472,14 +371,14 @@ def calibrate(job: WorkloadJob, run_interp: Interpreter, round_index: int) -> Pl
     scale = job._sized_scale(doc)
     if scale > 1:
         total = int((declared_params(job.path) or {})[SIZED_PARAM])
-        job.work = Work({**job.params, SIZED_PARAM: total * scale}, scale)
+        job.work = Work({**job.work.params, SIZED_PARAM: total * scale}, scale)
         job.step(f"calibrate x{scale}")
         doc, loops = _calibration(job, run_interp)
         if not loops:
             return None
-    job.ctx = dataclasses.replace(job.ctx, work_scale=float(job.scale))
+    job.ctx = dataclasses.replace(job.ctx, work_scale=float(job.work.scale))
     warmups, values = job.profile.for_interpreter(kinds.has_jit(job.interp))
-    plan = Plan(run_interp, dict(job.params), job.scale, loops, warmups, values, job.ctx)
+    plan = Plan(run_interp, dict(job.work.params), job.work.scale, loops, warmups, values, job.ctx)
     # A JIT is cold in the calibration process (Jython's first call can be
     # 6x its steady state), so its loops come out too low: like pyperf, one
     # more process recalibrates them from warm values and is stored as a
@@ -487,7 +386,7 @@ def calibrate(job: WorkloadJob, run_interp: Interpreter, round_index: int) -> Pl
     if kinds.has_jit(job.interp) and doc.get("measures") != "own":
         job.step("recalibrate")
         runs = measure_process(job, plan, 0, round_index)
-        warm = {}
+        warm: dict[str, int] = {}
         for key, n in loops.items():
             name = suite_mod.benchmark_name(job.name, key)
             warm[key] = _recalibrated(n, runs[name], job.profile.min_time)
@@ -502,8 +401,8 @@ def calibrate(job: WorkloadJob, run_interp: Interpreter, round_index: int) -> Pl
 def call_worker(job: WorkloadJob, interp: Interpreter, args: list[str]) -> dict[str, Any]:
     """One worker process of ``job``'s workload under ``interp``: its document."""
     common = ["--threads", ",".join(str(t) for t in job.threads)]
-    if job.params:
-        common += ["--params", json.dumps(dict(job.params), sort_keys=True)]
+    if job.work.params:
+        common += ["--params", json.dumps(dict(job.work.params), sort_keys=True)]
     return run_worker(
         interp, job.name, common + args,
         timeout=job.setup.timeout or job.profile.timeout, workloads_dir=job.folder,
@@ -526,7 +425,7 @@ def measure_process(
     extra = {"harness_round": round_index, "harness_started": round(time.time(), 3)}
     doc = call_worker(job, plan.interp, args)
     ctx = dataclasses.replace(plan.ctx, date=date, process=index)
-    runs = {name: _with_metadata(run, extra)
+    runs = {name: with_metadata(run, extra)
             for name, run in suite_mod.runs_from_document(doc, ctx).items()}
     for key in plan.loops:
         name = suite_mod.benchmark_name(job.name, key)
@@ -560,15 +459,6 @@ def _recalibrated(loops: int, run: pyperf.Run, min_time: float) -> int:
     while loops * per_loop < min_time and loops < 2**30:
         loops *= 2
     return loops
-
-
-def _with_metadata(run: pyperf.Run, extra: dict[str, Any]) -> pyperf.Run:
-    """``run`` with ``extra`` added to its metadata (a ``pyperf.Run`` is immutable)."""
-    if not extra:
-        return run
-    metadata = {**run.get_metadata(), **extra}
-    return pyperf.Run(list(run.values), warmups=list(run.warmups) or None, metadata=metadata,
-                      collect_metadata=False)
 
 
 def _as_recalibration(run: pyperf.Run, loops: int) -> pyperf.Run:

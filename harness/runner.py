@@ -52,7 +52,7 @@ from harness import workloads as workloads_mod
 from harness.capacity import ParallelReference
 from harness.errors import HarnessError
 from harness.machine import Machine
-from harness.measure import JobSetup, WorkloadJob
+from harness.measure import JobSetup, WorkloadJob, env_note
 from harness.observer import Observer, ProgressLines
 from harness.profiles import PROFILES, Profile, default_threads, parse_threads
 from harness.progress import Progress
@@ -212,8 +212,8 @@ def _detail(job: WorkloadJob) -> str:
     """The end of a job's calibration line: why it ended, or its work scale and environment."""
     if job.status in ("failed", "timeout", "unsupported"):
         return job.outcomes[0].reason.splitlines()[0] if job.outcomes else ""
-    scale = f"work x{job.scale}" if job.scale > 1 else ""
-    return (scale + job.env_note).lstrip("; ")
+    scale = f"work x{job.work.scale}" if job.work.scale > 1 else ""
+    return (scale + env_note(job)).lstrip("; ")
 
 
 class InterpreterRun:

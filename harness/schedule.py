@@ -29,8 +29,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from harness import sampling
+from harness.job import JobState
 from harness.machine import Machine
-from harness.measure import JobState, WorkloadJob
+from harness.measure import WorkloadJob
 from harness.observer import Observer
 from harness.profiles import Profile
 

@@ -15,6 +15,7 @@ import pyperf
 import pytest
 
 from harness import environment, machine, measure, profiles
+from harness import job as job_mod
 from harness.spec import Interpreter
 from harness.workloads import resolve_workloads
 
@@ -73,20 +74,21 @@ def test_work_scale_is_an_integer_factor() -> None:
 def test_a_short_cpu_bound_call_is_scaled_and_recorded(tmp_path: Path) -> None:
     job = _job(_workloads(tmp_path, "cpu"), PROFILE)
     job.prepare()
-    assert job.state is measure.JobState.MEASURING and job.scale > 1
-    assert job.work_facts() == {"scale": float(job.scale), "params": {"total": 1000 * job.scale}}
+    assert job.state is job_mod.JobState.MEASURING and job.work.scale > 1
+    scale = job.work.scale
+    assert job.work_facts() == {"scale": float(scale), "params": {"total": 1000 * scale}}
     job.add_process()
     result = job.finish()
     run = result.runs["sized/threads=1"][0]
-    assert run.get_metadata()["work_scale"] == float(job.scale)
-    assert run.get_metadata()["counted"] == 2 * 1000 * job.scale  # two values, summed
+    assert run.get_metadata()["work_scale"] == float(job.work.scale)
+    assert run.get_metadata()["counted"] == 2 * 1000 * job.work.scale  # two values, summed
 
 
 @pytest.mark.slow
 def test_only_cpu_bound_groups_are_scaled(tmp_path: Path) -> None:
     job = _job(_workloads(tmp_path, "correctness"), PROFILE)
     job.prepare()
-    assert job.state is measure.JobState.MEASURING and job.scale == 1 and job.params == {}
+    assert job.state is job_mod.JobState.MEASURING and job.work.scale == 1 and job.work.params == {}
 
 
 @pytest.mark.slow
