@@ -135,7 +135,7 @@ class Schedule:
 
     def _plan(self) -> list[WorkloadJob]:
         candidates = [
-            (job, job.checks(self.target), job.per_process(), job.processes)
+            (job, job.checks(self.target), job.runs.per_process(), job.processes)
             for m in self.members for job in m.jobs if job.state is JobState.MEASURING
         ]
         maximum = self.profile.max_processes if self.profile.adds_processes else 0
