@@ -21,7 +21,7 @@ from pathlib import Path
 
 from harness import affinity
 from harness.errors import UsageError
-from harness.runner import parse_threads
+from harness.profiles import parse_threads
 
 # Parses one harness command line ("run", "--fast", ...) into its namespace.
 Parse = Callable[[Sequence[str]], argparse.Namespace]

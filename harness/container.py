@@ -1,7 +1,7 @@
 """Jython in a container: the engine, its configuration, describing containers.
 
 The ``jython2.7`` interpreter can live in an image, ``localhost/harness-jython:2.7``,
-built by ``harness.provision.image`` from ``containers/jython/``.
+built by ``harness.provision.jython`` from ``containers/jython/``.
 
 The engine is a docker whose daemon answers ``docker info``, else podman
 (``HARNESS_CONTAINER_ENGINE`` overrides). Podman gets its settings from a

@@ -1,5 +1,12 @@
 """One workload under one interpreter: calibrate, size the work, then one process at a time.
 
+The parts, in the order a job uses them: :func:`calibrate` gives a frozen
+:class:`Plan` (the interpreter that runs the worker, the parameters and work
+scale, the loops, warmups and values, the run context); :func:`measure_process`
+measures one process of one job with it; :class:`Runs` accumulates a job's
+processes (kept, set aside, flagged); :class:`WorkloadJob` drives them, its
+:class:`JobState` saying where it is (new, measuring, ended: its outcomes say how).
+
 The calibration process picks the loops of every point (``--calibrate
 --min-time``) and measures one call.  A CPU-bound workload whose call is
 shorter than the profile's ``min_call`` (PyPy's countdown: 3 ms) has its total
@@ -38,7 +45,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +55,10 @@ from harness import affinity, kinds, paths, sampling, venvs
 from harness import suite as suite_mod
 from harness.environment import now
 from harness.errors import HarnessError, WorkerError
-from harness.machine import Machine
+from harness.job import JobState, Plan, Runs, Work, WorkloadResult, with_metadata, worst_status
+from harness.machine import Check, Machine
 from harness.profiles import Profile, declared_params, workload_params
+from harness.results import Outcome, WorkFacts
 from harness.spawn import WorkerTimeout, escaped_note, run_worker
 from harness.spec import Interpreter
 
@@ -57,38 +66,6 @@ from harness.spec import Interpreter
 SIZED_GROUPS = ("cpu", "c")
 SIZED_PARAM = "total"
 MAX_WORK_SCALE = 256
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one benchmark (``workload/key``) or a whole workload (``workload``)."""
-
-    benchmark: str
-    status: str  # "ok" | "unsupported" | "failed" | "timeout" | "missing" (not ready here)
-    reason: str = ""
-
-    def to_json(self) -> dict[str, str]:
-        """The facts file's form."""
-        return {"benchmark": self.benchmark, "status": self.status, "reason": self.reason}
-
-
-@dataclass
-class WorkloadResult:
-    """The runs (by benchmark name, in point order) and outcomes of one workload."""
-
-    workload: str
-    runs: dict[str, list[pyperf.Run]] = field(default_factory=dict)
-    outcomes: list[Outcome] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def status(self) -> str:
-        """The worst outcome: failed/timeout > ok > unsupported."""
-        statuses = {o.status for o in self.outcomes}
-        for status in ("timeout", "failed", "ok"):
-            if status in statuses:
-                return status
-        return "unsupported" if statuses else "failed"
 
 
 def work_scale(per_call: float, min_call: float) -> int:
@@ -131,9 +108,6 @@ class WorkloadJob:
         self.folder: Path = getattr(workload, "folder", None) or setup.workloads_dir
         self.user = bool(getattr(workload, "user", False))
         self.requires: tuple[str, ...] = tuple(getattr(workload, "requires", ()) or ())
-        self.run_interp = interp  # the environment's interpreter once it has one
-        self.environment: venvs.Environment | None = None
-        self.gil_reenabled: list[dict[str, str]] | None = None
         self.threads = list(threads)
         self.profile = profile
         self.setup = setup
@@ -144,39 +118,18 @@ class WorkloadJob:
             workload_kind=str(getattr(workload, "kind", "") or ""),
             workload_description=str(getattr(workload, "description", "") or ""),
         )
-        self.result = WorkloadResult(self.name)
-        self.params = workload_params(workload, profile)
-        self.scale = 1
-        self.loops: dict[str, int] = {}
-        self.alive = False
-        self.process_seconds: list[float] = []
-        self.reruns = 0
-        # Processes measured again (a burst, low parallel capacity): kept, never used.
-        self.discarded: dict[str, list[pyperf.Run]] = {}
-        self.flagged = 0  # processes that failed a check (re-run or kept flagged)
+        self.work = Work(workload_params(workload, profile))
+        self.state = JobState.NEW
+        self.plan: Plan | None = None
+        self.runs = Runs()
+        self.outcomes: list[Outcome] = []
+        self.seconds = 0.0  # spent in its worker processes and their checks
+        self.env = JobEnvironment()
         self.capped = False  # the run's time cap left it short of its target (harness.schedule)
-        self._index = 0
         self.escaped: list[str] = []  # processes its workers left running, killed (spawn)
-        self.warmups, self.values = profile.for_interpreter(kinds.has_jit(interp))
 
-    # ------------------------------------------------------------ the worker
-
-    def _call(self, args: list[str]) -> dict[str, Any]:
-        common = ["--threads", ",".join(str(t) for t in self.threads)]
-        if self.params:
-            common += ["--params", json.dumps(self.params, sort_keys=True)]
-        return run_worker(
-            self.run_interp,
-            self.name,
-            common + args,
-            timeout=self.setup.timeout or self.profile.timeout,
-            workloads_dir=self.folder,
-            worker=self.setup.worker,
-            cpus=self.setup.cpus,
-            escaped=self.escaped,
-        )
-
-    def _step(self, what: str) -> None:
+    def step(self, what: str) -> None:
+        """Tell the run's observer what this job does now."""
         if self.setup.on_step:
             self.setup.on_step(what)
 
@@ -193,32 +146,14 @@ class WorkloadJob:
         except ValueError as exc:  # pyperf refused a value or metadata
             self._fail("failed", f"{self.name!r} under {self.interp.id!r}: {exc}")
         finally:
-            self.result.seconds += time.monotonic() - started
+            self.seconds += time.monotonic() - started
 
     def _fail(self, status: str, reason: str) -> None:
-        self.alive = False
-        self.result.runs.clear()
-        self.result.outcomes[:] = [Outcome(self.work_key, status, reason)]
+        self.state = JobState.ENDED
+        self.runs.kept.clear()
+        self.outcomes[:] = [Outcome(self.work_key, status, reason)]
 
     # ------------------------------------------------------------ calibration
-
-    def _calibrate(self) -> dict[str, Any]:
-        doc = self._call(["--calibrate", "--min-time", repr(self.profile.min_time)])
-        self.loops.clear()
-        self.result.runs.clear()
-        self.result.outcomes.clear()
-        if doc.get("unsupported"):
-            self.result.outcomes.append(
-                Outcome(self.work_key, "unsupported", str(doc["unsupported"])))
-            return doc
-        for point in doc["points"]:
-            name = suite_mod.benchmark_name(self.name, point["key"])
-            if point.get("unsupported"):
-                self.result.outcomes.append(Outcome(name, "unsupported", str(point["unsupported"])))
-            else:
-                self.loops[point["key"]] = max(int(point.get("loops") or 1), 1)
-                self.result.runs[name] = []
-        return doc
 
     def _sized_scale(self, doc: dict[str, Any]) -> int:
         """The work scale this interpreter needs, from the calibration's seconds per call."""
@@ -235,133 +170,32 @@ class WorkloadJob:
         ]
         return work_scale(min(calls), self.profile.min_call) if calls else 1
 
-    def _environment(self) -> bool:
-        """The workload's environment under this interpreter; False (unsupported) without one."""
-        if not self.requires:
-            return True
-        env = venvs.ensure(self.interp, self.requires, self._step)
-        self.environment = env
-        if env.error:
-            self.result.outcomes[:] = [Outcome(self.work_key, "unsupported", env.error)]
-            return False
-        self.run_interp = env.interpreter(self.interp)
-        return True
-
-    def _check_gil(self, doc: dict[str, Any]) -> None:
-        """A free-threaded build that ran with the GIL on: find the import that did it."""
-        found = doc.get("facts") or {}
-        if not (found.get("gil_disabled_build") and found.get("gil_enabled") is True):
-            return
-        if "PYTHON_GIL" in dict(self.interp.env) or self.interp.container is not None:
-            return
-        if self.gil_reenabled is None:
-            self._step("which import turned the GIL on")
-            modules = self.environment.import_names() if self.environment else []
-            self.gil_reenabled = venvs.gil_culprits(
-                self.run_interp, modules, self.name, self.folder
-            )
-
-    @property
-    def env_note(self) -> str:
-        """For the progress line: what the environment holds (made now or reused), the GIL."""
-        env = self.environment
-        note = f"; {env.summary()}" if env is not None and not env.error else ""
-        if self.gil_reenabled is not None:
-            names = ", ".join(c["import"] for c in self.gil_reenabled) or "no single import"
-            note += f"; the GIL was turned back on ({names})"
-        if self.escaped:
-            note += f"; {escaped_note(self.escaped)}"
-        return note
-
     def prepare(self, round_index: int = 0) -> None:
         """Calibrate (again with a larger total when a call is too short; again warm for a JIT).
 
         ``round_index``: the run's round of the calibration (``harness_round`` of a JIT's
         recalibration run).
         """
-        if not self._environment():
+        self.state = JobState.ENDED  # until a plan says otherwise
+        run_interp = self.env.prepare(self)
+        if run_interp is None:
             return
         with self._guard():
-            self._step("calibrate")
-            doc = self._calibrate()
-            if not self.loops:
-                return
-            self._check_gil(doc)
-            scale = self._sized_scale(doc)
-            if scale > 1:
-                total = int((declared_params(self.path) or {})[SIZED_PARAM])
-                self.scale = scale
-                self.params = {**self.params, SIZED_PARAM: total * scale}
-                self._step(f"calibrate x{scale}")
-                doc = self._calibrate()
-                if not self.loops:
-                    return
-            self.ctx = dataclasses.replace(self.ctx, work_scale=float(self.scale))
-            self.alive = True
-            # A JIT is cold in the calibration process (Jython's first call can be
-            # 6x its steady state), so its loops come out too low: like pyperf, one
-            # more process recalibrates them from warm values and is stored as a
-            # calibration run (no values), not measured.
-            if kinds.has_jit(self.interp) and doc.get("measures") != "own":
-                self._step("recalibrate")
-                runs = self._measure(0, {"harness_round": round_index})
-                for key in self.loops:
-                    name = suite_mod.benchmark_name(self.name, key)
-                    self.loops[key] = _recalibrated(
-                        self.loops[key], runs[name], self.profile.min_time
-                    )
-                    self.result.runs[name].append(_as_recalibration(runs[name], self.loops[key]))
+            self.plan = calibrate(self, run_interp, round_index)
+            if self.plan is not None:
+                self.state = JobState.MEASURING
 
     # ------------------------------------------------------------ measuring
 
-    def _measure(self, index: int, extra: dict[str, Any]) -> dict[str, pyperf.Run]:
-        """One measuring process: every point interleaved, its runs by benchmark name.
-
-        ``extra`` is added to every run's metadata, with ``harness_started`` (the
-        Unix time the worker started).
-        """
-        seed = self.setup.seed + index
-        args = [
-            "--loops",
-            ";".join(f"{k}={n}" for k, n in self.loops.items()),
-            "--values",
-            str(self.values),
-            "--warmups",
-            str(self.warmups),
-            "--seed",
-            str(seed),
-        ]
-        # pyperf's per-run date: when this process started (stats shows the span).
-        date = now().strftime("%Y-%m-%d %H:%M:%S")
-        extra = {**extra, "harness_started": round(time.time(), 3)}
-        doc = self._call(args)
-        ctx = dataclasses.replace(self.ctx, date=date, process=index)
-        runs = {name: _with_metadata(run, extra)
-                for name, run in suite_mod.runs_from_document(doc, ctx).items()}
-        for key in self.loops:
-            name = suite_mod.benchmark_name(self.name, key)
-            if name not in runs:
-                raise WorkerError(
-                    f"worker for {self.name!r} under {self.interp.id!r} returned no values for "
-                    f"{name!r}"
-                )
-        return runs
-
     @property
     def status(self) -> str:
-        """"ok" while measuring goes well, else the result's status."""
-        return "ok" if self.alive else self.result.status
+        """"ok" while measuring goes well, else the worst outcome."""
+        return "ok" if self.state is JobState.MEASURING else worst_status(self.outcomes)
 
     @property
     def processes(self) -> int:
         """Measuring processes kept so far."""
-        return self._index
-
-    def per_process(self) -> float:
-        """Seconds one measuring process took on average (inf before the first)."""
-        if not self.process_seconds:
-            return float("inf")
-        return sum(self.process_seconds) / len(self.process_seconds)
+        return self.runs.processes
 
     def add_process(
         self, affordable: Callable[[float], bool] | None = None, round_index: int = 0
@@ -372,83 +206,248 @@ class WorkloadJob:
         that ran in a noise burst or with low parallel capacity is measured
         again, at most ``profile.noise_reruns`` times per workload and only when
         ``affordable(seconds of one more process)`` says it fits; the one set
-        aside is kept in ``discarded`` (``harness_discarded``: why). When no
+        aside is kept in ``runs.discarded`` (``harness_discarded``: why). When no
         re-run is left, the process is kept with its flags in its metadata.
         """
-        if not self.alive:
+        if self.state is not JobState.MEASURING or self.plan is None:
             return
         with self._guard():
-            index = self._index + 1
+            index = self.runs.processes + 1
             while True:
-                self._step(f"run {index}")
-                if self.setup.machine:
-                    self.setup.machine.before_process()
-                started = time.monotonic()
-                runs = self._measure(index, {"harness_round": round_index})
-                self.process_seconds.append(time.monotonic() - started)
-                check = self.setup.machine.after_process() if self.setup.machine else None
-                reason = check.reason if check is not None else None
-                if check is None or reason is None:
+                self.step(f"run {index}")
+                runs, check = checked_process(self, self.plan, index, round_index)
+                if check is None or check.reason is None:
                     break
-                self.flagged += 1
-                if self.reruns >= self.profile.noise_reruns or (
-                    affordable is not None and not affordable(self.per_process())
+                self.runs.flagged += 1
+                if self.runs.reruns >= self.profile.noise_reruns or (
+                    affordable is not None and not affordable(self.runs.per_process())
                 ):
-                    runs = {n: _with_metadata(r, check.metadata()) for n, r in runs.items()}
+                    runs = {n: with_metadata(r, check.metadata()) for n, r in runs.items()}
                     break
-                self.reruns += 1
-                self._keep_discarded(runs, reason)
-                self._step(f"run {index} again ({reason})")
-            for name, run in runs.items():
-                if name in self.result.runs:
-                    self.result.runs[name].append(run)
-            self._index = index
-
-    def _keep_discarded(self, runs: dict[str, pyperf.Run], reason: str) -> None:
-        for name, run in runs.items():
-            self.discarded.setdefault(name, []).append(
-                _with_metadata(run, {"harness_discarded": reason}))
+                self.runs.reruns += 1
+                self.runs.set_aside(runs, check.reason)
+                self.step(f"run {index} again ({check.reason})")
+            self.runs.keep(index, runs)
 
     # ------------------------------------------------------------ results
 
     def checks(self, target: sampling.Target) -> list[sampling.PointCheck]:
         """Every point of this workload against ``target`` (none before a process ran)."""
-        if not self.result.runs:
+        if not self.runs.kept:
             return []
-        return sampling.check_workload(self.result.runs, self.threads, target)
+        return sampling.check_workload(self.runs.kept, self.threads, target)
 
     def finish(self) -> WorkloadResult:
         """Mark every measured benchmark ok (failures already replaced the outcomes)."""
-        if self.alive:
-            done = {o.benchmark for o in self.result.outcomes}
-            self.result.outcomes.extend(
+        if self.state is JobState.MEASURING:
+            done = {o.benchmark for o in self.outcomes}
+            self.outcomes.extend(
                 Outcome(name, "ok", escaped_note(self.escaped))
-                for name in self.result.runs if name not in done
+                for name in self.runs.kept if name not in done
             )
-        self.alive = False
+        self.state = JobState.ENDED
         return self.result
+
+    @property
+    def result(self) -> WorkloadResult:
+        """Its runs and outcomes so far."""
+        return WorkloadResult(self.name, self.runs.kept, self.outcomes, self.seconds)
 
     @property
     def work_key(self) -> str:
         """The facts' ``work`` key: the workload's name, ``countdown,cpus=1`` when pinned."""
         return self.name + affinity.key_suffix(self.setup.cpus)
 
-    def work_facts(self) -> dict[str, Any]:
+    def work_facts(self) -> WorkFacts:
         """The facts file's ``work[workload]``: the scale and the parameters passed.
 
         A user's workload adds its folder; ``REQUIRES`` its environment (what
         was installed, or why not); a GIL turned on by an import, which one.
         """
-        out: dict[str, Any] = {"scale": float(self.scale), "params": dict(self.params)}
+        out: WorkFacts = {"scale": float(self.work.scale), "params": dict(self.work.params)}
         if self.user:
             out["folder"] = str(self.folder)
         if self.requires:
             out["requires"] = list(self.requires)
+        out.update(self.env.facts())
+        return out
+
+
+def env_note(job: WorkloadJob) -> str:
+    """For the progress line: the job's environment, the GIL, processes left running."""
+    note = job.env.note()
+    if job.escaped:
+        note += f"; {escaped_note(job.escaped)}"
+    return note
+
+
+class JobEnvironment:
+    """A job's environment (a workload's ``REQUIRES``) and the import that turned the GIL on."""
+
+    def __init__(self) -> None:
+        self.environment: venvs.Environment | None = None
+        self.gil_reenabled: list[dict[str, str]] | None = None
+
+    def prepare(self, job: WorkloadJob) -> Interpreter | None:
+        """The interpreter that runs the job's workers; None (outcome unsupported) without one."""
+        if not job.requires:
+            return job.interp
+        env = venvs.ensure(job.interp, job.requires, job.step)
+        self.environment = env
+        if env.error:
+            job.outcomes[:] = [Outcome(job.work_key, "unsupported", env.error)]
+            return None
+        return env.interpreter(job.interp)
+
+    def check_gil(self, job: WorkloadJob, run_interp: Interpreter, doc: dict[str, Any]) -> None:
+        """A free-threaded build that ran with the GIL on: find the import that did it."""
+        found = doc.get("facts") or {}
+        if not (found.get("gil_disabled_build") and found.get("gil_enabled") is True):
+            return
+        if "PYTHON_GIL" in dict(job.interp.env) or job.interp.container is not None:
+            return
+        if self.gil_reenabled is None:
+            job.step("which import turned the GIL on")
+            modules = self.environment.import_names() if self.environment else []
+            self.gil_reenabled = venvs.gil_culprits(run_interp, modules, job.name, job.folder)
+
+    def note(self) -> str:
+        """What the environment holds (made now or reused), the GIL turned on by an import."""
+        env = self.environment
+        note = f"; {env.summary()}" if env is not None and not env.error else ""
+        if self.gil_reenabled is not None:
+            names = ", ".join(c["import"] for c in self.gil_reenabled) or "no single import"
+            note += f"; the GIL was turned back on ({names})"
+        return note
+
+    def facts(self) -> WorkFacts:
+        """Its part of the facts' ``work[workload]``."""
+        out: WorkFacts = {}
         if self.environment is not None:
             out["environment"] = self.environment.to_json()
         if self.gil_reenabled is not None:
             out["gil_reenabled"] = {"by": self.gil_reenabled}
         return out
+
+
+# ---------------------------------------------------------------- calibration: the plan
+
+
+def _calibration(
+    job: WorkloadJob, run_interp: Interpreter
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """One calibration process: its document and the loops of every supported point.
+
+    The job's outcomes and kept runs start again from what it says.
+    """
+    doc = call_worker(job, run_interp, ["--calibrate", "--min-time", repr(job.profile.min_time)])
+    loops: dict[str, int] = {}
+    job.runs.kept.clear()
+    job.outcomes.clear()
+    if doc.get("unsupported"):
+        job.outcomes.append(Outcome(job.work_key, "unsupported", str(doc["unsupported"])))
+        return doc, loops
+    for point in doc["points"]:
+        name = suite_mod.benchmark_name(job.name, point["key"])
+        if point.get("unsupported"):
+            job.outcomes.append(Outcome(name, "unsupported", str(point["unsupported"])))
+        else:
+            loops[point["key"]] = max(int(point.get("loops") or 1), 1)
+            job.runs.kept[name] = []
+    return doc, loops
+
+
+def calibrate(job: WorkloadJob, run_interp: Interpreter, round_index: int) -> Plan | None:
+    """The job's plan (None: nothing to measure, the outcomes say why).
+
+    A calibration process; again with a larger total when a call is too short;
+    a JIT's loops again from one warm process (stored as pyperf's calibration run).
+    """
+    job.step("calibrate")
+    doc, loops = _calibration(job, run_interp)
+    if not loops:
+        return None
+    job.env.check_gil(job, run_interp, doc)
+    scale = job._sized_scale(doc)
+    if scale > 1:
+        total = int((declared_params(job.path) or {})[SIZED_PARAM])
+        job.work = Work({**job.work.params, SIZED_PARAM: total * scale}, scale)
+        job.step(f"calibrate x{scale}")
+        doc, loops = _calibration(job, run_interp)
+        if not loops:
+            return None
+    job.ctx = dataclasses.replace(job.ctx, work_scale=float(job.work.scale))
+    warmups, values = job.profile.for_interpreter(kinds.has_jit(job.interp))
+    plan = Plan(run_interp, dict(job.work.params), job.work.scale, loops, warmups, values, job.ctx)
+    # A JIT is cold in the calibration process (Jython's first call can be
+    # 6x its steady state), so its loops come out too low: like pyperf, one
+    # more process recalibrates them from warm values and is stored as a
+    # calibration run (no values), not measured.
+    if kinds.has_jit(job.interp) and doc.get("measures") != "own":
+        job.step("recalibrate")
+        runs = measure_process(job, plan, 0, round_index)
+        warm: dict[str, int] = {}
+        for key, n in loops.items():
+            name = suite_mod.benchmark_name(job.name, key)
+            warm[key] = _recalibrated(n, runs[name], job.profile.min_time)
+            job.runs.kept[name].append(_as_recalibration(runs[name], warm[key]))
+        plan = dataclasses.replace(plan, loops=warm)
+    return plan
+
+
+# ---------------------------------------------------------------- one process
+
+
+def call_worker(job: WorkloadJob, interp: Interpreter, args: list[str]) -> dict[str, Any]:
+    """One worker process of ``job``'s workload under ``interp``: its document."""
+    common = ["--threads", ",".join(str(t) for t in job.threads)]
+    if job.work.params:
+        common += ["--params", json.dumps(dict(job.work.params), sort_keys=True)]
+    return run_worker(
+        interp, job.name, common + args,
+        timeout=job.setup.timeout or job.profile.timeout, workloads_dir=job.folder,
+        worker=job.setup.worker, cpus=job.setup.cpus, escaped=job.escaped,
+    )
+
+
+def measure_process(
+    job: WorkloadJob, plan: Plan, index: int, round_index: int
+) -> dict[str, pyperf.Run]:
+    """One measuring process of ``job``: every point interleaved, its runs by benchmark name.
+
+    Process ``index`` (0: a JIT's recalibration) of round ``round_index``; every
+    run's metadata gets ``harness_round`` and ``harness_started`` (the Unix
+    time the worker started).
+    """
+    args = plan.worker_args(job.setup.seed + index)
+    # pyperf's per-run date: when this process started (stats shows the span).
+    date = now().strftime("%Y-%m-%d %H:%M:%S")
+    extra = {"harness_round": round_index, "harness_started": round(time.time(), 3)}
+    doc = call_worker(job, plan.interp, args)
+    ctx = dataclasses.replace(plan.ctx, date=date, process=index)
+    runs = {name: with_metadata(run, extra)
+            for name, run in suite_mod.runs_from_document(doc, ctx).items()}
+    for key in plan.loops:
+        name = suite_mod.benchmark_name(job.name, key)
+        if name not in runs:
+            raise WorkerError(
+                f"worker for {job.name!r} under {job.interp.id!r} returned no values for "
+                f"{name!r}"
+            )
+    return runs
+
+
+def checked_process(
+    job: WorkloadJob, plan: Plan, index: int, round_index: int
+) -> tuple[dict[str, pyperf.Run], Check | None]:
+    """One measuring process between the run's references: its runs, what they said of it."""
+    machine = job.setup.machine
+    if machine:
+        machine.before_process()
+    started = time.monotonic()
+    runs = measure_process(job, plan, index, round_index)
+    job.runs.seconds.append(time.monotonic() - started)
+    return runs, machine.after_process() if machine else None
 
 
 def _recalibrated(loops: int, run: pyperf.Run, min_time: float) -> int:
@@ -460,15 +459,6 @@ def _recalibrated(loops: int, run: pyperf.Run, min_time: float) -> int:
     while loops * per_loop < min_time and loops < 2**30:
         loops *= 2
     return loops
-
-
-def _with_metadata(run: pyperf.Run, extra: dict[str, Any]) -> pyperf.Run:
-    """``run`` with ``extra`` added to its metadata (a ``pyperf.Run`` is immutable)."""
-    if not extra:
-        return run
-    metadata = {**run.get_metadata(), **extra}
-    return pyperf.Run(list(run.values), warmups=list(run.warmups) or None, metadata=metadata,
-                      collect_metadata=False)
 
 
 def _as_recalibration(run: pyperf.Run, loops: int) -> pyperf.Run:

@@ -66,7 +66,7 @@ class Profile:
         return self.budget * self.cap_factor
 
     @property
-    def adaptive(self) -> bool:
+    def adds_processes(self) -> bool:
         """True when processes are added until the targets are met (or the budget spent)."""
         return self.max_processes > self.processes
 

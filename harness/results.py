@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path, PurePath
-from typing import IO, Any
+from typing import IO, Any, TypedDict
 
 import pyperf
 
@@ -117,6 +117,40 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one benchmark (``workload/key``) or a whole workload (``workload``)."""
+
+    benchmark: str
+    status: str  # "ok" | "unsupported" | "failed" | "timeout" | "missing" | "interrupted"
+    reason: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        """The facts file's form."""
+        return {"benchmark": self.benchmark, "status": self.status, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outcome:
+        """Read back from the facts file's form (a missing field reads as "")."""
+        return cls(str(data.get("benchmark") or ""), str(data.get("status") or ""),
+                   str(data.get("reason") or ""))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field by its JSON name, as the report reads an outcome (``o.get("status")``)."""
+        return getattr(self, key, default) if key in ("benchmark", "status", "reason") else default
+
+
+class WorkFacts(TypedDict, total=False):
+    """The facts' ``work[workload]``: how one workload was run here (``measure.WorkloadJob``)."""
+
+    scale: float  # the work scale (1.0: as the workload declares it)
+    params: dict[str, Any]  # the parameters passed to the worker
+    folder: str  # a user's workload: its folder
+    requires: list[str]  # its ``REQUIRES``
+    environment: dict[str, Any]  # its environment here (``venvs.Environment.to_json``)
+    gil_reenabled: dict[str, list[dict[str, str]]]  # {"by": [{import, module}]}
+
+
 @dataclass
 class Facts:
     """One interpreter's facts file, typed; unknown keys are kept in ``extra``.
@@ -135,12 +169,12 @@ class Facts:
     probe: dict[str, Any] | None = None
     probe_error: str | None = None
     container: dict[str, Any] | None = None
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
     run: dict[str, Any] = field(default_factory=dict)
     sampling: dict[str, Any] | None = None
     noise: dict[str, Any] | None = None
     environment: dict[str, Any] | None = None
-    work: dict[str, Any] | None = None
+    work: dict[str, WorkFacts] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     version: int = FACTS_FORMAT_VERSION
 
@@ -164,7 +198,7 @@ class Facts:
             probe_error=_str_or_none(data.get("probe_error")),
             container=data.get("container") if isinstance(data.get("container"), dict)
             else None,
-            outcomes=[o for o in outcomes if isinstance(o, dict)]
+            outcomes=[Outcome.from_json(o) for o in outcomes if isinstance(o, dict)]
             if isinstance(outcomes, list) else [],
             run=_dict(data.get("run")),
             sampling=_dict_or_none(data.get("sampling")),
@@ -181,7 +215,7 @@ class Facts:
             "version": self.version,
             "interpreter": self.interpreter,
             "probe": self.probe,
-            "outcomes": self.outcomes,
+            "outcomes": [o.to_json() for o in self.outcomes],
             "run": self.run,
         })
         for name in ("probe_error", "container", "sampling", "noise", "environment", "work"):

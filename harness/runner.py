@@ -52,19 +52,15 @@ from harness import workloads as workloads_mod
 from harness.capacity import ParallelReference
 from harness.errors import HarnessError
 from harness.machine import Machine
-from harness.measure import JobSetup, Outcome, WorkloadJob, WorkloadResult
-from harness.profiles import PROFILES, Profile, default_threads, parse_threads, workload_params
+from harness.measure import JobSetup, WorkloadJob, env_note
+from harness.observer import Observer, ProgressLines
+from harness.profiles import PROFILES, Profile, default_threads, parse_threads
 from harness.progress import Progress
+from harness.results import Outcome
 from harness.schedule import Schedule
-from harness.spawn import WorkerTimeout, run_worker
 from harness.spec import Interpreter, check_id, memory_facts, worker_memory
 from harness.summary import InterpreterResult, RunSummary
 
-__all__ = [
-    "PROFILES", "InterpreterResult", "Outcome", "Profile", "RunSummary", "WorkerTimeout",
-    "WorkloadResult", "cmd_run", "default_threads", "parse_threads", "record_unavailable", "run",
-    "run_worker", "workload_params",
-]
 
 def _reproduce(
     interp: Interpreter,
@@ -147,6 +143,79 @@ class RunOptions:
         return sampling.Target(p.ratio_half_width, p.mean_rel_half_width, p.pyperf_bar)
 
 
+def _run_facts(interp: Interpreter, opts: RunOptions, workloads: Sequence[Any]) -> results.Facts:
+    """An interpreter's facts as its run starts: how the run was asked for, on what."""
+    names = [w.name for w in workloads]
+    return new_facts(
+        interp,
+        {
+            "profile": opts.profile_name,
+            "settings": asdict(opts.profile),
+            "threads": list(opts.threads),
+            "workloads": names,
+            "git_commit": environment.git_commit(),
+            "pyperf_version": pyperf.__version__,
+            "cpu_model": environment.cpu_model(),
+            "host_os": platform.platform(),
+            "loadavg_start": environment.loadavg(),
+            "command": _reproduce(
+                interp, names, opts.threads, opts.profile_name, opts.timeout, opts.output,
+                workloads_mod.user_folders(workloads), opts.cpus,
+            ),
+            "cpus": [affinity.label(c) for c in opts.cpus],
+        },
+    )
+
+
+def sampling_facts(
+    jobs: Sequence[WorkloadJob], opts: RunOptions, schedule: dict[str, Any]
+) -> dict[str, Any]:
+    """The facts' ``sampling``: the target, the time cap and spent, every point against it."""
+    points: dict[str, Any] = {}
+    for job in jobs:
+        for check in job.checks(opts.target):
+            points[check.name] = {**check.to_json(),
+                                  "cap_reached": bool(job.capped and not check.met)}
+    profile = opts.profile
+    scale = schedule.get("time_scale", profile.cap_factor)
+    return {
+        "target": opts.target.to_json(),
+        "budget_s": profile.budget or None,
+        "time_scale": scale,
+        "cap_s": round(profile.budget * scale, 1) or None,
+        "max_cap_s": profile.cap or None,
+        "spent_s": round(sum(job.seconds for job in jobs), 1),
+        "min_processes": profile.processes,
+        "max_processes": profile.max_processes or profile.processes,
+        "adaptive": profile.adds_processes,
+        "points": points,
+    }
+
+
+def summary_line(head: str, jobs: Sequence[WorkloadJob], target: sampling.Target) -> str:
+    """``[1/2 host] 6 processes per point (5-9); 4/6 points met the target; ...``."""
+    counts = [job.processes for job in jobs if job.processes]
+    checks = [c for job in jobs for c in job.checks(target) if c.measure != "none"]
+    met = sum(1 for c in checks if c.met)
+    capped = [job.name for job in jobs if job.capped]
+    low, high = min(counts, default=0), max(counts, default=0)
+    span = f"{low}" if low == high else f"{low}-{high}"
+    noun = "process" if high == 1 else "processes"
+    text = f"{head} {span} {noun} per workload; {met}/{len(checks)} points met the target"
+    if capped:
+        text += f"; the time cap stopped {', '.join(capped)} short of it"
+    flagged = sum(job.runs.flagged for job in jobs)
+    return text + (f"; {flagged} processes flagged" if flagged else "")
+
+
+def _detail(job: WorkloadJob) -> str:
+    """The end of a job's calibration line: why it ended, or its work scale and environment."""
+    if job.status in ("failed", "timeout", "unsupported"):
+        return job.outcomes[0].reason.splitlines()[0] if job.outcomes else ""
+    scale = f"work x{job.work.scale}" if job.work.scale > 1 else ""
+    return (scale + env_note(job)).lstrip("; ")
+
+
 class InterpreterRun:
     """One interpreter's part of a run: its jobs, its files; the schedule drives its processes."""
 
@@ -156,7 +225,7 @@ class InterpreterRun:
         workloads: Sequence[Any],
         opts: RunOptions,
         machine: Machine,
-        progress: Progress | None = None,
+        observer: Observer | None = None,
         position: tuple[int, int] = (1, 1),
     ) -> None:
         self.interp = interp
@@ -164,35 +233,15 @@ class InterpreterRun:
         self.workloads = list(workloads)
         self.opts = opts
         self.machine = machine
-        self.progress = progress
+        self.observer = observer or Observer()
         self.head = f"[{position[0]}/{position[1]} {interp.id}]"
         self.result = InterpreterResult(interp)
         self.files = results.PairWriter(opts.output, interp.id)
         self.current = "*"  # the workload in progress ("*": none, between workloads)
         self.cut: Outcome | None = None  # the "interrupted" outcome, once interrupted
-        self.opened: float | None = None  # when the open progress line started
         self.jobs: list[WorkloadJob] = []
         self.schedule: dict[str, Any] = {}  # the run's round seed and rounds (shared)
-        names = [w.name for w in self.workloads]
-        self.facts = new_facts(
-            interp,
-            {
-                "profile": opts.profile_name,
-                "settings": asdict(opts.profile),
-                "threads": list(opts.threads),
-                "workloads": names,
-                "git_commit": environment.git_commit(),
-                "pyperf_version": pyperf.__version__,
-                "cpu_model": environment.cpu_model(),
-                "host_os": platform.platform(),
-                "loadavg_start": environment.loadavg(),
-                "command": _reproduce(
-                    interp, names, opts.threads, opts.profile_name, opts.timeout, opts.output,
-                    workloads_mod.user_folders(self.workloads), opts.cpus,
-                ),
-                "cpus": [affinity.label(c) for c in opts.cpus],
-            },
-        )
+        self.facts = _run_facts(interp, opts, self.workloads)
         started = self.facts.run["started"]
         self.ctx = suite_mod.RunContext(
             interp.id,
@@ -211,70 +260,45 @@ class InterpreterRun:
     def _all_runs(self, discarded: bool = False) -> dict[str, list[pyperf.Run]]:
         runs: dict[str, list[pyperf.Run]] = {}
         for job in self.jobs:
-            runs.update(job.discarded if discarded else job.result.runs)
+            runs.update(job.runs.discarded if discarded else job.runs.kept)
         return runs
 
     def save(self) -> None:
         """Rewrite the staging suite (when there are runs), facts and discarded runs, atomically."""
         suite = suite_mod.build_suite(self._all_runs())
-        self.result.outcomes = [o for job in self.jobs for o in job.result.outcomes]
+        self.result.outcomes = [o for job in self.jobs for o in job.outcomes]
         if self.cut is not None:
             self.result.outcomes.append(self.cut)
-        self.facts.outcomes = [o.to_json() for o in self.result.outcomes]
-        self.facts.sampling = self._sampling_facts()
-        reruns = sum(job.reruns for job in self.jobs)
+        self.facts.outcomes = list(self.result.outcomes)
+        self.facts.sampling = sampling_facts(self.jobs, self.opts, self.schedule)
+        reruns = sum(job.runs.reruns for job in self.jobs)
         self.facts.noise = {**self.machine.to_json(), "flagged_processes": reruns,
-                            "kept_flagged": sum(job.flagged for job in self.jobs) - reruns}
+                            "kept_flagged": sum(job.runs.flagged for job in self.jobs) - reruns}
         self.facts.run.update(self.schedule)
         self.facts.work = {job.work_key: job.work_facts() for job in self.jobs}
         discarded = suite_mod.build_suite(self._all_runs(discarded=True))
         self.files.save(suite, self.facts, discarded)
 
-    def _sampling_facts(self) -> dict[str, Any]:
-        points: dict[str, Any] = {}
-        for job in self.jobs:
-            for check in job.checks(self.opts.target):
-                points[check.name] = {**check.to_json(),
-                                      "cap_reached": bool(job.capped and not check.met)}
-        profile = self.opts.profile
-        scale = self.schedule.get("time_scale", profile.cap_factor)
-        return {
-            "target": self.opts.target.to_json(),
-            "budget_s": profile.budget or None,
-            "time_scale": scale,
-            "cap_s": round(profile.budget * scale, 1) or None,
-            "max_cap_s": profile.cap or None,
-            "spent_s": round(sum(job.result.seconds for job in self.jobs), 1),
-            "min_processes": profile.processes,
-            "max_processes": profile.max_processes or profile.processes,
-            "adaptive": profile.adaptive,
-            "points": points,
-        }
-
     # ------------------------------------------------------------ steps
 
-    def _line(self, text: str) -> None:
-        if self.progress:
-            self.progress.line(text)
-
-    def _close(self, status: str, seconds: float, detail: str = "") -> None:
-        self.opened = None
-        if self.progress:
-            self.progress.done(status, seconds, detail)
+    def _not_ready(self) -> None:
+        """A failed outcome, and facts that say why (unless a measured pair is kept)."""
+        why = "; ".join(self.interp.notes)
+        reason = f"interpreter {self.interp.id!r} is not ready" + (f": {why}" if why else "")
+        if self.interp.hint:
+            reason += f"\n{self.interp.hint}"
+        self.result.outcomes.append(Outcome(self.interp.id, "failed", reason))
+        self.facts.outcomes = list(self.result.outcomes)
+        self.facts.run["finished"] = environment.now().isoformat(timespec="seconds")
+        self.result.facts_path = results.write_record(self.opts.output, self.interp.id,
+                                                      self.facts)
+        kept = "" if self.result.facts_path else " (its earlier results in the folder are kept)"
+        self.observer.note(f"{self.head} not ready: {self.interp.hint}{kept}")
 
     def start(self) -> bool:
         """Probe, take the machine's measure; False (and a failed outcome) when not ready."""
         if not self.interp.ready:
-            why = "; ".join(self.interp.notes)
-            reason = f"interpreter {self.interp.id!r} is not ready" + (f": {why}" if why else "")
-            if self.interp.hint:
-                reason += f"\n{self.interp.hint}"
-            self.result.outcomes.append(Outcome(self.interp.id, "failed", reason))
-            self.facts.outcomes = [o.to_json() for o in self.result.outcomes]
-            self.facts.run["finished"] = environment.now().isoformat(timespec="seconds")
-            self.result.facts = results.write_record(self.opts.output, self.interp.id, self.facts)
-            kept = "" if self.result.facts else " (its earlier results in the folder are kept)"
-            self._line(f"{self.head} not ready: {self.interp.hint}{kept}")
+            self._not_ready()
             return False
         probe, probe_error = _probe(self.interp)
         self.facts.probe = probe
@@ -282,7 +306,7 @@ class InterpreterRun:
         # A container's engine and image, or a local Jython standing in for the image.
         self.facts.container = _describe_container(self.interp) or None
         if self.facts.container and "fallback" in self.facts.container:
-            self._line(f"{self.head} {container.FALLBACK}: {self.facts.container['why']}")
+            self.observer.note(f"{self.head} {container.FALLBACK}: {self.facts.container['why']}")
         order = (f"shuffled per round; process i uses seed {self.opts.seed} + i; jobs interleaved "
                  f"across interpreters in rounds shuffled from the round seed")
         env = environment.environment_facts(self.opts.seed, order)
@@ -294,7 +318,7 @@ class InterpreterRun:
         env["busy_reasons"] = busy
         self.facts.environment = env
         if busy and self.first:
-            self._line(f"warning: the machine is busy ({'; '.join(busy)})")
+            self.observer.note(f"warning: the machine is busy ({'; '.join(busy)})")
         self.jobs = [self._job(w, c) for w in self.workloads for c in self.opts.cpus]
         self.save()
         return True
@@ -314,41 +338,13 @@ class InterpreterRun:
 
     def calibrate(self, job: WorkloadJob, round_index: int) -> None:
         """Calibrate one workload (its own progress line)."""
-        index = self.jobs.index(job) + 1
-        self.opened = time.monotonic()
-        if self.progress:
-            self.progress.start(f"{self.head} {job.work_key} ({index}/{len(self.jobs)}) calibrate")
+        self.observer.calibrating(self.head, job.work_key, self.jobs.index(job) + 1,
+                                  len(self.jobs))
         job.prepare(round_index)
-        self._close(job.status, job.result.seconds, self._detail(job))
+        self.observer.calibrated(job.status, job.seconds, _detail(job))
 
     def _step(self, what: str) -> None:
-        if self.progress:
-            self.progress.step(f"{self.interp.id} {self.current}: {what}, "
-                               f"{self.machine.noise.summary()}")
-
-    def _detail(self, job: WorkloadJob) -> str:
-        res = job.result
-        if job.status in ("failed", "timeout", "unsupported"):
-            return res.outcomes[0].reason.splitlines()[0] if res.outcomes else ""
-        scale = f"work x{job.scale}" if job.scale > 1 else ""
-        return (scale + job.env_note).lstrip("; ")
-
-    def summary(self) -> str:
-        """``[1/2 host] 6 processes per point (5-9); 4/6 points met the target; ...``."""
-        target = self.opts.target
-        counts = [job.processes for job in self.jobs if job.processes]
-        checks = [c for job in self.jobs for c in job.checks(target) if c.measure != "none"]
-        met = sum(1 for c in checks if c.met)
-        capped = [job.name for job in self.jobs if job.capped]
-        low, high = min(counts, default=0), max(counts, default=0)
-        span = f"{low}" if low == high else f"{low}-{high}"
-        noun = "process" if high == 1 else "processes"
-        text = (f"{self.head} {span} {noun} per workload; "
-                f"{met}/{len(checks)} points met the target")
-        if capped:
-            text += f"; the time cap stopped {', '.join(capped)} short of it"
-        flagged = sum(job.flagged for job in self.jobs)
-        return text + (f"; {flagged} processes flagged" if flagged else "")
+        self.observer.step(self.interp.id, self.current, what, self.machine.noise.summary())
 
     def finish(self) -> None:
         """Close the facts (load average and time at the end); the pair replaces the folder's."""
@@ -359,8 +355,8 @@ class InterpreterRun:
         self.facts.run["loadavg_end"] = environment.loadavg()
         self.facts.run["finished"] = environment.now().isoformat(timespec="seconds")
         self.save()
-        self.result.suite, self.result.facts = self.files.commit()
-        self._line(self.summary())
+        self.result.suite, self.result.facts_path = self.files.commit()
+        self.observer.note(summary_line(self.head, self.jobs, self.opts.target))
 
     def interrupted(self, exc: KeyboardInterrupt) -> None:
         """Ctrl-C, SIGTERM or SIGHUP: keep the partial pair, saying so, beside a complete one."""
@@ -368,19 +364,17 @@ class InterpreterRun:
             return
         signame = getattr(exc, "signame", None) or "SIGINT"
         at = environment.now().isoformat(timespec="seconds")
-        if self.opened is not None:
-            self._close("interrupted", time.monotonic() - self.opened, f"by {signame}")
         self.facts.run["interrupted"] = {"signal": signame, "at": at}
         for job in self.jobs:  # what complete processes measured is "ok", as far as it goes
             if job.processes:
                 job.finish()
         self.cut = Outcome(self.current, "interrupted", f"interrupted by {signame} at {at}")
         self.save()
-        self.result.suite, self.result.facts = self.files.keep_interrupted()
-        where = self.result.facts.parent
+        self.result.suite, self.result.facts_path = self.files.keep_interrupted()
+        where = self.result.facts_path.parent
         if where != self.opts.output.resolve():
-            self._line(f"{self.head} interrupted: earlier results kept; this run's partial "
-                       f"results are in {where}")
+            self.observer.note(f"{self.head} interrupted: earlier results kept; this run's "
+                               f"partial results are in {where}")
 
 
 def _measure_all(states: Sequence[InterpreterRun], schedule: Schedule) -> None:
@@ -395,7 +389,7 @@ def _measure_all(states: Sequence[InterpreterRun], schedule: Schedule) -> None:
         state.finish()
 
 
-def _run_states(states: Sequence[InterpreterRun], schedule: Schedule) -> None:
+def _run_states(states: Sequence[InterpreterRun], schedule: Schedule, lines: Observer) -> None:
     """``_measure_all`` with today's rules on the way out: an interruption keeps every
     interpreter's partial pair (beside an earlier complete one), a full disk the last save,
     a crash leaves the folder as it was."""
@@ -403,18 +397,16 @@ def _run_states(states: Sequence[InterpreterRun], schedule: Schedule) -> None:
         _measure_all(states, schedule)
     except KeyboardInterrupt as exc:  # harness.errors.Interrupted (SIGTERM, SIGHUP) is one
         with procgroup.held(reraise=False):  # a second signal must not cut the save short
-            schedule.cut("interrupted", f"by {getattr(exc, 'signame', None) or 'SIGINT'}")
+            lines.cut("interrupted", f"by {getattr(exc, 'signame', None) or 'SIGINT'}")
             for state in states:
                 if state.facts.probe is not None or state.facts.probe_error is not None:
                     state.interrupted(exc)
         raise
     except results.DiskFull as exc:  # keep the last save's pairs (renames need no space)
-        schedule.cut("stopped", "disk full")
         kept = []
         with procgroup.held(reraise=False):
+            lines.cut("stopped", "disk full")
             for state in states:
-                if state.opened is not None:
-                    state._close("stopped", time.monotonic() - state.opened, "disk full")
                 if state.files.staged_facts.exists():
                     kept.append(state.files.keep_interrupted()[1].parent)
         where = ", ".join(sorted({str(k) for k in kept})) or "nothing"
@@ -469,14 +461,15 @@ def run(
     workers = min(max(opts.threads), environment.usable_cpus())
     if machine is None:
         machine = Machine(drift=drift.DriftMonitor(), capacity=ParallelReference(workers))
+    lines = ProgressLines(progress)  # the progress lines: an observer of the run's events
     states = [
-        InterpreterRun(interp, workloads, opts, machine, progress, (index, len(interpreters)))
+        InterpreterRun(interp, workloads, opts, machine, lines, (index, len(interpreters)))
         for index, interp in enumerate(interpreters, 1)
     ]
-    schedule = Schedule(states, machine, prof, opts.target, opts.seed, progress)
+    schedule = Schedule(states, machine, prof, opts.target, opts.seed, lines)
     try:
         machine.settle()  # a quiet baseline before the first process
-        _run_states(states, schedule)
+        _run_states(states, schedule, lines)
     finally:
         machine.close()
         summary.results = [state.result for state in states]
@@ -575,6 +568,6 @@ def record_unavailable(output: Path, profile_name: str) -> list[tuple[Interprete
         reason = f"to provide it: {interp.hint}; why: {why}" if interp.hint else why
         facts = new_facts(interp, {"profile": profile_name})
         facts.run["finished"] = facts.run["started"]
-        facts.outcomes = [Outcome("*", "missing", reason).to_json()]
+        facts.outcomes = [Outcome("*", "missing", reason)]
         recorded.append((interp, results.write_record(output, interp.id, facts) is not None))
     return recorded

@@ -29,10 +29,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from harness import sampling
+from harness.job import JobState
 from harness.machine import Machine
 from harness.measure import WorkloadJob
+from harness.observer import Observer
 from harness.profiles import Profile
-from harness.progress import Progress
 
 
 class Member(Protocol):
@@ -40,7 +41,6 @@ class Member(Protocol):
 
     jobs: list[WorkloadJob]
     current: str
-    head: str
 
     @property
     def ident(self) -> str: ...
@@ -61,17 +61,16 @@ class Schedule:
     """The rounds of one run over its interpreters' jobs; ``rounds`` is their record."""
 
     def __init__(self, members: Sequence[Member], machine: Machine, profile: Profile,
-                 target: sampling.Target, seed: int, progress: Progress | None = None) -> None:
+                 target: sampling.Target, seed: int, observer: Observer | None = None) -> None:
         self.members: Sequence[Member] = list(members)
         self.machine = machine
         self.profile = profile
         self.target = target
         self.seed = seed
-        self.progress = progress
+        self.observer = observer or Observer()
         self.rounds: list[dict[str, Any]] = []
         # What every interpreter's facts ``run`` holds of the schedule (one dict, shared).
         self.info: dict[str, Any] = {"round_seed": seed, "rounds": self.rounds}
-        self.opened: float | None = None  # when the open progress line started
         self.budget = sampling.Budget(0.0, 1)
 
     def _entries(self) -> dict[str, tuple[Member, WorkloadJob]]:
@@ -122,13 +121,13 @@ class Schedule:
             if not chosen:
                 return ran
             index += 1
-            self._open(f"round {index}: {len(chosen)} processes")
+            self.observer.round_started(index, len(chosen))
             started = time.monotonic()
             ids = {id(job) for job in chosen}
             keys = [k for k, (_m, job) in self._entries().items() if id(job) in ids]
             self._round(index, keys, self._measure_one)
             ran += len(chosen)
-            self._close("ok", time.monotonic() - started, self.machine.summary())
+            self.observer.round_ended(time.monotonic() - started, self.machine.summary())
 
     def _measure_one(self, _member: Member, job: WorkloadJob) -> None:
         """One process of one job, in the round in progress."""
@@ -136,32 +135,15 @@ class Schedule:
 
     def _plan(self) -> list[WorkloadJob]:
         candidates = [
-            (job, job.checks(self.target), job.per_process(), job.processes)
-            for m in self.members for job in m.jobs if job.alive
+            (job, job.checks(self.target), job.runs.per_process(), job.processes)
+            for m in self.members for job in m.jobs if job.state is JobState.MEASURING
         ]
-        maximum = self.profile.max_processes if self.profile.adaptive else 0
+        maximum = self.profile.max_processes if self.profile.adds_processes else 0
         chosen, capped = sampling.plan_round(
             candidates, self.profile.processes, maximum, self.budget)
         for job, *_ in candidates:
             job.capped = job in capped
         return chosen
-
-    # ------------------------------------------------------------ progress
-
-    def _open(self, head: str) -> None:
-        self.opened = time.monotonic()
-        if self.progress:
-            self.progress.start(head)
-
-    def _close(self, status: str, seconds: float, detail: str = "") -> None:
-        self.opened = None
-        if self.progress:
-            self.progress.done(status, seconds, detail)
-
-    def cut(self, status: str, detail: str) -> None:
-        """Close the open round's progress line (an interruption, a full disk)."""
-        if self.opened is not None:
-            self._close(status, time.monotonic() - self.opened, detail)
 
     def to_json(self) -> dict[str, Any]:
         """What every interpreter's facts ``run`` holds of the schedule (kept up to date)."""

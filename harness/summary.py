@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.measure import Outcome
+from harness.results import Outcome
 from harness.spec import Interpreter
 
 
@@ -15,8 +15,8 @@ class InterpreterResult:
 
     interpreter: Interpreter
     outcomes: list[Outcome] = field(default_factory=list)
-    suite: Path | None = None
-    facts: Path | None = None
+    suite: Path | None = None  # its suite file
+    facts_path: Path | None = None  # its facts file
 
 
 @dataclass

@@ -88,7 +88,7 @@ def write_interpreter(
     }
     if interval is not None:
         common["switch_interval"] = interval
-    outcomes: list[dict[str, str]] = []
+    outcomes: list[results.Outcome] = []
     benchmarks = []
     for workload in workloads:
         keys: list[tuple[str, dict[str, Any], float, dict[str, int] | None]] = []
@@ -109,9 +109,9 @@ def write_interpreter(
             base = {"on": 0.005, "off": 0.00008, "none": 0.0001}[gil]
             keys.append(("interval=default", {}, base, None))
             if impl == "jython" or version.startswith("2."):
-                outcomes.append({"benchmark": "switch_latency/interval=0.001",
-                                 "status": "unsupported",
-                                 "reason": "Jython has no GIL and no sys.setswitchinterval"})
+                outcomes.append(results.Outcome(
+                    "switch_latency/interval=0.001", "unsupported",
+                    "Jython has no GIL and no sys.setswitchinterval"))
             else:
                 keys.append(("interval=0.001", {"interval": 0.001},
                              0.001 if gil == "on" else base, None))
@@ -133,7 +133,7 @@ def write_interpreter(
                     meta["expected_updates"] = extra["expected_updates"] * 3
                 runs.append(_run(rng, mean, meta, noise=noise))
             benchmarks.append(pyperf.Benchmark(runs))
-            outcomes.append({"benchmark": name, "status": "ok", "reason": ""})
+            outcomes.append(results.Outcome(name, "ok"))
     if suite and benchmarks:
         pyperf.BenchmarkSuite(benchmarks).dump(str(folder / f"{ident}.json"), replace=True)
     facts = results.Facts(
@@ -176,8 +176,8 @@ def write_interpreter(
     if new_facts:
         _add_new_facts(facts, benchmarks, processes)
     if not suite:
-        facts.outcomes = [{"benchmark": "countdown", "status": "failed",
-                           "reason": "worker exited with status 1: ImportError"}]
+        facts.outcomes = [results.Outcome("countdown", "failed",
+                                          "worker exited with status 1: ImportError")]
     facts.save(results.facts_path(folder, ident))
 
 

@@ -23,7 +23,7 @@ from conftest import skip_unless_provisioned
 from harness import container, interpreters, paths
 from harness.errors import ProvisionError, WorkerError
 from harness.fileutil import sha256_of
-from harness.provision import image
+from harness.provision import jython as jython_image
 from harness.spec import (
     CONTAINER_SCRIPTS,
     CONTAINER_WORKLOADS,
@@ -268,7 +268,7 @@ def test_an_unknown_build_mode_is_refused(fake_bin: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("HARNESS_JYTHON_BUILD", "sideways")
     lines: list[str] = []
     with pytest.raises(ProvisionError, match="HARNESS_JYTHON_BUILD='sideways'"):
-        image.provision_image(lines.append)
+        jython_image.provision_image(lines.append)
 
 
 def test_a_failed_build_names_the_step(fake_bin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -278,16 +278,16 @@ def test_a_failed_build_names_the_step(fake_bin: Path, monkeypatch: pytest.Monke
         'case "$1" in\n  build) echo "STEP 1/2: FROM x"; echo "Error: boom"; exit 7 ;;',
     )
     _fake(fake_bin, "podman", failing_build)
-    jar = paths.cache_dir() / "downloads" / image.JAR_NAME
+    jar = paths.cache_dir() / "downloads" / jython_image.JAR_NAME
     jar.parent.mkdir(parents=True)
     jar.write_bytes(b"not the jar")
-    monkeypatch.setattr(image, "pinned_sha256", lambda: sha256_of(jar))
+    monkeypatch.setattr(jython_image, "pinned_sha256", lambda: sha256_of(jar))
     monkeypatch.setenv("HARNESS_JYTHON_BUILD", "registry")
     lines: list[str] = []
     with pytest.raises(
         ProvisionError, match=r"image build failed \(podman build exit 7: Error: boom"
     ):
-        image.provision_image(lines.append)
+        jython_image.provision_image(lines.append)
     assert any("STEP 1/2" in line for line in lines)
 
 
@@ -297,13 +297,13 @@ def test_host_suite_is_the_debian_codename_or_the_override(
     monkeypatch.delenv("HARNESS_DEBIAN_SUITE", raising=False)
     debian = tmp_path / "debian-os-release"
     debian.write_text('PRETTY_NAME="Debian GNU/Linux 13"\nID=debian\nVERSION_CODENAME=trixie\n')
-    assert image.host_suite(debian) == "trixie"
+    assert jython_image.host_suite(debian) == "trixie"
     fedora = tmp_path / "fedora-os-release"
     fedora.write_text('ID=fedora\nVERSION_CODENAME=""\nVERSION_ID=40\n')
-    assert image.host_suite(fedora) == image.DEFAULT_SUITE
-    assert image.host_suite(tmp_path / "absent") == image.DEFAULT_SUITE
+    assert jython_image.host_suite(fedora) == jython_image.DEFAULT_SUITE
+    assert jython_image.host_suite(tmp_path / "absent") == jython_image.DEFAULT_SUITE
     monkeypatch.setenv("HARNESS_DEBIAN_SUITE", "sid")
-    assert image.host_suite(debian) == "sid"
+    assert jython_image.host_suite(debian) == "sid"
 
 
 # --------------------------------------------------------------------------- the real container
@@ -334,7 +334,7 @@ def jython_entry() -> Interpreter:
     entry = container.discover_jython()
     if not entry.ready:
         lines: list[str] = []
-        image.provision_image(lines.append)  # builds, or fails the tests: never a skip
+        jython_image.provision_image(lines.append)  # builds, or fails the tests: never a skip
         entry = container.discover_jython()
     assert entry.ready, entry.notes
     return entry
@@ -478,7 +478,7 @@ def test_a_folder_the_container_cannot_read_is_one_clear_error(
     jython_entry: Interpreter, tmp_path: Path
 ) -> None:
     """Run as root, the container runs as nobody: a private folder is named with the fix."""
-    from harness import runner
+    from harness import spawn
 
     if os.geteuid() != 0:
         pytest.skip("the container runs as the invoking user, who reads its own folders")
@@ -486,7 +486,7 @@ def test_a_folder_the_container_cannot_read_is_one_clear_error(
     shutil.copytree(FAKE_WORKLOADS, private, ignore=shutil.ignore_patterns("*.class", "*.pyc"))
     private.chmod(0o700)
     with pytest.raises(WorkerError, match="cannot read") as err:
-        runner.run_worker(jython_entry, "tiny", ONE_VALUE, timeout=120, workloads_dir=private)
+        spawn.run_worker(jython_entry, "tiny", ONE_VALUE, timeout=120, workloads_dir=private)
     assert str(err.value) == (
         f"the container runs as uid 65534 (not root) and cannot read {private}: "
         f"chmod -R o+rX {private}, or run the harness as a non-root user")
@@ -536,7 +536,7 @@ def test_provisioning_again_reuses_the_image_and_describe_reports_it(
     jython_entry: Interpreter,
 ) -> None:
     lines: list[str] = []
-    image.provision_image(lines.append)
+    jython_image.provision_image(lines.append)
     assert any("reused" in line for line in lines), lines
     facts = container.describe(jython_entry)
     assert facts["engine"] in ("podman", "docker")
@@ -564,11 +564,11 @@ def _containers_running(engine: str, env: dict[str, str], needle: str) -> list[s
 @pytest.mark.slow
 @pytest.mark.container
 def test_a_worker_killed_on_timeout_leaves_no_container(jython_entry: Interpreter) -> None:
-    from harness import runner
+    from harness import spawn
 
     assert jython_entry.container is not None
-    with pytest.raises(runner.WorkerTimeout, match="timed out"):
-        runner.run_worker(jython_entry, "hang", ONE_VALUE, timeout=20, workloads_dir=FAKE_WORKLOADS)
+    with pytest.raises(spawn.WorkerTimeout, match="timed out"):
+        spawn.run_worker(jython_entry, "hang", ONE_VALUE, timeout=20, workloads_dir=FAKE_WORKLOADS)
     env = jython_entry.environ(dict(os.environ))
     assert _containers_running(jython_entry.container.engine, env, "--workload hang") == []
 
@@ -580,10 +580,10 @@ def test_a_worker_killed_on_timeout_leaves_no_container(jython_entry: Interprete
 def test_a_failing_container_worker_is_one_worker_error(
     jython_entry: Interpreter, workload: str, message: str
 ) -> None:
-    from harness import runner
+    from harness import spawn
 
     with pytest.raises(WorkerError, match=message) as err:
-        runner.run_worker(
+        spawn.run_worker(
             jython_entry, workload, ONE_VALUE, timeout=120, workloads_dir=FAKE_WORKLOADS
         )
     assert "jython2.7" in err.value.message

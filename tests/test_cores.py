@@ -65,8 +65,9 @@ def test_not_measured_and_unpinnable(tmp_path: Path) -> None:
     folder = write_results(tmp_path / "r", ids=("2.7",), processes=2, workloads=("countdown",))
     path = results.facts_path(folder, "2.7")
     facts = results.Facts.load(path)
-    facts.outcomes.append({"benchmark": "countdown,cpus=1", "status": "unsupported",
-                           "reason": "asked to run on CPUs 0, but the process may run on 0,1"})
+    facts.outcomes.append(results.Outcome(
+        "countdown,cpus=1", "unsupported",
+        "asked to run on CPUs 0, but the process may run on 0,1"))
     facts.save(path)
     sec = section(document(folder), "cores")
     assert not tables(sec)

@@ -53,3 +53,18 @@ def test_no_function_is_longer_than_the_limit() -> None:
                 if length > MAX_FUNCTION_LINES:
                     long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({length})")
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
+
+
+MAX_CLASS_LINES = 200
+
+
+def test_no_class_is_longer_than_the_limit() -> None:
+    """A class past 200 lines holds more than one concept: split it (issue 19's limit)."""
+    long = []
+    for path in _sources():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                length = (node.end_lineno or node.lineno) - node.lineno
+                if length > MAX_CLASS_LINES:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({length})")
+    assert not long, f"classes over {MAX_CLASS_LINES} lines: {long}"

@@ -14,7 +14,8 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from harness import environment, machine, measure, runner
+from harness import environment, machine, measure, profiles
+from harness import job as job_mod
 from harness.spec import Interpreter
 from harness.workloads import resolve_workloads
 
@@ -40,7 +41,7 @@ def run(point, params):
     return {"counted": params["total"]}
 '''
 
-PROFILE = runner.Profile(
+PROFILE = profiles.Profile(
     processes=2, values=2, warmups=0, jit_warmups=0, min_time=0.001, timeout=60,
     min_call=0.002, noise_reruns=2,
 )
@@ -54,7 +55,7 @@ def _workloads(tmp_path: Path, group: str) -> Path:
     return folder
 
 
-def _job(folder: Path, profile: runner.Profile,
+def _job(folder: Path, profile: profiles.Profile,
          noise: environment.NoiseMonitor | None = None) -> measure.WorkloadJob:
     [workload] = resolve_workloads(["sized"], folder)
     references = machine.Machine(noise) if noise is not None else None
@@ -73,20 +74,21 @@ def test_work_scale_is_an_integer_factor() -> None:
 def test_a_short_cpu_bound_call_is_scaled_and_recorded(tmp_path: Path) -> None:
     job = _job(_workloads(tmp_path, "cpu"), PROFILE)
     job.prepare()
-    assert job.alive and job.scale > 1
-    assert job.work_facts() == {"scale": float(job.scale), "params": {"total": 1000 * job.scale}}
+    assert job.state is job_mod.JobState.MEASURING and job.work.scale > 1
+    scale = job.work.scale
+    assert job.work_facts() == {"scale": float(scale), "params": {"total": 1000 * scale}}
     job.add_process()
     result = job.finish()
     run = result.runs["sized/threads=1"][0]
-    assert run.get_metadata()["work_scale"] == float(job.scale)
-    assert run.get_metadata()["counted"] == 2 * 1000 * job.scale  # two values, summed
+    assert run.get_metadata()["work_scale"] == float(job.work.scale)
+    assert run.get_metadata()["counted"] == 2 * 1000 * job.work.scale  # two values, summed
 
 
 @pytest.mark.slow
 def test_only_cpu_bound_groups_are_scaled(tmp_path: Path) -> None:
     job = _job(_workloads(tmp_path, "correctness"), PROFILE)
     job.prepare()
-    assert job.alive and job.scale == 1 and job.params == {}
+    assert job.state is job_mod.JobState.MEASURING and job.work.scale == 1 and job.work.params == {}
 
 
 @pytest.mark.slow
@@ -101,14 +103,14 @@ def test_a_process_in_a_burst_is_measured_again(tmp_path: Path) -> None:
     job.add_process()
     job.add_process()
     result = job.finish()
-    assert job.flagged == 1 and job.reruns == 1
-    assert len(job.process_seconds) == 3  # three processes ran, two were kept
+    assert job.runs.flagged == 1 and job.runs.reruns == 1
+    assert len(job.runs.seconds) == 3  # three processes ran, two were kept
     runs = result.runs["sized/threads=2"]
     assert [r.get_metadata()["process"] for r in runs] == [1, 2]
     assert [r.get_metadata()["seed"] for r in runs] == [6, 7]  # base seed 5 + index
     assert isinstance(pyperf.Benchmark(runs), pyperf.Benchmark)
     # The process set aside is kept, marked with why, never among the runs used.
-    [discarded] = job.discarded["sized/threads=2"]
+    [discarded] = job.runs.discarded["sized/threads=2"]
     assert discarded.get_metadata()["harness_discarded"].startswith("noise burst")
     assert discarded.get_metadata()["process"] == 1
     assert discarded.get_metadata()["harness_started"] < runs[0].get_metadata()["harness_started"]
@@ -129,4 +131,4 @@ def test_a_burst_with_no_rerun_left_is_kept_flagged(tmp_path: Path) -> None:
     runs = job.finish().runs["sized/threads=1"]
     assert [r.get_metadata().get("harness_burst") for r in runs] == [True, True]
     assert [r.get_metadata()["harness_round"] for r in runs] == [4, 5]
-    assert job.discarded == {} and job.flagged == 2
+    assert job.runs.discarded == {} and job.runs.flagged == 2

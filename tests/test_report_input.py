@@ -90,8 +90,7 @@ def _hostile_folder(folder: Path) -> Path:
     (folder / "3.13t.facts.json").unlink()
     facts.interpreter["id"] = EVIL_ID
     facts.interpreter["notes"] = [EVIL_NOTE]
-    facts.outcomes.append({"benchmark": f"{EVIL_WORKLOAD}/interval=0.5", "status": "failed",
-                           "reason": EVIL_REASON})
+    facts.outcomes.append(results.Outcome(f"{EVIL_WORKLOAD}/interval=0.5", "failed", EVIL_REASON))
     facts.save(folder / f"{EVIL_ID}.facts.json")
     return folder
 
@@ -238,9 +237,8 @@ def _interrupt(folder: Path, ident: str, workload: str | None, signal: str = "SI
     facts = results.Facts.load(results.facts_path(folder, ident))
     facts.run["interrupted"] = {"signal": signal, "at": "2026-11-26T21:00:00+00:00"}
     if workload is not None:
-        facts.outcomes = [o for o in facts.outcomes if o["status"] == "ok"]
-        facts.outcomes.append({"benchmark": workload, "status": "interrupted",
-                               "reason": f"{signal} during the run"})
+        facts.outcomes = [o for o in facts.outcomes if o.status == "ok"]
+        facts.outcomes.append(results.Outcome(workload, "interrupted", f"{signal} during the run"))
     facts.save(results.facts_path(folder, ident))
 
 

@@ -28,7 +28,7 @@ def test_round_trip_keeps_every_field_and_unknown_keys(tmp_path: Path) -> None:
     facts = Facts(
         interpreter={"id": "3.13"}, probe={"python_version": "3.13.0"},
         probe_error=None, container={"engine": "podman"},
-        outcomes=[{"benchmark": "countdown/threads=1", "status": "ok", "reason": ""}],
+        outcomes=[results.Outcome("countdown/threads=1", "ok")],
         run={"git_commit": "abc", "profile": "default"},
         sampling={"target": {"ratio_half_width": 0.05}, "points": {}},
         noise={"rsd": 0.02}, environment={"affinity": [0, 1]},
@@ -53,6 +53,24 @@ def test_old_files_without_new_fields_load(tmp_path: Path) -> None:
     facts = Facts.load(path)
     assert facts.probe is None and facts.sampling is None and facts.work is None
     assert facts.run == {"commit": "57c77ce"}
+
+
+PUBLISHED = Path(__file__).resolve().parents[1] / "reports" / "2026-11-26-debian12-2cpu-x86_64"
+
+
+@pytest.mark.parametrize("ident", ["2.7", "3.13t", "3.15t"])
+def test_published_facts_read_back_typed_and_write_back_the_same(
+    tmp_path: Path, ident: str
+) -> None:
+    """A published facts file: outcomes read back as ``Outcome``, the JSON written unchanged."""
+    source = PUBLISHED / f"{ident}.facts.json"
+    facts = Facts.load(source)
+    assert facts.outcomes and all(isinstance(o, results.Outcome) for o in facts.outcomes)
+    assert all(o.status in ("ok", "unsupported", "failed", "timeout", "missing")
+               for o in facts.outcomes)
+    copy = tmp_path / source.name
+    facts.save(copy)
+    assert json.loads(copy.read_text()) == json.loads(source.read_text())
 
 
 @pytest.mark.parametrize("text", ['{"version": 7}', "[1, 2]", "not json"])

@@ -22,7 +22,7 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from harness import environment, results, runner
+from harness import environment, profiles, results, runner
 from harness.machine import Machine
 from harness.profiles import declared_params
 from harness.spec import Interpreter, base_environ
@@ -95,19 +95,19 @@ def _processes_mentioning(text: str) -> list[int]:
 
 
 def test_profiles_move_the_trade_off() -> None:
-    fast, default, rigorous = (runner.PROFILES[n] for n in ("fast", "default", "rigorous"))
+    fast, default, rigorous = (profiles.PROFILES[n] for n in ("fast", "default", "rigorous"))
     assert fast.processes <= default.processes <= rigorous.processes
     assert fast.min_time <= default.min_time <= rigorous.min_time
     assert default.jit_warmups > default.warmups
     with pytest.raises(ValueError):
-        runner.Profile(processes=0, values=1, warmups=0, jit_warmups=0, min_time=1, timeout=1)
+        profiles.Profile(processes=0, values=1, warmups=0, jit_warmups=0, min_time=1, timeout=1)
 
 
 def test_default_threads_go_to_twice_the_cpus() -> None:
-    assert runner.default_threads(2) == [1, 2, 4]
-    assert runner.default_threads(1) == [1, 2]
-    assert runner.default_threads(3) == [1, 2, 4]
-    assert runner.parse_threads("1, 2,2,8") == [1, 2, 8]
+    assert profiles.default_threads(2) == [1, 2, 4]
+    assert profiles.default_threads(1) == [1, 2]
+    assert profiles.default_threads(3) == [1, 2, 4]
+    assert profiles.parse_threads("1, 2,2,8") == [1, 2, 8]
 
 
 @pytest.mark.parametrize("text", ["0", "a,1", ","])
@@ -115,7 +115,7 @@ def test_bad_thread_counts_are_usage_errors(text: str) -> None:
     from harness.errors import UsageError
 
     with pytest.raises(UsageError):
-        runner.parse_threads(text)
+        profiles.parse_threads(text)
 
 
 def test_environment_is_an_allow_list() -> None:
@@ -137,16 +137,16 @@ def test_environment_is_an_allow_list() -> None:
 
 
 def test_fast_params_only_for_declared_keys(tmp_path: Path) -> None:
-    fast = runner.PROFILES["fast"]
+    fast = profiles.PROFILES["fast"]
     [countdown] = resolve_workloads(["countdown"])
-    assert runner.workload_params(countdown, fast) == {"total": 200_000}
-    assert runner.workload_params(countdown, runner.PROFILES["default"]) == {}
+    assert profiles.workload_params(countdown, fast) == {"total": 200_000}
+    assert profiles.workload_params(countdown, profiles.PROFILES["default"]) == {}
     odd = tmp_path / "countdown.py"
     odd.write_text("PARAMS = {'n': 1}\n")
     moved = dataclasses.replace(countdown, path=odd)
-    assert runner.workload_params(moved, fast) == {}
+    assert profiles.workload_params(moved, fast) == {}
     odd.write_text("PARAMS = {'total': 16 * 1024 * 1024, 'chunk': 2}\n")
-    assert runner.workload_params(moved, fast) == {"total": 200_000}
+    assert profiles.workload_params(moved, fast) == {"total": 200_000}
     assert declared_params(odd) == {"total": 16 * 1024 * 1024, "chunk": 2}
 
 
@@ -530,7 +530,7 @@ def _adaptive(tmp_path: Path, name: str, budget: float, cap: int = 12) -> result
     folder.mkdir(exist_ok=True)
     (folder / "MANIFEST").write_text(f"{name} cpu\n")
     (folder / f"{name}.py").write_text('"""A fake."""\nKIND = "strong"\nPARAMS = {}\n')
-    profile = runner.Profile(
+    profile = profiles.Profile(
         processes=2, values=2, warmups=0, jit_warmups=0, min_time=0.001, timeout=30,
         max_processes=cap, budget=budget, min_call=0.0,
     )

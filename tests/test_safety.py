@@ -203,7 +203,7 @@ def test_interrupted_rerun_keeps_the_previous_suite(tmp_path: Path, signum: int)
     partial = results.Facts.load(results.interrupted_facts_path(out, "testhost"))
     assert partial.run["interrupted"]["signal"] == signal.Signals(signum).name
     assert partial.run["interrupted"]["at"] and partial.run["finished"] is None
-    statuses = {o["benchmark"]: o["status"] for o in partial.outcomes}
+    statuses = {o.benchmark: o.status for o in partial.outcomes}
     assert statuses["hang_measuring"] == "interrupted" and statuses["tiny/threads=1"] == "ok"
     names = results.load_suite(results.interrupted_suite_path(out, "testhost"))
     assert names.get_benchmark_names() == ["tiny/threads=1"]
@@ -246,7 +246,7 @@ def test_interrupted_first_run_becomes_the_pair(tmp_path: Path) -> None:
     assert proc.returncode == 130, stderr
     facts = results.Facts.load(results.facts_path(out, "host"))
     assert facts.run["interrupted"]["signal"] == "SIGINT"
-    assert [o["status"] for o in facts.outcomes] == ["ok", "interrupted"]
+    assert [o.status for o in facts.outcomes] == ["ok", "interrupted"]
     assert pyperf.BenchmarkSuite.load(str(results.suite_path(out, "host")))
     assert not (out / "interrupted").exists()
 
@@ -381,10 +381,10 @@ def test_missing_record_never_replaces_measured_results(
                           family="free-threaded", status="missing", hint="provision it")
               for i in ("3.14t", "3.15t", "3.16t")]
     measured = results.Facts(interpreter={"id": "3.14t"}, probe={"implementation": "cpython"},
-                             outcomes=[{"benchmark": "x", "status": "ok", "reason": ""}])
+                             outcomes=[results.Outcome("x", "ok")])
     measured.save(results.facts_path(tmp_path, "3.14t"))
     record = results.Facts(interpreter={"id": "3.15t"},
-                           outcomes=[{"benchmark": "*", "status": "missing", "reason": "old"}])
+                           outcomes=[results.Outcome("*", "missing", "old")])
     record.save(results.facts_path(tmp_path, "3.15t"))
     before = results.facts_path(tmp_path, "3.14t").read_bytes()
     monkeypatch.setattr(interpreters, "discover", lambda *a, **k: absent)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyperf
 import pytest
 
-from harness import results, runner, schedule
+from harness import profiles, results, runner, schedule
 from harness.spec import Interpreter
 from harness.workloads import resolve_workloads
 
@@ -52,9 +52,9 @@ def _host(ident: str) -> Interpreter:
                        family="cpython", argv=(sys.executable,))
 
 
-def _profile(processes: int) -> runner.Profile:
-    return runner.Profile(processes=processes, values=1, warmups=0, jit_warmups=0,
-                          min_time=0.001, timeout=120, noise_reruns=0)
+def _profile(processes: int) -> profiles.Profile:
+    return profiles.Profile(processes=processes, values=1, warmups=0, jit_warmups=0,
+                            min_time=0.001, timeout=120, noise_reruns=0)
 
 
 def _runs(folder: Path, ident: str) -> list[pyperf.Run]:
@@ -152,15 +152,15 @@ def test_an_interruption_after_round_k_keeps_k_rounds_of_every_interpreter(
     script = textwrap.dedent(f"""\
         import sys
         from pathlib import Path
-        from harness import runner
+        from harness import profiles, runner
         from harness.spec import Interpreter
         from harness.workloads import resolve_workloads
         hosts = [Interpreter(id=i, implementation="cpython", version="", gil="on",
                              source="PATH", family="cpython", argv=({sys.executable!r},))
                  for i in ("a", "b", "c")]
         folder = Path({str(folder)!r})
-        profile = runner.Profile(processes=20, values=1, warmups=0, jit_warmups=0,
-                                 min_time=0.001, timeout=300)
+        profile = profiles.Profile(processes=20, values=1, warmups=0, jit_warmups=0,
+                                   min_time=0.001, timeout=300)
         try:
             runner.run(hosts, resolve_workloads(["tiny", "later"], folder), Path({str(out)!r}),
                        threads=[1, 2], profile=profile, workloads_dir=folder, seed=3)
@@ -317,7 +317,7 @@ def test_a_busy_loop_started_halfway_flags_every_process_measured_while_it_ran(
     script = textwrap.dedent(f"""\
         import os, sys
         from pathlib import Path
-        from harness import runner
+        from harness import profiles, runner
         from harness.spec import Interpreter
         from harness.workloads import resolve_workloads
         os.sched_setaffinity(0, {set(cores)!r})  # the run, its workers and references
@@ -325,8 +325,8 @@ def test_a_busy_loop_started_halfway_flags_every_process_measured_while_it_ran(
                              source="PATH", family="cpython", argv=({sys.executable!r},))
                  for i in ("a", "b")]
         folder = Path({str(FAKE_WORKLOADS)!r})
-        profile = runner.Profile(processes=8, values=1, warmups=0, jit_warmups=0,
-                                 min_time=0.001, timeout=120)
+        profile = profiles.Profile(processes=8, values=1, warmups=0, jit_warmups=0,
+                                   min_time=0.001, timeout=120)
         runner.run(hosts, resolve_workloads(["tiny"], folder), Path({str(out)!r}),
                    threads=[1, 2], profile=profile, workloads_dir=folder, seed=5)
         """)

@@ -30,6 +30,7 @@ from harness.report.build import build_document
 from harness.report.markdown import render_markdown
 from harness.report.model import load_results
 from harness.spec import Interpreter
+from harness.summary import RunSummary
 
 REPO = Path(__file__).resolve().parents[1]  # the checkout: commands run from it
 
@@ -94,7 +95,7 @@ def venv_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield root
 
 
-def run_fast(interps: list[Interpreter], folder: Path, out: Path) -> runner.RunSummary:
+def run_fast(interps: list[Interpreter], folder: Path, out: Path) -> RunSummary:
     found = workloads_mod.resolve_workloads(None, user_dirs=[folder])
     return runner.run(interps, found, out, threads=[1, 2], profile="fast", seed=1)
 

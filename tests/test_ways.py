@@ -42,7 +42,7 @@ UNSUPPORTED = "CPython 2.7 has no sub-interpreters with their own GIL (3.12+, PE
 def _write(folder: Path, ident: str) -> None:
     rng = random.Random(ident)
     benchmarks = []
-    outcomes: list[dict[str, Any]] = []
+    outcomes: list[results.Outcome] = []
     for name, mean in MEANS[ident].items():
         workload, _, key = name.partition("/")
         runs = []
@@ -55,10 +55,9 @@ def _write(folder: Path, ident: str) -> None:
             values = [mean * rng.uniform(0.97, 1.03) for _ in range(3)]
             runs.append(pyperf.Run(values, metadata=meta, collect_metadata=False))
         benchmarks.append(pyperf.Benchmark(runs))
-        outcomes.append({"benchmark": name, "status": "ok", "reason": ""})
+        outcomes.append(results.Outcome(name, "ok"))
     if ident == "2.7":
-        outcomes.append({"benchmark": "subinterpreters", "status": "unsupported",
-                         "reason": UNSUPPORTED})
+        outcomes.append(results.Outcome("subinterpreters", "unsupported", UNSUPPORTED))
     pyperf.BenchmarkSuite(benchmarks).dump(str(folder / f"{ident}.json"), replace=True)
     version = "3.14.10" if ident == "3.14" else "2.7.18"
     results.Facts(

@@ -39,7 +39,7 @@ from harness.provision.cpython import (
     provision_newest,
     provision_source,
 )
-from harness.provision.image import provision_image
+from harness.provision.jython import provision_image
 from harness.provision.schedule import Step, run_steps
 from harness.provision.sid import provision_sid
 from harness.spec import Interpreter

@@ -1,6 +1,6 @@
 """What every container image's provisioning shares: the engine, an offline Debian base, a build.
 
-Two images use it: Jython's (``harness.provision.image``) and Debian unstable's
+Two images use it: Jython's (``harness.provision.jython``) and Debian unstable's
 (``harness.provision.sid``). The offline path needs only Debian's mirror:
 
 1. ``debootstrap --variant=minbase <suite> <tmpdir> http://deb.debian.org/debian``,

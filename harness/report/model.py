@@ -21,7 +21,7 @@ from harness import kinds, lock
 from harness import results as results_mod
 from harness.errors import HarnessError, UsageError
 from harness.report.charts import Style, styles_for
-from harness.results import Facts
+from harness.results import Facts, Outcome
 from harness.spec import gil_state
 from harness.workloads import list_workloads
 
@@ -76,7 +76,7 @@ class InterpreterResults:
         return self.facts.probe or {}
 
     @property
-    def outcomes(self) -> list[dict[str, Any]]:
+    def outcomes(self) -> list[Outcome]:
         """The runner's per-benchmark outcomes (ok, unsupported, failed, timeout)."""
         return self.facts.outcomes
 
@@ -360,7 +360,7 @@ def is_unavailable(r: InterpreterResults) -> bool:
     )
 
 
-def outcome_summary(outcomes: Sequence[dict[str, Any]]) -> str:
+def outcome_summary(outcomes: Sequence[Outcome]) -> str:
     """"2 failed, 1 timeout; first reason: ..." for a list of outcomes."""
     counts: dict[str, int] = {}
     for o in outcomes:
