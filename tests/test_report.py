@@ -16,10 +16,12 @@ import pyperf
 import pytest
 from report_data import INTERPRETERS, write_interpreter, write_results
 
-from harness import report
+from harness import report, stats
 from harness.__main__ import main
 from harness.errors import UsageError
+from harness.report import build, markdown, model
 from harness.report.context import fmt_compare, fmt_interval
+from harness.report.sections import method
 from harness.stats import Estimate
 
 
@@ -172,13 +174,13 @@ def test_wide_spread_gives_no_verdict(tmp_path: Path) -> None:
 def test_one_command_reproduces_the_run() -> None:
     cmds = [f"python -m harness run --interpreter {i} --workload countdown --output r"
             for i in ("3.13t", "3.13")]
-    assert report.merge_commands(cmds) == [
+    assert method.merge_commands(cmds) == [
         "python -m harness run --interpreter 3.13 --interpreter 3.13t --workload countdown "
         "--output r"
     ]
     other = ["python -m harness run -i 3.13 --fast", "python -m harness run -i 3.13t"]
-    assert report.merge_commands(other) == sorted(other)
-    assert report.merge_commands(["x", "x"]) == ["x"]
+    assert method.merge_commands(other) == sorted(other)
+    assert method.merge_commands(["x", "x"]) == ["x"]
 
 
 def test_lost_updates_are_summed_over_runs(full: Path) -> None:
@@ -212,25 +214,25 @@ def test_speedup_comes_from_paired_process_ratios() -> None:
     # Process drift cancels in the paired ratios: every process is exactly 2x faster.
     one = bench([[1.0, 1.0], [1.5, 1.5], [0.8, 0.8]])
     two = bench([[0.5, 0.5], [0.75, 0.75], [0.4, 0.4]])
-    sp = report.speedup(one, two)
+    sp = stats.speedup(one, two)
     assert sp.value == pytest.approx(2.0) and sp.excludes(1.0)
     assert sp.half_width() == pytest.approx(0.0, abs=1e-9)
-    same = report.speedup(one, bench([[1.1, 1.1], [1.3, 1.3], [0.85, 0.85]]))
+    same = stats.speedup(one, bench([[1.1, 1.1], [1.3, 1.3], [0.85, 0.85]]))
     assert not same.excludes(1.0)
 
 
 def test_baseline_prefers_gil_build_of_the_free_threaded_version(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("2.7", "3.13", "3.13t", "pypy3.9"))
-    loaded = report.load_results(results)
-    base, _why = report.choose_baseline(loaded, None)
+    loaded = model.load_results(results)
+    base, _why = model.choose_baseline(loaded, None)
     assert base is not None and base.id == "3.13"
-    base, why = report.choose_baseline(loaded, "pypy3.9")
+    base, why = model.choose_baseline(loaded, "pypy3.9")
     assert base is not None and base.id == "pypy3.9" and "--baseline" in why
     with pytest.raises(UsageError, match="3.13t"):
-        report.choose_baseline(loaded, "3.99")
+        model.choose_baseline(loaded, "3.99")
     # No CPython with the GIL at all: the first interpreter measured, and it says so.
-    only = report.load_results(write_results(tmp_path / "o", ids=("3.13t", "pypy3.9")))
-    base, why = report.choose_baseline(only, None)
+    only = model.load_results(write_results(tmp_path / "o", ids=("3.13t", "pypy3.9")))
+    base, why = model.choose_baseline(only, None)
     assert base is not None and base.id == "3.13t" and "no CPython with the GIL" in why
 
 
@@ -378,11 +380,11 @@ def test_headline_table_comes_from_the_suites(full: Path) -> None:
     # The headline table's rows: "| id | GIL ... |" (other tables have other second columns).
     rows = {line.split(" | ")[0].lstrip("| "): line for line in readme.splitlines()
             if line.startswith(("| 3.13t | GIL", "| 3.13 | GIL"))}
-    results = {r.id: r for r in report.load_results(full)}
+    results = {r.id: r for r in model.load_results(full)}
     one = results["3.13t"].benchmark("countdown/threads=1")
     two = results["3.13t"].benchmark("countdown/threads=2")
     assert one is not None and two is not None
-    expected = report.speedup(one, two)
+    expected = stats.speedup(one, two)
     assert expected.low is not None and expected.high is not None
     assert f"{expected.value:.2f}x ({expected.low:.2f}-{expected.high:.2f})" in rows["3.13t"]
     assert "baseline" in rows["3.13"]
@@ -391,7 +393,7 @@ def test_headline_table_comes_from_the_suites(full: Path) -> None:
 def test_readme_block_is_replaced_between_markers(full: Path, tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text(
-        f"# Project\n\nintro\n\n{report.README_START}\nold text\n{report.README_END}\n\nrest\n"
+        f"# Project\n\nintro\n\n{markdown.README_START}\nold text\n{markdown.README_END}\n\nrest\n"
     )
     out = tmp_path / "reports" / "2026-01-01-test"
     assert main(["report", str(full), "--output", str(out), "--readme", str(readme)]) == 0
@@ -497,7 +499,6 @@ def test_speedup_above_the_cores_always_carries_its_note(tmp_path: Path) -> None
 
 
 def test_interval_including_one_is_never_a_speedup() -> None:
-    from harness import stats
     from harness.report.verdicts import limit_note, strong_verdict, weak_words
 
     wide = stats.Estimate(1.3, 0.8, 2.1, 3)
@@ -593,13 +594,14 @@ def test_headers_have_no_literal_backticks_in_html(full: Path) -> None:
 def test_a_dozen_interpreters_get_distinct_styles(tmp_path: Path) -> None:
     """One colour and marker per interpreter; one line style per family."""
     results = write_results(tmp_path / "results", ids=tuple(INTERPRETERS))
-    loaded = report.load_results(results)
-    styles = [r.chart_style for r in loaded]
+    loaded = model.load_results(results)
+    ctx = build.build_context(loaded)
+    styles = [ctx.style(r) for r in loaded]
     assert len({s.color for s in styles}) == len(styles)
     assert len({s.marker for s in styles}) == len(styles)
     by_family: dict[str, set[str]] = {}
     for r in loaded:
-        by_family.setdefault(r.family, set()).add(r.chart_style.line)
+        by_family.setdefault(r.family, set()).add(ctx.style(r).line)
     assert all(len(lines) == 1 for lines in by_family.values())
     assert len({next(iter(v)) for v in by_family.values()}) == len(by_family)
     # Newest first within each family.
