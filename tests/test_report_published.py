@@ -42,3 +42,8 @@ def test_published_report_re_renders_the_same_figures(name: str, tmp_path: Path)
     assert sorted(fresh) == sorted(kept)  # the same figures
     changed = {k: (kept[k], fresh[k]) for k in kept if fresh[k] != kept[k]}
     assert not changed
+    # Each workload an interpreter could not run is named once on the page (it was named
+    # in its scaling section and again under the three ways).
+    md = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
+    unsupported = [line for line in md.splitlines() if "` unsupported" in line]
+    assert len(unsupported) == len(set(unsupported))
