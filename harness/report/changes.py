@@ -32,8 +32,9 @@ import pyperf
 
 from harness import drift, results, roles, stats
 from harness.points import Point
-from harness.report.context import beyond, interval_pct, pct_change
+from harness.report.context import interval_pct, pct_change
 from harness.report.model import ROLE_KINDS, InputError, load_readable, lost_updates
+from harness.report.verdicts import change_verdict
 from harness.stats import Estimate
 
 DEFAULT_THRESHOLD = 5.0  # percent
@@ -158,14 +159,8 @@ class TimeChange:
     @property
     def verdict(self) -> str:
         """"faster" | "slower" | "no significant change" | "not enough processes" |
-        "other work"."""
-        if self.work:
-            return "other work"
-        if not self.change.enough:
-            return "not enough processes"
-        if beyond(self.change):  # the report's practical threshold (2%), as its words
-            return "slower" if self.change.value > 1.0 else "faster"
-        return "no significant change"
+        "other work" (``verdicts.change_verdict``)."""
+        return change_verdict(self.change, self.work, ("faster", "slower"))
 
 
 @dataclass(frozen=True)
@@ -183,14 +178,8 @@ class ScalingChange:
     @property
     def verdict(self) -> str:
         """"higher" | "lower" | "no significant change" | "not enough processes" |
-        "other work"."""
-        if self.work:
-            return "other work"
-        if not self.change.enough:
-            return "not enough processes"
-        if beyond(self.change):
-            return "lower" if self.change.value < 1.0 else "higher"
-        return "no significant change"
+        "other work" (``verdicts.change_verdict``)."""
+        return change_verdict(self.change, self.work, ("lower", "higher"))
 
 
 @dataclass(frozen=True)
