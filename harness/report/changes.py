@@ -106,11 +106,6 @@ def load_side(folder: Path, role: str) -> Side:
 # --------------------------------------------------------------------------- points
 
 
-def _scaled(name: str) -> Point:
-    """The point of ``name`` (its count from the name alone: both sides name it the same)."""
-    return Point.parse(name)
-
-
 def scaling_pairs(names: Sequence[str]) -> list[tuple[str, str, int]]:
     """(one-thread point, T point, T) for every workload with a scale-1 point.
 
@@ -118,7 +113,7 @@ def scaling_pairs(names: Sequence[str]) -> list[tuple[str, str, int]]:
     ``threads=4``) make a series, as in the report: the notebook's 100 threads x
     1 increment is a different experiment, not a point of the curve.
     """
-    parsed = [_scaled(n) for n in names]
+    parsed = [Point.parse(n) for n in names]
     plain = {p.count for p in parsed if p.count and len(p.params) <= 1}
     by_workload: dict[str, list[Point]] = {}
     for p in parsed:
@@ -388,7 +383,7 @@ def adjustment(bench: pyperf.Benchmark) -> str:
     workload is computation, which tracks the CPU-bound reference loop. Sleeps
     (weak scaling, latency) track nothing.
     """
-    point = _scaled(bench.get_name())
+    point = Point.parse(bench.get_name())
     params = point.param_dict
     if "start" in params:
         return drift.MEMORY_KEY

@@ -73,7 +73,8 @@ class Context:
         """The workload that has ``role`` (``harness.roles``) in these results, or None.
 
         Found in the suites' points first, then in the outcomes of interpreters that
-        could not measure it (an unsupported workload has no point).
+        could not measure it (an unsupported workload has no point), then in
+        ``roles.LEGACY``; None for a role no workload has.
         """
         found = sorted((info.order, name) for name, info in self.catalogue.items()
                        if info.role == role)
@@ -84,7 +85,9 @@ class Context:
                 name = points.workload_of(o.get("benchmark", ""))
                 if roles.role_of(name, o) == role:
                     return name
-        return None
+        # Nothing of it in these files: the built-in workload that had the role when
+        # suites did not record roles, so an absent one is named as before.
+        return next((name for name, legacy in roles.LEGACY.items() if legacy == role), None)
 
     def hosts(self) -> dict[tuple[str, str, str], list[str]]:
         """Distinct (hostname, CPU model, CPU count) -> the interpreters measured there."""
