@@ -22,7 +22,7 @@ from harness.errors import UsageError
 from harness.report import build, markdown, model
 from harness.report.context import fmt_compare, fmt_interval
 from harness.report.document import Bullets, Cell, Document, Section, Table
-from harness.report.sections import method
+from harness.report.sections.method import merge_commands
 from harness.stats import Estimate
 
 
@@ -192,13 +192,13 @@ def test_wide_spread_gives_no_verdict(tmp_path: Path) -> None:
 def test_one_command_reproduces_the_run() -> None:
     cmds = [f"python -m harness run --interpreter {i} --workload countdown --output r"
             for i in ("3.13t", "3.13")]
-    assert method.merge_commands(cmds) == [
+    assert merge_commands(cmds) == [
         "python -m harness run --interpreter 3.13 --interpreter 3.13t --workload countdown "
         "--output r"
     ]
     other = ["python -m harness run -i 3.13 --fast", "python -m harness run -i 3.13t"]
-    assert method.merge_commands(other) == sorted(other)
-    assert method.merge_commands(["x", "x"]) == ["x"]
+    assert merge_commands(other) == sorted(other)
+    assert merge_commands(["x", "x"]) == ["x"]
 
 
 def test_lost_updates_are_summed_over_runs(full: Path) -> None:
