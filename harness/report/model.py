@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -453,10 +453,11 @@ class Point(points.Point):
     def of(cls, bench: pyperf.Benchmark) -> Point:
         """The benchmark's point: its name parsed, the metadata read."""
         meta = bench.get_metadata()
-        point = cls.parse(bench.get_name(), meta)
+        point = points.Point.parse(bench.get_name(), meta)
         role = roles.role_of(point.workload, meta)
-        return replace(point, kind=str(meta.get("workload_kind") or ROLE_KINDS.get(role, "")),
-                       description=str(meta.get("workload_description") or ""), role=role)
+        parsed: dict[str, Any] = {f.name: getattr(point, f.name) for f in fields(points.Point)}
+        return cls(**parsed, kind=str(meta.get("workload_kind") or ROLE_KINDS.get(role, "")),
+                   description=str(meta.get("workload_description") or ""), role=role)
 
 
 def all_points(results: Sequence[InterpreterResults], pinned: bool = False) -> dict[str, Point]:
