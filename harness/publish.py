@@ -5,7 +5,8 @@ rendered by the report's HTML and Markdown renderers) and the chart beside them:
 every report folder under ``reports/``, newest first by the start time in its
 facts (``run.started``), with its machine, date and headline (same-day reports
 are labelled with their start time, so no two columns read alike), and each
-interpreter's 2-thread ``countdown`` ratio across reports with its 95% interval.
+interpreter's 2-thread ratio of the headline workload (``countdown``: the role
+``headline``, ``harness.roles``) across reports with its 95% interval.
 Everything comes from the suite and facts files in the folders; nothing is measured.
 """
 
@@ -19,10 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness import kinds, stats
+import pyperf
+
+from harness import kinds, points, roles, stats
 from harness.fileutil import atomic_write_text
 from harness.report import charts
-from harness.report.changes import DiffError, load_side, suite_ids
+from harness.report.changes import suite_ids
+from harness.report.context import fmt_ratio
 from harness.report.diff import render_pages
 from harness.report.document import (
     Bullets,
@@ -34,11 +38,18 @@ from harness.report.document import (
     Section,
     Table,
 )
+from harness.report.model import InputError, load_readable
 from harness.stats import Estimate
 
-HEADLINE_ONE = "countdown/threads=1"
-HEADLINE_TWO = "countdown/threads=2"
-CHART_FILE = "chart-countdown-2-threads.svg"
+# The figure every report is summed up by: 2 threads of its headline workload (the role
+# ``headline`` in ``harness.roles``: CPU-bound Python, a fixed total) against one.
+HEADLINE_ROLE = "headline"
+HEADLINE_COUNT = 2
+CHART_FILE = "chart-countdown-2-threads.svg"  # (the published name, kept)
+
+
+class PublishError(InputError):
+    """A reports folder the index cannot be made from: one line, exit status 2."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,8 @@ class Published:
     machine: str
     interpreters: tuple[str, ...]  # ids with a suite, in kinds order
     families: dict[str, str]
-    countdown2: dict[str, Estimate]  # id -> 2 threads of countdown against one
+    speedup2: dict[str, Estimate]  # id -> 2 threads of the headline workload against one
+    workload: str = ""  # the headline workload's name in these files ("" when none)
     started: str = ""  # the earliest run start (ISO 8601, UTC) in its facts; "" when none
     label: str = ""  # what its column says: the date, with the start time when it is shared
 
@@ -73,34 +85,50 @@ def _machine(name: str, date: str, cpu_models: set[str], cpus: set[int]) -> str:
 
 
 def summarize(folder: Path) -> Published:
-    """Read one report folder (``DiffError`` on a file it cannot use)."""
-    side = load_side(folder, "report")
+    """Read one report folder (``PublishError`` on a file it cannot use)."""
+    loaded = load_readable(folder, PublishError)
+    side_suites = {r.id: r.suite for r in loaded if r.suite is not None}
+    side_facts = {r.id: r.facts for r in loaded if r.facts_file is not None}
     starts = sorted(t for t in (_utc(str(f.run.get("started") or ""))
-                                for f in side.facts.values()) if t)
+                                for f in side_facts.values()) if t)
     if not starts:  # no facts: the suites' own run dates (pyperf's "date" metadata)
         starts = sorted(t for t in (_utc(str(run.get_metadata().get("date") or ""))
-                                    for suite in side.suites.values()
+                                    for suite in side_suites.values()
                                     for bench in suite.get_benchmarks()
                                     for run in bench.get_runs()) if t)
     date = starts[0][:10] if starts else folder.name[:10]
-    models = {str(f.run["cpu_model"]) for f in side.facts.values() if f.run.get("cpu_model")}
-    cpus = {int(f.probe["cpu_count"]) for f in side.facts.values()
+    models = {str(f.run["cpu_model"]) for f in side_facts.values() if f.run.get("cpu_model")}
+    cpus = {int(f.probe["cpu_count"]) for f in side_facts.values()
             if f.probe and isinstance(f.probe.get("cpu_count"), int)}
     families = {}
-    for ident in side.suites:
-        facts = side.facts.get(ident)
+    for ident in side_suites:
+        facts = side_facts.get(ident)
         families[ident] = str((facts.interpreter.get("family") if facts else None)
                               or kinds.kind_of(ident).family)
-    order = sorted(side.suites, key=lambda i: (kinds.family_rank(families[i]), i))
-    ratios = {}
+    order = sorted(side_suites, key=lambda i: (kinds.family_rank(families[i]), i))
+    ratios, workload = {}, ""
     for ident in order:
-        names = side.suites[ident].get_benchmark_names()
-        if HEADLINE_ONE in names and HEADLINE_TWO in names:
-            suite = side.suites[ident]
-            ratios[ident] = stats.speedup(suite.get_benchmark(HEADLINE_ONE),
-                                          suite.get_benchmark(HEADLINE_TWO))
+        pair = _headline_pair(side_suites[ident])
+        if pair is not None:
+            workload = workload or points.workload_of(pair[0].get_name())
+            ratios[ident] = stats.speedup(*pair)
     return Published(folder.name, date, _machine(folder.name, date, models, cpus),
-                     tuple(order), families, ratios, starts[0] if starts else "")
+                     tuple(order), families, ratios, workload, starts[0] if starts else "")
+
+
+def _headline_pair(suite: pyperf.BenchmarkSuite,
+                   ) -> tuple[pyperf.Benchmark, pyperf.Benchmark] | None:
+    """The plain 1- and 2-worker points of the suite's headline workload, if both exist."""
+    found: dict[int, pyperf.Benchmark] = {}
+    for bench in suite.get_benchmarks():
+        meta = bench.get_metadata()
+        point = points.Point.parse(bench.get_name(), meta)
+        if roles.role_of(point.workload, meta) == HEADLINE_ROLE and point.plain \
+                and not point.pinned and point.count in (1, HEADLINE_COUNT):
+            found.setdefault(point.count, bench)
+    if 1 in found and HEADLINE_COUNT in found:
+        return found[1], found[HEADLINE_COUNT]
+    return None
 
 
 def labelled(reports: Sequence[Published]) -> list[Published]:
@@ -124,62 +152,56 @@ def scan(reports_dir: Path) -> list[Published]:
     reports_dir = Path(reports_dir)
     if not reports_dir.is_dir():
         what = "is a file, not a folder" if reports_dir.exists() else "does not exist"
-        raise DiffError(f"reports folder {reports_dir} {what}",
+        raise PublishError(f"reports folder {reports_dir} {what}",
                         "publish a report first: nox -s compare -- --publish")
     found = []
     for folder in sorted(p for p in reports_dir.iterdir() if p.is_dir()):
         if suite_ids(folder):  # a folder of facts only (nothing measured) is no report
             found.append(summarize(folder))
     if not found:
-        raise DiffError(f"no report folder under {reports_dir}",
+        raise PublishError(f"no report folder under {reports_dir}",
                         "publish a report first: nox -s compare -- --publish")
     return labelled(found)
 
 
-def _ratio(e: Estimate) -> str:
-    if e.low is None or e.high is None:
-        return f"{e.value:.2f}x"
-    return f"{e.value:.2f}x [{e.low:.2f}, {e.high:.2f}]"
-
-
 def headline(r: Published) -> str:
-    """2 threads of countdown against one, per interpreter, fastest first."""
-    if not r.countdown2:
-        return "no countdown at 1 and 2 threads"
-    best = sorted(r.countdown2.items(), key=lambda kv: -kv[1].value)
-    return "2 threads of countdown vs 1: " + ", ".join(f"{i} {e.value:.2f}x" for i, e in best)
+    """2 threads of the headline workload against one, per interpreter, fastest first."""
+    if not r.speedup2:
+        return "no headline workload at 1 and 2 threads"
+    best = sorted(r.speedup2.items(), key=lambda kv: -kv[1].value)
+    return (f"2 threads of {r.workload} vs 1: "
+            + ", ".join(f"{i} {e.value:.2f}x" for i, e in best))
+
+
+def _workload(reports: Sequence[Published]) -> str:
+    """The headline workload's name as the reports' files give it."""
+    return next((r.workload for r in reports if r.workload), "the headline workload")
 
 
 def chart(reports: Sequence[Published]) -> Chart:
-    """Each interpreter's 2-thread countdown ratio per report (oldest left), 95% intervals."""
+    """Each interpreter's 2-thread ratio per report (oldest left), 95% intervals."""
     ordered = list(reversed(reports))
     families: dict[str, str] = {}
     for r in ordered:
         families.update(r.families)
-    ids = sorted({i for r in ordered for i in r.countdown2},
+    ids = sorted({i for r in ordered for i in r.speedup2},
                  key=lambda i: (kinds.family_rank(families.get(i, "")), i))
     styles = charts.styles_for([families.get(i, "") for i in ids])
     series = []
     for ident, style in zip(ids, styles, strict=True):
-        xs, ys, lows, highs = [], [], [], []
-        for x, r in enumerate(ordered):
-            e = r.countdown2.get(ident)
-            if e is None or not math.isfinite(e.value):
-                continue
-            xs.append(float(x))
-            ys.append(e.value)
-            lows.append(e.value - e.low if e.low is not None else 0.0)
-            highs.append(e.high - e.value if e.high is not None else 0.0)
-        series.append(charts.Series(ident, tuple(xs), tuple(ys), tuple(lows), tuple(highs),
-                                    style))
+        found = [(float(x), e) for x, r in enumerate(ordered)
+                 if (e := r.speedup2.get(ident)) is not None and math.isfinite(e.value)]
+        series.append(charts.Series.from_estimates(ident, found, style))
     svg = charts.grouped_bars(
-        "index-countdown-2", "2 threads of countdown against one, per published report",
+        "index-headline-2", f"2 threads of {_workload(reports)} against one, per published "
+        "report",
         [f"{r.label or r.date}\n{r.name[len(r.date) + 1:] or r.name}" for r in ordered],
         series,
         ylabel="speed of 2 threads vs 1 (x)", xlabel="published report (oldest left)",
         value_format="{:.2f}",
     )
-    return Chart(CHART_FILE, svg, "2-thread countdown ratio of each interpreter per report",
+    return Chart(CHART_FILE, svg,
+                 f"2-thread {_workload(reports)} ratio of each interpreter per report",
                  "Bars: the geometric mean of the per-process ratios time(1) / time(2); "
                  "whiskers: its 95% interval. 2x is the ideal on 2 or more cores; 1x: "
                  "threads take turns.")
@@ -193,16 +215,16 @@ def build_document(reports: Sequence[Published]) -> Document:
                   numeric_from=5, css="wide")
     ratios = Table(
         ["interpreter"] + [r.label or r.date for r in reports],
-        [[i] + [_ratio(r.countdown2[i]) if i in r.countdown2 else "-" for r in reports]
-         for i in sorted({i for r in reports for i in r.countdown2})],
-        caption="2 threads of countdown vs 1, with the 95% interval by process "
+        [[i] + [fmt_ratio(r.speedup2[i]) if i in r.speedup2 else "-" for r in reports]
+         for i in sorted({i for r in reports for i in r.speedup2})],
+        caption=f"2 threads of {_workload(reports)} vs 1, with the 95% interval by process "
                 "(newest report first)", numeric_from=1)
     newest = reports[0]
     sections = [
         Section("reports", "Published reports", "Newest first (by the start time of their "
                 "runs, UTC); each folder holds its pages "
                 "and the pyperf files they were drawn from.", [table]),
-        Section("countdown", "2 threads of countdown across reports",
+        Section("across", f"2 threads of {_workload(reports)} across reports",
                 "The headline figure of every report, side by side.", [chart(reports), ratios]),
         Section("compare", "Compare two of them", "What changed, with 95% intervals:",
                 [Bullets([f"`python -m harness diff reports/{reports[-1].name} "

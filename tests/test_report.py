@@ -16,11 +16,36 @@ import pyperf
 import pytest
 from report_data import INTERPRETERS, write_interpreter, write_results
 
-from harness import report
+from harness import report, stats
 from harness.__main__ import main
 from harness.errors import UsageError
+from harness.report import build, markdown, model
 from harness.report.context import fmt_compare, fmt_interval
+from harness.report.document import Bullets, Cell, Document, Section, Table
+from harness.report.sections.method import merge_commands
 from harness.stats import Estimate
+
+
+def _doc(folder: Path) -> Document:
+    """The document the report of ``folder`` renders (its model, not its Markdown)."""
+    return build.build_document(model.load_results(folder))[0]
+
+
+def _section(doc: Document, anchor: str) -> Section:
+    return next(s for s in doc.sections if s.anchor == anchor)
+
+
+def _verdicts(doc: Document) -> dict[str, str]:
+    """The headline's items by interpreter id: "**id** (what): verdict.\nfigures"."""
+    items = next(b for b in _section(doc, "headline").blocks if isinstance(b, Bullets)).items
+    return {item.split("**")[1]: item for item in items}
+
+
+def _rows(doc: Document, anchor: str, first: str = "interpreter") -> dict[str, list[Cell]]:
+    """The rows of the first table of a section whose first header is ``first``, by id."""
+    table = next(b for b in _section(doc, anchor).blocks
+                 if isinstance(b, Table) and b.headers[0] == first)
+    return {str(row[0]): row for row in table.rows}
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -138,11 +163,8 @@ def test_compare_md_falls_back_to_pairs_when_pyperf_refuses(tmp_path: Path) -> N
 
 
 def test_headline_verdicts_follow_the_rules(full: Path) -> None:
-    readme = (full / "report" / "README.md").read_text()
-    headline = readme.split("## Headline")[1].split("\n## ")[0]
-    # One item per interpreter: the verdict, then (after <br>) the figures behind it.
-    items = [item.replace("<br>\n  ", " ") for item in headline.split("\n- ")[1:]]
-    lines = {item.split("**")[1]: item for item in items}
+    # One item per interpreter: the verdict, then (on its next line) the figures behind it.
+    lines = _verdicts(_doc(full))
     assert len(lines) == 6
     assert "runs Python threads in parallel" in lines["3.13t"]
     assert "runs Python threads in parallel" in lines["jython2.7"]
@@ -162,9 +184,7 @@ def test_wide_spread_gives_no_verdict(tmp_path: Path) -> None:
     results.mkdir()
     write_interpreter(results, "3.13", processes=2)
     write_interpreter(results, "3.13t", processes=2, noise=0.9)
-    readme = report.write_report(results).markdown.read_text()
-    headline = readme.split("## Headline")[1].split("\n## ")[0]
-    item = headline.split("- **3.13t**")[1].split("\n- ")[0]
+    item = _verdicts(_doc(results))["3.13t"]
     assert "no clear verdict" in item and "unstable" in item
     assert "runs Python threads" not in item  # an interval including 1 is never a speedup
 
@@ -172,13 +192,13 @@ def test_wide_spread_gives_no_verdict(tmp_path: Path) -> None:
 def test_one_command_reproduces_the_run() -> None:
     cmds = [f"python -m harness run --interpreter {i} --workload countdown --output r"
             for i in ("3.13t", "3.13")]
-    assert report.merge_commands(cmds) == [
+    assert merge_commands(cmds) == [
         "python -m harness run --interpreter 3.13 --interpreter 3.13t --workload countdown "
         "--output r"
     ]
     other = ["python -m harness run -i 3.13 --fast", "python -m harness run -i 3.13t"]
-    assert report.merge_commands(other) == sorted(other)
-    assert report.merge_commands(["x", "x"]) == ["x"]
+    assert merge_commands(other) == sorted(other)
+    assert merge_commands(["x", "x"]) == ["x"]
 
 
 def test_lost_updates_are_summed_over_runs(full: Path) -> None:
@@ -187,9 +207,11 @@ def test_lost_updates_are_summed_over_runs(full: Path) -> None:
     lost = sum(r.get_metadata()["lost_updates"] for r in bench.get_runs())
     expected = sum(r.get_metadata()["expected_updates"] for r in bench.get_runs())
     assert lost > 0
-    readme = (full / "report" / "README.md").read_text()
-    assert f"{lost:,} of {expected:,}" in readme
-    assert "100 threads: the notebook's case" in readme
+    doc = _doc(full)
+    row = _rows(doc, "correctness")["3.13t"]
+    assert f"{lost:,} of {expected:,}" in [str(cell).split("\n")[0] for cell in row]
+    table = next(b for b in _section(doc, "correctness").blocks if isinstance(b, Table))
+    assert "100 threads: the notebook's case" in table.caption
 
 
 def test_facts_and_environment_come_from_the_facts_files(full: Path) -> None:
@@ -212,25 +234,25 @@ def test_speedup_comes_from_paired_process_ratios() -> None:
     # Process drift cancels in the paired ratios: every process is exactly 2x faster.
     one = bench([[1.0, 1.0], [1.5, 1.5], [0.8, 0.8]])
     two = bench([[0.5, 0.5], [0.75, 0.75], [0.4, 0.4]])
-    sp = report.speedup(one, two)
+    sp = stats.speedup(one, two)
     assert sp.value == pytest.approx(2.0) and sp.excludes(1.0)
     assert sp.half_width() == pytest.approx(0.0, abs=1e-9)
-    same = report.speedup(one, bench([[1.1, 1.1], [1.3, 1.3], [0.85, 0.85]]))
+    same = stats.speedup(one, bench([[1.1, 1.1], [1.3, 1.3], [0.85, 0.85]]))
     assert not same.excludes(1.0)
 
 
 def test_baseline_prefers_gil_build_of_the_free_threaded_version(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("2.7", "3.13", "3.13t", "pypy3.9"))
-    loaded = report.load_results(results)
-    base, _why = report.choose_baseline(loaded, None)
+    loaded = model.load_results(results)
+    base, _why = model.choose_baseline(loaded, None)
     assert base is not None and base.id == "3.13"
-    base, why = report.choose_baseline(loaded, "pypy3.9")
+    base, why = model.choose_baseline(loaded, "pypy3.9")
     assert base is not None and base.id == "pypy3.9" and "--baseline" in why
     with pytest.raises(UsageError, match="3.13t"):
-        report.choose_baseline(loaded, "3.99")
+        model.choose_baseline(loaded, "3.99")
     # No CPython with the GIL at all: the first interpreter measured, and it says so.
-    only = report.load_results(write_results(tmp_path / "o", ids=("3.13t", "pypy3.9")))
-    base, why = report.choose_baseline(only, None)
+    only = model.load_results(write_results(tmp_path / "o", ids=("3.13t", "pypy3.9")))
+    base, why = model.choose_baseline(only, None)
     assert base is not None and base.id == "3.13t" and "no CPython with the GIL" in why
 
 
@@ -372,26 +394,24 @@ def test_report_of_a_real_fast_run(tmp_path: Path) -> None:
 
 
 def test_headline_table_comes_from_the_suites(full: Path) -> None:
-    readme = (full / "report" / "README.md").read_text()
-    header = "| interpreter | GIL | 2 threads of `countdown` vs 1 |"
-    assert header in readme
-    # The headline table's rows: "| id | GIL ... |" (other tables have other second columns).
-    rows = {line.split(" | ")[0].lstrip("| "): line for line in readme.splitlines()
-            if line.startswith(("| 3.13t | GIL", "| 3.13 | GIL"))}
-    results = {r.id: r for r in report.load_results(full)}
+    doc = _doc(full)
+    table = next(b for b in _section(doc, "headline").blocks if isinstance(b, Table))
+    assert table.headers[:3] == ["interpreter", "GIL", "2 threads of `countdown` vs 1"]
+    rows = _rows(doc, "headline")
+    results = {r.id: r for r in model.load_results(full)}
     one = results["3.13t"].benchmark("countdown/threads=1")
     two = results["3.13t"].benchmark("countdown/threads=2")
     assert one is not None and two is not None
-    expected = report.speedup(one, two)
+    expected = stats.speedup(one, two)
     assert expected.low is not None and expected.high is not None
-    assert f"{expected.value:.2f}x ({expected.low:.2f}-{expected.high:.2f})" in rows["3.13t"]
-    assert "baseline" in rows["3.13"]
+    assert str(rows["3.13t"][2]).split("\n")[0].removesuffix(" n.s.") == fmt_interval(expected)
+    assert rows["3.13"][5] == "baseline"
 
 
 def test_readme_block_is_replaced_between_markers(full: Path, tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text(
-        f"# Project\n\nintro\n\n{report.README_START}\nold text\n{report.README_END}\n\nrest\n"
+        f"# Project\n\nintro\n\n{markdown.README_START}\nold text\n{markdown.README_END}\n\nrest\n"
     )
     out = tmp_path / "reports" / "2026-01-01-test"
     assert main(["report", str(full), "--output", str(out), "--readme", str(readme)]) == 0
@@ -465,8 +485,7 @@ def test_one_process_gives_no_verdict_and_no_crash(tmp_path: Path) -> None:
     results.mkdir()
     write_interpreter(results, "3.13", processes=1)
     write_interpreter(results, "3.13t", processes=1)
-    readme = report.write_report(results).markdown.read_text()
-    lines = _headline_items(readme)
+    lines = _verdicts(_doc(results))
     assert "no verdict on threads: not enough processes" in lines["3.13t"]
     assert "runs Python threads" not in lines["3.13t"]
     assert "1 process: no interval" in lines["3.13t"]
@@ -479,25 +498,24 @@ def test_speedup_above_the_cores_always_carries_its_note(tmp_path: Path) -> None
     # 2.6x on 2 cores, measured tightly: the interval excludes the limit.
     write_interpreter(results, "3.13", noise=0.005, processes=6)
     write_interpreter(results, "3.13t", speed=2.6, noise=0.005, processes=6)
-    readme = report.write_report(results).markdown.read_text()
-    row = next(line for line in readme.splitlines() if line.startswith("| 3.13t | GIL"))
-    assert "above the physical limit of 2x and its interval excludes it" in row
-    assert "measurement fault" in row
-    scaling = readme.split("## Thread scaling")[1].split("\n## ")[0]
-    assert "measurement fault" in scaling
+    doc = _doc(results)
+    cell = str(_rows(doc, "headline")["3.13t"][2])
+    assert "above the physical limit of 2x and its interval excludes it" in cell
+    assert "measurement fault" in cell
+    scaling = [str(c) for b in _section(doc, "scaling").blocks if isinstance(b, Table)
+               for row in b.rows for c in row]
+    assert any("measurement fault" in c for c in scaling)
     # Just above, within noise: the interval includes the limit.
     noisy = tmp_path / "n"
     noisy.mkdir()
     write_interpreter(noisy, "3.13", noise=0.3, processes=3)
     write_interpreter(noisy, "3.13t", speed=2.05, noise=0.3, processes=3)
-    page = report.write_report(noisy).markdown.read_text()
-    lines = _headline_items(page)
+    lines = _verdicts(_doc(noisy))
     if "above the physical limit" in lines["3.13t"]:  # only when the estimate is above 2
         assert "its interval includes 2: noise" in lines["3.13t"]
 
 
 def test_interval_including_one_is_never_a_speedup() -> None:
-    from harness import stats
     from harness.report.verdicts import limit_note, strong_verdict, weak_words
 
     wide = stats.Estimate(1.3, 0.8, 2.1, 3)
@@ -530,12 +548,15 @@ def test_suites_from_two_hosts_are_not_compared_across_machines(tmp_path: Path) 
     write_interpreter(results, "3.13", hostname="runner-a", cpu_model="AMD EPYC 7763")
     write_interpreter(results, "3.13t", hostname="runner-b", cpu_model="Intel Xeon 8370C")
     write_interpreter(results, "3.13t+gil", hostname="runner-a", cpu_model="AMD EPYC 7763")
-    readme = report.write_report(results).markdown.read_text()
-    lines = _headline_items(readme)
+    doc = _doc(results)
+    lines = _verdicts(doc)
     # Each keeps its own scaling; only cross-machine single-thread figures are withheld.
     assert "runs Python threads in parallel" in lines["3.13t"]
     assert "not comparable with 3.13 (different machines)" in lines["3.13t"]
     assert "not comparable" not in lines["3.13t+gil"]
+    assert _rows(doc, "headline")["3.13t"][5] == "not comparable (different machines)"
+    # End to end, as printed:
+    readme = report.write_report(results).markdown.read_text()
     assert "**Several machines**" in readme
     single = readme.split("## Single-thread cost")[1].split("\n## ")[0]
     assert "not comparable (different machines)" in single
@@ -593,13 +614,14 @@ def test_headers_have_no_literal_backticks_in_html(full: Path) -> None:
 def test_a_dozen_interpreters_get_distinct_styles(tmp_path: Path) -> None:
     """One colour and marker per interpreter; one line style per family."""
     results = write_results(tmp_path / "results", ids=tuple(INTERPRETERS))
-    loaded = report.load_results(results)
-    styles = [r.chart_style for r in loaded]
+    loaded = model.load_results(results)
+    ctx = build.build_context(loaded)
+    styles = [ctx.style(r) for r in loaded]
     assert len({s.color for s in styles}) == len(styles)
     assert len({s.marker for s in styles}) == len(styles)
     by_family: dict[str, set[str]] = {}
     for r in loaded:
-        by_family.setdefault(r.family, set()).add(r.chart_style.line)
+        by_family.setdefault(r.family, set()).add(ctx.style(r).line)
     assert all(len(lines) == 1 for lines in by_family.values())
     assert len({next(iter(v)) for v in by_family.values()}) == len(by_family)
     # Newest first within each family.

@@ -20,6 +20,7 @@ from report_data import write_interpreter, write_results
 
 from harness import report, results
 from harness.__main__ import main
+from harness.report import model
 from harness.report.markdown import md_code, md_escape, md_inline
 from harness.report.model import stray_files
 
@@ -304,7 +305,7 @@ def test_a_later_interrupted_run_kept_apart_is_mentioned(tmp_path: Path) -> None
 
 def test_files_that_belong_to_no_interpreter_are_named(tmp_path: Path) -> None:
     folder = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
-    loaded = [r for r in report.load_results(folder) if r.id != "3.13t"]
+    loaded = [r for r in model.load_results(folder) if r.id != "3.13t"]
     assert [name for name, _ in stray_files(folder, loaded)] == ["3.13t.facts.json",
                                                                   "3.13t.json"]
 

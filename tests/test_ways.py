@@ -19,6 +19,7 @@ from harness.report.build import build_context
 from harness.report.document import Bullets, Chart, Table
 from harness.report.model import load_results
 from harness.report.sections import SECTIONS
+from harness.report.sections.scaling import scaling
 from harness.report.sections.ways import ways
 
 PROCESSES = 4
@@ -102,12 +103,18 @@ def test_three_speedups_and_start_costs(section: Any) -> None:
     assert old[1].startswith("0.6")
 
 
-def test_chart_and_reasons(section: Any) -> None:
-    """A grouped-bar chart, and the reason 2.7 has no sub-interpreters."""
+def test_chart_and_reasons(tmp_path: Path) -> None:
+    """A grouped-bar chart, and the reason 2.7 has no sub-interpreters, said once: in the
+    sub-interpreters' scaling section, not again under the three ways."""
+    for ident in MEANS:
+        _write(tmp_path, ident)
+    ctx = build_context(load_results(tmp_path))
+    section = ways(ctx)
     chart = next(b for b in section.blocks if isinstance(b, Chart))
     assert chart.filename == "chart-ways.svg" and "<svg" in chart.svg
-    reasons = next(b for b in section.blocks if isinstance(b, Bullets))
-    assert any("2.7" in line and "PEP 684" in line for line in reasons.items)
+    assert not any(isinstance(b, Bullets) for b in section.blocks)
+    reasons = [line for b in scaling(ctx).blocks if isinstance(b, Bullets) for line in b.items]
+    assert len([line for line in reasons if "2.7" in line and "PEP 684" in line]) == 1
 
 
 def test_difference_interval() -> None:

@@ -41,18 +41,10 @@ from harness.report.compare import render_compare
 from harness.report.document import Document
 from harness.report.estimates import FILE as ESTIMATES_FILE
 from harness.report.html_page import render_html
-from harness.report.markdown import (
-    README_END,
-    README_START,
-    readme_block,
-    render_markdown,
-    summary_block,
-    update_readme,
-)
+from harness.report.markdown import render_markdown, summary_block, update_readme
 from harness.report.model import (
     InterpreterResults,
     ReportError,
-    choose_baseline,
     is_unavailable,
     load_results,
     skipped_files,
@@ -60,15 +52,9 @@ from harness.report.model import (
 )
 from harness.report.sections.discarded import FOLDER as DISCARDED
 from harness.report.sections.discarded import discarded_path
-from harness.report.sections.method import merge_commands
 from harness.report.sections.warmup import STUDY_FOLDER, study_paths
-from harness.stats import speedup
 
-__all__ = [
-    "README_END", "README_START", "InterpreterResults", "ReportError", "ReportFiles",
-    "build_document", "choose_baseline", "cmd_report", "load_results", "merge_commands",
-    "readme_block", "speedup", "write_report",
-]
+__all__ = ["ReportFiles", "cmd_report", "write_report"]
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,8 @@ from pathlib import Path
 from harness import stats
 from harness.report import changes
 from harness.report.changes import (
-    LOCK_WORKLOAD,
+    LOST_ROLES,
     MACHINE_FACTS,
-    RACE_WORKLOAD,
     Diff,
     DiffError,
     InterpreterDiff,
@@ -64,15 +63,14 @@ def compare_between(folder: Path, a: str, b: str) -> Diff:
         d.times.append(TimeChange(name, stats.bench_mean(ba), stats.bench_mean(bb), change,
                                   _work(ba.get_metadata(), bb.get_metadata()),
                                   "", change))
-        workload = changes.parse_name(name).workload
-        lost_a, lost_b = changes._lost(ba), changes._lost(bb)
-        if workload in (LOCK_WORKLOAD, RACE_WORKLOAD) and lost_a and lost_b:
-            d.lost.append(LostChange(name, workload == LOCK_WORKLOAD, lost_a, lost_b))
-    kinds = changes._local_kinds()
+        role = changes.point_role(bb)
+        lost_a, lost_b = changes.lost_total(ba), changes.lost_total(bb)
+        if role in LOST_ROLES and lost_a and lost_b:
+            d.lost.append(LostChange(name, role == "lock", lost_a, lost_b))
     for base, point, scale in changes.scaling_pairs(common):
         a1, at, b1, bt = (old.get_benchmark(base), old.get_benchmark(point),
                           new.get_benchmark(base), new.get_benchmark(point))
-        factor = float(scale) if changes._kind(bt, kinds) == "weak" else 1.0
+        factor = float(scale) if changes.point_kind(bt) == "weak" else 1.0
         work = _work(a1.get_metadata(), b1.get_metadata()) or \
             _work(at.get_metadata(), bt.get_metadata())
         d.scaling.append(ScalingChange(point, base, scale, stats.speedup(a1, at, factor),

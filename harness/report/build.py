@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness.report.charts import styles_for
 from harness.report.context import Context
 from harness.report.document import Document
 from harness.report.model import (
@@ -36,6 +37,8 @@ def build_context(
     warmup_dir: Path | None = None,
 ) -> Context:
     """The shared context of the sections (unavailable interpreters set apart)."""
+    styles = {r.id: s for r, s in zip(results, styles_for([r.family for r in results]),
+                                      strict=True)}
     unavailable = [r for r in results if is_unavailable(r)]
     results = [r for r in results if not is_unavailable(r)]
     measured = [r for r in results if r.suite is not None]
@@ -46,7 +49,7 @@ def build_context(
     catalogue.update({w: i for w, i in workload_catalogue(pinned).items() if w not in catalogue})
     return Context(results, measured, base, reason, points,
                    scaling_series(points, catalogue), machine_cores(results), catalogue,
-                   unavailable, warmup_dir=warmup_dir, pinned=pinned)
+                   unavailable, warmup_dir=warmup_dir, pinned=pinned, styles=styles)
 
 
 def build_document(

@@ -22,9 +22,7 @@ The command and the pages are in ``harness.report.diff``.
 
 from __future__ import annotations
 
-import functools
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,17 +30,18 @@ from typing import Any
 
 import pyperf
 
-from harness import drift, results, stats
-from harness.errors import HarnessError, UsageError
-from harness.report.context import beyond, number
-from harness.report.model import SCALING_PARAMS, load_checked_suite, why_unreadable
+from harness import drift, results, roles, stats
+from harness.points import Point
+from harness.report.context import interval_pct, pct_change
+from harness.report.model import ROLE_KINDS, InputError, load_readable, lost_updates
+from harness.report.verdicts import change_verdict
 from harness.stats import Estimate
-from harness.workloads import list_workloads
 
 DEFAULT_THRESHOLD = 5.0  # percent
 
-LOCK_WORKLOAD = "counter_lock"
-RACE_WORKLOAD = "counter_race"
+# The roles (``harness.roles``) of the counters whose lost updates are compared: the
+# unsynchronized one (a change is reported) and the locked one (a loss is a regression).
+LOST_ROLES = ("race", "lock")
 
 # Point metadata that sizes the work of one call: when it differs, times are not compared.
 WORK_KEYS = ("total", "increments", "waits", "wait", "sleeps", "sleep", "chunk", "work_scale")
@@ -62,7 +61,7 @@ MACHINE_FACTS = (
 )
 
 
-class DiffError(UsageError):
+class DiffError(InputError):
     """An input the comparison cannot use: one line, exit status 2, nothing written."""
 
 
@@ -99,57 +98,12 @@ def load_side(folder: Path, role: str) -> Side:
             "nothing was measured there",
             "give a results folder written by `python -m harness run` or a published report",
         )
-    suites: dict[str, pyperf.BenchmarkSuite] = {}
-    for ident in ids:
-        path = results.suite_path(folder, ident)
-        try:
-            suites[ident] = load_checked_suite(path)
-        except Exception as exc:  # pyperf raises ValueError, KeyError, TypeError...
-            raise DiffError(
-                f"cannot read the suite {path}: {why_unreadable(exc, path.name)}",
-                "re-run that interpreter, or remove the file to compare the others",
-            ) from None
-    facts = {}
-    for ident in results.list_ids(folder):
-        path = results.facts_path(folder, ident)
-        if path.is_file():
-            facts[ident] = _load_facts(path)
-    return Side(folder, suites, facts)
-
-
-def _load_facts(path: Path) -> results.Facts:
-    try:
-        return results.Facts.load(path)
-    except (OSError, ValueError, RecursionError) as exc:  # (RecursionError: nested too deep)
-        raise DiffError(
-            f"cannot use the facts file {path}: {why_unreadable(exc, path.name)}",
-            "compare with the harness version that wrote it, or re-run that interpreter",
-        ) from None
+    loaded = load_readable(folder, DiffError)
+    return Side(folder, {r.id: r.suite for r in loaded if r.suite is not None},
+                {r.id: r.facts for r in loaded if r.facts_file is not None})
 
 
 # --------------------------------------------------------------------------- points
-
-
-@dataclass(frozen=True)
-class PointName:
-    """A benchmark name split: workload, its ``k=v`` parameters, the scale."""
-
-    name: str
-    workload: str
-    params: tuple[tuple[str, str], ...]
-    scale: int  # threads or processes; 0 when the point has none
-
-
-def parse_name(name: str) -> PointName:
-    """``countdown/threads=2`` -> workload "countdown", scale 2."""
-    workload, _, key = name.partition("/")
-    params = tuple(re.findall(r"([A-Za-z_][\w.]*)=([^,;]+)", key))
-    scale = 0
-    for key_name, value in params:
-        if key_name in SCALING_PARAMS and value.isdigit():
-            scale = int(value)
-            break
-    return PointName(name, workload, params, scale)
 
 
 def scaling_pairs(names: Sequence[str]) -> list[tuple[str, str, int]]:
@@ -159,19 +113,19 @@ def scaling_pairs(names: Sequence[str]) -> list[tuple[str, str, int]]:
     ``threads=4``) make a series, as in the report: the notebook's 100 threads x
     1 increment is a different experiment, not a point of the curve.
     """
-    parsed = [parse_name(n) for n in names]
-    plain = {p.scale for p in parsed if p.scale and len(p.params) <= 1}
-    by_workload: dict[str, list[PointName]] = {}
+    parsed = [Point.parse(n) for n in names]
+    plain = {p.count for p in parsed if p.count and len(p.params) <= 1}
+    by_workload: dict[str, list[Point]] = {}
     for p in parsed:
-        if p.scale and (not plain or p.scale in plain):
+        if p.count and (not plain or p.count in plain):
             by_workload.setdefault(p.workload, []).append(p)
     pairs = []
-    for points in by_workload.values():
-        ones = [p for p in points if p.scale == 1]
+    for found in by_workload.values():
+        ones = [p for p in found if p.count == 1]
         if len(ones) != 1:
             continue
-        pairs += [(ones[0].name, p.name, p.scale)
-                  for p in sorted(points, key=lambda q: q.scale) if p.scale > 1]
+        pairs += [(ones[0].name, p.name, p.count)
+                  for p in sorted(found, key=lambda q: q.count) if p.count > 1]
     return pairs
 
 
@@ -213,14 +167,9 @@ class TimeChange:
     @property
     def verdict(self) -> str:
         """"faster" | "slower" | "no significant change" | "not enough processes" |
-        "other work"."""
-        if self.work:
-            return "other work"
-        if not self.change.enough or not _judged(self.old, self.new):
-            return "not enough processes"
-        if beyond(self.change):  # the report's practical threshold (2%), as its words
-            return "slower" if self.change.value > 1.0 else "faster"
-        return "no significant change"
+        "other work" (``verdicts.change_verdict``)."""
+        return change_verdict(self.change, self.work, ("faster", "slower"),
+                              _judged(self.old, self.new))
 
 
 @dataclass(frozen=True)
@@ -238,14 +187,9 @@ class ScalingChange:
     @property
     def verdict(self) -> str:
         """"higher" | "lower" | "no significant change" | "not enough processes" |
-        "other work"."""
-        if self.work:
-            return "other work"
-        if not self.change.enough or not _judged(self.old, self.new):
-            return "not enough processes"
-        if beyond(self.change):
-            return "lower" if self.change.value < 1.0 else "higher"
-        return "no significant change"
+        "other work" (``verdicts.change_verdict``)."""
+        return change_verdict(self.change, self.work, ("lower", "higher"),
+                              _judged(self.old, self.new))
 
 
 @dataclass(frozen=True)
@@ -332,7 +276,7 @@ class Diff:
                     out.append(Regression(
                         i.id, s.point, "scaling", loss,
                         f"ratio against one {s.old.value:.2f}x -> {s.new.value:.2f}x "
-                        f"({pct(s.change.value)} {interval_pct(s.change)})"))
+                        f"({pct_change(s.change.value)} {interval_pct(s.change)})"))
         out.sort(key=lambda r: -r.size)
         return out
 
@@ -353,9 +297,9 @@ class Diff:
 def time_text(t: TimeChange, word: str = "") -> str:
     """"+18.8% slower [+12.0%, +25.9%] adjusted for the machine's reference loop (raw
     +236.0% [...])": an adjusted change always says so, beside the raw one."""
-    text = f"{pct(t.change.value)}{' ' + word if word else ''} {interval_pct(t.change)}"
+    text = f"{pct_change(t.change.value)}{' ' + word if word else ''} {interval_pct(t.change)}"
     if t.adjusted and t.raw is not None:
-        text += (f" adjusted for {t.adjusted_by} (raw {pct(t.raw.value)} "
+        text += (f" adjusted for {t.adjusted_by} (raw {pct_change(t.raw.value)} "
                  f"{interval_pct(t.raw)})")
     return text
 
@@ -375,18 +319,6 @@ class Regression:
         return f"{self.interpreter} {self.point}: {self.kind}: {self.text}"
 
 
-def pct(ratio: float) -> str:
-    """1.2 -> "+20.0%"."""
-    return f"{(ratio - 1.0) * 100:+.1f}%"
-
-
-def interval_pct(e: Estimate) -> str:
-    """The 95% interval of a ratio as percentages, "[+15.1%, +25.3%]" (or why there is none)."""
-    if e.low is None or e.high is None:
-        return "(no interval: fewer than 2 processes)"
-    return f"[{pct(e.low)}, {pct(e.high)}]"
-
-
 def _lost_text(c: LostChange) -> str:
     return f"{c.old[0]:,} of {c.old[1]:,} -> {c.new[0]:,} of {c.new[1]:,} lost"
 
@@ -395,16 +327,10 @@ def _means(bench: pyperf.Benchmark) -> list[float]:
     return list(stats.process_means(bench).values())
 
 
-def _lost(bench: pyperf.Benchmark) -> tuple[int, int] | None:
-    lost = expected = 0
-    seen = False
-    for run in bench.get_runs():
-        meta = run.get_metadata()
-        if run.values and "lost_updates" in meta and "expected_updates" in meta:
-            lost += int(number(meta["lost_updates"]))
-            expected += int(number(meta["expected_updates"]))
-            seen = True
-    return (lost, expected) if seen else None
+def lost_total(bench: pyperf.Benchmark) -> tuple[int, int] | None:
+    """(lost, expected) updates of a counter point over all its processes (None: no count)."""
+    counts = lost_updates(bench)
+    return (sum(n for n, _ in counts), sum(e for _, e in counts)) if counts else None
 
 
 def _fact(facts: results.Facts | None, section: str, key: str) -> Any:
@@ -448,26 +374,22 @@ def work_difference(old: pyperf.Benchmark, new: pyperf.Benchmark) -> str:
     return "; ".join(out)
 
 
-@functools.lru_cache(maxsize=1)
-def _local_kinds() -> dict[str, str]:
-    """Workload -> KIND from this checkout's workloads (for suites without the metadata)."""
-    try:
-        return {w.name: w.kind for w in list_workloads()}
-    except HarnessError:
-        return {}
-
-
-def _kind(bench: pyperf.Benchmark, local: dict[str, str]) -> str:
-    """The point's workload KIND: its run metadata, else this checkout's workload file."""
+def point_role(bench: pyperf.Benchmark) -> str:
+    """The role of the point's workload (``roles.role_of``: its run metadata, else legacy)."""
     meta = bench.get_metadata()
-    return str(meta.get("workload_kind") or local.get(str(meta.get("workload") or ""), ""))
+    return roles.role_of(Point.parse(bench.get_name(), meta).workload, meta)
+
+
+def point_kind(bench: pyperf.Benchmark) -> str:
+    """The point's workload KIND: its run metadata, else the kind of its role ("" unknown)."""
+    return str(bench.get_metadata().get("workload_kind") or ROLE_KINDS.get(point_role(bench), ""))
 
 
 LOOP = "the machine's reference loop"
-THREAD_BOUND_WORKLOADS = ("thread_start",)
+THREAD_BOUND_ROLES = ("thread_start",)
 
 
-def adjustment(bench: pyperf.Benchmark, local: dict[str, str]) -> str:
+def adjustment(bench: pyperf.Benchmark) -> str:
     """Which of the machine's references a point's time tracks ("" for none).
 
     Starting interpreters (``start=N``) is mostly fresh memory; starting threads
@@ -476,14 +398,15 @@ def adjustment(bench: pyperf.Benchmark, local: dict[str, str]) -> str:
     workload is computation, which tracks the CPU-bound reference loop. Sleeps
     (weak scaling, latency) track nothing.
     """
-    point = parse_name(bench.get_name())
-    params = dict(point.params)
+    point = Point.parse(bench.get_name())
+    params = point.param_dict
     if "start" in params:
         return drift.MEMORY_KEY
-    if point.workload in THREAD_BOUND_WORKLOADS or _kind(bench, local) == "overhead" \
-            or (params.get("increments") == "1" and point.scale > 1):
+    kind = point_kind(bench)
+    if point_role(bench) in THREAD_BOUND_ROLES or kind == "overhead" \
+            or (params.get("increments") == "1" and point.count > 1):
         return drift.THREAD_KEY
-    return LOOP if _kind(bench, local) == "strong" else ""
+    return LOOP if kind == "strong" else ""
 
 
 def quiet_reference(facts: results.Facts | None) -> list[float]:
@@ -518,16 +441,15 @@ def compare_interpreter(
     for key in (drift.THREAD_KEY, drift.MEMORY_KEY):
         refs[key] = (drift.samples(old_facts.noise if old_facts else None, key),
                      drift.samples(new_facts.noise if new_facts else None, key))
-    kinds = _local_kinds()
     for name in common:
         a, b = old.get_benchmark(name), new.get_benchmark(name)
         ma, mb = _means(a), _means(b)
         # A point slows down with the machine's cost it mostly pays; a sleep does not.
         raw = stats.ratio_of_means(ma, mb)
-        key = adjustment(b, kinds)
+        key = adjustment(b)
         ref_a, ref_b = refs.get(key, ([], []))
         if (len(ref_a) < 2 or len(ref_b) < 2) and key == drift.THREAD_KEY \
-                and _kind(b, kinds) == "strong":
+                and point_kind(b) == "strong":
             # Older files have no drift references: a strong workload's point (the
             # 100-thread counters) is still adjusted by the loop, as before them.
             key = LOOP
@@ -539,13 +461,13 @@ def compare_interpreter(
             by = drift.LABELS.get(key, key)
         d.times.append(TimeChange(name, stats.mean_interval(ma), stats.mean_interval(mb),
                                   change, work_difference(a, b), by, raw))
-        workload = parse_name(name).workload
-        lost_a, lost_b = _lost(a), _lost(b)
-        if workload in (LOCK_WORKLOAD, RACE_WORKLOAD) and lost_a and lost_b:
-            d.lost.append(LostChange(name, workload == LOCK_WORKLOAD, lost_a, lost_b))
+        role = point_role(b)
+        lost_a, lost_b = lost_total(a), lost_total(b)
+        if role in LOST_ROLES and lost_a and lost_b:
+            d.lost.append(LostChange(name, role == "lock", lost_a, lost_b))
     for base, point, scale in scaling_pairs(common):
         # Work per thread fixed (weak scaling: the ideal is T times the throughput).
-        factor = float(scale) if _kind(new.get_benchmark(point), kinds) == "weak" else 1.0
+        factor = float(scale) if point_kind(new.get_benchmark(point)) == "weak" else 1.0
         ra = stats.paired_ratios(old.get_benchmark(base), old.get_benchmark(point), factor)
         rb = stats.paired_ratios(new.get_benchmark(base), new.get_benchmark(point), factor)
         work = work_difference(old.get_benchmark(base), new.get_benchmark(base)) or \

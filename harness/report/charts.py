@@ -25,6 +25,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator  # noqa: E402
 
+from harness.stats import Estimate  # noqa: E402
+
 # One hue family and one line style per interpreter family, one shade and one
 # marker per interpreter: a dozen interpreters stay apart, families stay recognisable.
 FAMILY_SHADES: dict[str, tuple[str, ...]] = {
@@ -85,6 +87,22 @@ class Series:
     low: tuple[float, ...] = ()  # distance from y down to the interval's low end, or empty
     high: tuple[float, ...] = ()  # distance from y up to its high end (empty: as ``low``)
     style: Style = Style("#333333", "o", "-")
+
+    @classmethod
+    def from_estimates(cls, label: str, points: Sequence[tuple[float, Estimate]],
+                       style: Style, scale: float = 1.0) -> Series:
+        """Values at x positions with their 95% intervals as error bars (``scale``: a unit
+        change, e.g. 1e3 for ms); no bar where an estimate has no interval, none at all
+        when no estimate has one. The one way from estimates to a chart's error bars."""
+        xs = tuple(float(x) for x, _ in points)
+        ys = tuple(e.value * scale for _, e in points)
+        if not any(e.enough for _, e in points):
+            return cls(label, xs, ys, style=style)
+        lows = tuple((e.value - e.low) * scale if e.low is not None and e.high is not None
+                     else 0.0 for _, e in points)
+        highs = tuple((e.high - e.value) * scale if e.low is not None and e.high is not None
+                      else 0.0 for _, e in points)
+        return cls(label, xs, ys, lows, highs, style)
 
     def yerr(self) -> list[list[float]] | None:
         """matplotlib's asymmetric ``yerr`` (None without intervals)."""

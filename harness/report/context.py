@@ -6,16 +6,16 @@ the same in every table, verdict and caption.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyperf
 
-from harness import stats
+from harness import points, roles, stats
+from harness.report.charts import Style
 from harness.report.estimates import Figures
 from harness.report.model import (
     NOT_REACHED,
@@ -62,6 +62,32 @@ class Context:
     # Points of processes pinned to N cores (``run --cpus``, key ``...,cpus=N``): only the
     # sections that compare core counts read them; ``points`` holds the unpinned ones.
     pinned: dict[str, Point] = field(default_factory=dict)
+    # Each interpreter's colour, marker and line in every chart (``charts.styles_for``).
+    styles: dict[str, Style] = field(default_factory=dict)
+
+    def style(self, r: InterpreterResults) -> Style:
+        """The chart style of ``r`` (one colour and marker per interpreter)."""
+        return self.styles.get(r.id, Style("#333333", "o", "-"))
+
+    def workload(self, role: str) -> str | None:
+        """The workload that has ``role`` (``harness.roles``) in these results, or None.
+
+        Found in the suites' points first, then in the outcomes of interpreters that
+        could not measure it (an unsupported workload has no point), then in
+        ``roles.LEGACY``; None for a role no workload has.
+        """
+        found = sorted((info.order, name) for name, info in self.catalogue.items()
+                       if info.role == role)
+        if found:
+            return found[0][1]
+        for r in [*self.results, *self.unavailable]:
+            for o in r.outcomes:
+                name = points.workload_of(o.benchmark)
+                if roles.role_of(name) == role:
+                    return name
+        # Nothing of it in these files: the built-in workload that had the role when
+        # suites did not record roles, so an absent one is named as before.
+        return next((name for name, legacy in roles.LEGACY.items() if legacy == role), None)
 
     def hosts(self) -> dict[tuple[str, str, str], list[str]]:
         """Distinct (hostname, CPU model, CPU count) -> the interpreters measured there."""
@@ -96,7 +122,7 @@ def missing_lines(ctx: Context, workload: str) -> list[str]:
     for r in ctx.results:
         outs = [
             o for o in r.outcomes
-            if str(o.get("benchmark", "")).split("/")[0] == workload and o.get("status") != "ok"
+            if points.workload_of(o.get("benchmark", "")) == workload and o.get("status") != "ok"
         ]
         has_any = r.suite is not None and any(
             ctx.points[n].workload == workload for n in r.suite.get_benchmark_names()
@@ -145,10 +171,32 @@ def fmt_interval(est: stats.Estimate, digits: int = 2, unit: str = "x") -> str:
     if unit == "x" and est.low is not None and est.high is not None and est.excludes(1.0):
         digits = clear_digits(est.low, est.high, digits)
     head = f"{est.value:.{digits}f}{unit}"
-    if est.low is None or est.high is None:
+    if not est.enough:
         n = est.processes
         return f"{head} ({n} process{'es' if n != 1 else ''}: no interval)"
-    return f"{head} ({est.low:.{digits}f}-{est.high:.{digits}f})"
+    return f"{head} " + _bounds(est, lambda x: f"{x:.{digits}f}", "({}-{})")
+
+
+def _bounds(est: stats.Estimate, word: Callable[[float], str], form: str = "[{}, {}]") -> str:
+    """The interval's two ends, each worded by ``word``, in ``form``; "" without one."""
+    if est.low is None or est.high is None:
+        return ""
+    return form.format(word(est.low), word(est.high))
+
+
+def fmt_ratio(est: stats.Estimate) -> str:
+    """A ratio with its interval in brackets (the diff's and the index's): "0.98x [0.96, 1.00]"."""
+    return f"{est.value:.2f}x " + (_bounds(est, lambda x: f"{x:.2f}") or "(no interval)")
+
+
+def pct_change(ratio: float) -> str:
+    """A ratio as a change: 1.2 -> "+20.0%" (``pct`` is a share: 0.2 -> "20%")."""
+    return f"{(ratio - 1.0) * 100:+.1f}%"
+
+
+def interval_pct(est: stats.Estimate) -> str:
+    """The 95% interval of a ratio as changes, "[+15.1%, +25.3%]" (or why there is none)."""
+    return _bounds(est, pct_change) or "(no interval: fewer than 2 processes)"
 
 
 def fmt_mean(bench: pyperf.Benchmark) -> str:
@@ -234,19 +282,6 @@ def span(values: set[int]) -> str:
         return "-"
     lo, hi = min(values), max(values)
     return str(lo) if lo == hi else f"{lo}-{hi}"
-
-
-def number(value: Any) -> float:
-    """A metadata number; a list stored as JSON text (older suites) is summed."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    try:
-        parsed = json.loads(str(value))
-    except ValueError:
-        return 0.0
-    if isinstance(parsed, list):
-        return float(sum(v for v in parsed if isinstance(v, (int, float))))
-    return float(parsed) if isinstance(parsed, (int, float)) else 0.0
 
 
 def target_scale(series: ScalingSeries, cores: int) -> int | None:

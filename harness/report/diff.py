@@ -8,7 +8,7 @@ its HTML/Markdown renderers, so the pages look like the report.
 from __future__ import annotations
 
 import argparse
-import re
+import dataclasses
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,9 +18,10 @@ from harness.fileutil import atomic_write_text
 from harness.report import between as between_mod
 from harness.report import changes
 from harness.report.changes import Diff, InterpreterDiff
+from harness.report.context import fmt_ratio, interval_pct, pct_change
 from harness.report.document import Bullets, Document, Para, Section, Table
-from harness.report.html_page import inline_html, render_html
-from harness.report.markdown import md_inline, render_markdown
+from harness.report.html_page import render_html
+from harness.report.markdown import render_markdown
 from harness.stats import Estimate
 
 NOT_GATED = ("reported, never fails the gate by itself: another build compares nothing "
@@ -78,8 +79,8 @@ def change_lines(d: Diff) -> list[str]:
         for s in i.scaling:
             if s.verdict in ("higher", "lower"):
                 out.append(f"{i.id} {s.point}: ratio vs 1 {fmt_ratio(s.old)} -> "
-                           f"{fmt_ratio(s.new)}, {changes.pct(s.change.value)} "
-                           f"{changes.interval_pct(s.change)}: {s.verdict}")
+                           f"{fmt_ratio(s.new)}, {pct_change(s.change.value)} "
+                           f"{interval_pct(s.change)}: {s.verdict}")
         for c in i.lost:
             if c.regression:
                 out.append(f"{i.id} {c.point}: lost updates under a lock where there were "
@@ -115,13 +116,6 @@ def fmt_time(e: Estimate) -> str:
         if v >= scale:
             return f"{v / scale:.3g} {unit}"
     return f"{v / 1e-9:.3g} ns"
-
-
-def fmt_ratio(e: Estimate) -> str:
-    """"0.98x [0.96, 1.00]"."""
-    if e.low is None or e.high is None:
-        return f"{e.value:.2f}x (no interval)"
-    return f"{e.value:.2f}x [{e.low:.2f}, {e.high:.2f}]"
 
 
 def _lost(counts: tuple[int, int]) -> str:
@@ -198,9 +192,9 @@ def terminal_text(d: Diff, threshold: float) -> str:
 
 def _times_table(d: Diff) -> Table:
     rows = [[i.id, t.point, fmt_time(t.old), fmt_time(t.new),
-             f"{changes.pct(t.raw.value)}\n{changes.interval_pct(t.raw)}"
+             f"{pct_change(t.raw.value)}\n{interval_pct(t.raw)}"
              if t.raw is not None else "-",
-             f"{changes.pct(t.change.value)}\n{changes.interval_pct(t.change)}\n"
+             f"{pct_change(t.change.value)}\n{interval_pct(t.change)}\n"
              f"by {t.adjusted_by}" if t.adjusted else "not adjusted",
              OTHER_MACHINE if i.other_machine else t.verdict]
             for i in d.interpreters for t in i.times]
@@ -213,7 +207,7 @@ def _times_table(d: Diff) -> Table:
 
 def _scaling_table(d: Diff) -> Table:
     rows = [[i.id, s.point, fmt_ratio(s.old), fmt_ratio(s.new),
-             f"{changes.pct(s.change.value)}\n{changes.interval_pct(s.change)}",
+             f"{pct_change(s.change.value)}\n{interval_pct(s.change)}",
              OTHER_MACHINE if i.other_machine else s.verdict]
             for i in d.interpreters for s in i.scaling]
     return Table(["interpreter", "point", "old ratio vs 1", "new ratio vs 1",
@@ -327,22 +321,12 @@ def build_document(d: Diff, threshold: float, between: bool = False) -> Document
                     [headline(d, threshold)], sections)
 
 
-_HTML_FOOTER = re.compile(r"<footer>.*?</footer>", re.S)
-_MD_FOOTER = re.compile(r"\n---\n\nMade by .*\Z", re.S)
-
-
 def render_pages(doc: Document, footer: str) -> tuple[str, str]:
-    """(Markdown, HTML) of ``doc`` with ``footer`` (inline markup: `code`, **bold**) last.
-
-    The report's renderers end every page with the report's own footer; these
-    pages are not the report, so the footer is replaced. Both renderers escape
-    the footer as they escape the document (it names folders the user gave).
-    """
-    md = (_MD_FOOTER.sub("", render_markdown(doc)).rstrip("\n")
-          + f"\n\n---\n\n{md_inline(footer)}\n")
-    page = _HTML_FOOTER.sub(lambda _: f"<footer>{inline_html(footer)}</footer>",
-                            render_html(doc), count=1)
-    return md, page
+    """(Markdown, HTML) of ``doc`` with ``footer`` (inline markup: `code`, **bold**) last,
+    in place of the report's own (these pages are not the report); both renderers
+    escape it as they escape the document (it names folders the user gave)."""
+    doc = dataclasses.replace(doc, footer=(footer,))
+    return render_markdown(doc), render_html(doc)
 
 
 def write_pages(d: Diff, output: Path, threshold: float,

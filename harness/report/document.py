@@ -30,6 +30,11 @@ class Link:
 
 Cell = str | Link
 
+REPORT_FOOTER: tuple[Cell, ...] = (
+    "Made by `python -m harness report` from the pyperf files beside this page; ",
+    Link("compare.md", "compare.md"), " is pyperf's own comparison; ",
+    Link("estimates.csv", "estimates.csv"), " holds every figure it prints.")
+
 
 @dataclass
 class Para:
@@ -90,6 +95,9 @@ class Document:
     intro: list[str]
     sections: list[Section]
     estimates: str = ""  # estimates.csv: every printed figure (harness/report/estimates.py)
+    # The last line of both pages: inline-markup text and links, in order (the report's
+    # own by default; the diff and the index of published reports say who made them).
+    footer: tuple[Cell, ...] = field(default_factory=lambda: REPORT_FOOTER)
 
     def charts(self) -> list[Chart]:
         """Every chart, in page order."""

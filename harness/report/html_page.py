@@ -94,9 +94,8 @@ def render_html(doc: Document) -> str:
         for b in s.blocks:
             out.append(_block_html(b))
         out.append("</section>")
-    out.append('<footer>Made by <code>python -m harness report</code> from the pyperf '
-               'files beside this page. See <a href="compare.md">compare.md</a> and '
-               '<a href="README.md">README.md</a>.</footer>')
+    out.append("<footer>" + "".join(_cell_html(p) if isinstance(p, Link) else inline_html(p)
+                                    for p in doc.footer) + "</footer>")
     out += ["</main>", "</body>", "</html>", ""]
     return "\n".join(out)
 

@@ -110,9 +110,8 @@ def render_markdown(doc: Document) -> str:
                 out += [_image_md(b.alt, b.filename), ""]
                 if b.caption:
                     out += [f"_{md_inline(b.caption, False)}_", ""]
-    out += ["---", "",
-            "Made by `python -m harness report` from the pyperf files in this folder; "
-            "[compare.md](compare.md) is pyperf's own comparison.", ""]
+    out += ["---", "", "".join(_cell_md(p) if isinstance(p, Link) else md_inline(p)
+                               for p in doc.footer), ""]
     return "\n".join(out)
 
 

@@ -11,29 +11,29 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import pyperf
 
-from harness import kinds, lock
+from harness import kinds, lock, points, roles
 from harness import results as results_mod
 from harness.errors import HarnessError, UsageError
-from harness.report.charts import Style, styles_for
 from harness.results import Facts, Outcome
 from harness.spec import gil_state
-from harness.workloads import list_workloads
 
-# The unsynchronized counter (lost updates expected) and its locked twin (none allowed).
-RACE_WORKLOAD = "counter_race"
-LOCK_WORKLOAD = "counter_lock"
-# The workload the headline quotes: pure-Python, CPU-bound, a fixed total split over T.
-HEADLINE_WORKLOAD = "countdown"
-# Parameters along which a workload scales; the first one a benchmark has is used.
-SCALING_PARAMS = ("threads", "processes", "interpreters")
-# The key parameter of a point measured in a process pinned to N cores (harness.affinity).
-PINNED_PARAM = "cpus"
+# The order sections show the workloads of each role in (a workload without one: after
+# them, by name), and the KIND the built-in workload of each role declared, for suites
+# written before the run metadata carried ``workload_kind`` (the published ones of
+# 2026-11-26): a report is built from its result files, never from this checkout's.
+ROLE_ORDER = ("headline", "processes", "interpreters", "race", "lock", "race_method",
+              "io_wait", "convoy", "c_release", "latency", "thread_start")
+ROLE_KINDS = {"io_wait": "weak", "convoy": "interference", "latency": "latency",
+              "thread_start": "overhead", **{role: "strong" for role in (
+                  "headline", "processes", "interpreters", "c_release", "race",
+                  "race_method", "lock")}}
+NO_DESCRIPTION = "(no description)"
 
 
 # What a cell says when there is no data (``InterpreterResults.absent``).
@@ -44,6 +44,11 @@ NOT_REACHED = "not reached (interrupted)"
 
 class ReportError(HarnessError):
     """The results folder cannot give a report (missing, empty, unreadable)."""
+
+
+class InputError(UsageError):
+    """A folder a comparison (diff, publish) cannot use: one line, exit status 2, nothing
+    written."""
 
 
 
@@ -58,7 +63,6 @@ class InterpreterResults:
     suite_file: Path | None = None
     facts_file: Path | None = None
     problems: list[str] = field(default_factory=list)
-    chart_style: Style = Style("#333333", "o", "-")
     # Files of this interpreter that could not be read: (file name, why), in load order.
     skipped: list[tuple[str, str]] = field(default_factory=list)
     # A later run of this id that was cut short, kept apart (``interrupted/<id>.*``):
@@ -105,7 +109,7 @@ class InterpreterResults:
         where ``run["workloads"]`` says); else "not measured".
         """
         mine = [o for o in self.outcomes
-                if str(o.get("benchmark", "")).split("/")[0] == workload]
+                if points.workload_of(o.get("benchmark", "")) == workload]
         if any(o.get("status") == "interrupted" for o in mine):
             return INTERRUPTED
         planned = self.run_info.get("workloads")  # the run's workloads, when recorded
@@ -121,7 +125,7 @@ class InterpreterResults:
             return {}
         benches = self.suite.get_benchmarks()
         for bench in benches:
-            if f",{PINNED_PARAM}=" not in str(bench.get_name()):
+            if not points.Point.parse(bench.get_name()).pinned:
                 return bench.get_metadata()
         return benches[0].get_metadata() if benches else {}
 
@@ -242,9 +246,29 @@ def load_results(results_dir: Path) -> list[InterpreterResults]:
         )
     results = [_load_one(folder, ident) for ident in ids]
     results.sort(key=InterpreterResults.sort_key)
-    for res, style in zip(results, styles_for([r.family for r in results]), strict=True):
-        res.chart_style = style
     return results
+
+
+def load_readable(folder: Path, error: type[HarnessError] = ReportError,
+                  ) -> list[InterpreterResults]:
+    """``load_results`` for a comparison (diff, publish): every interpreter of ``folder``
+    in file order, and an unreadable suite or facts file an ``error`` naming it (a
+    comparison with a file left out would judge the rest as if it were whole)."""
+    loaded = {r.id: r for r in load_results(folder)}
+    ordered = [loaded[i] for i in results_mod.list_ids(Path(folder)) if i in loaded]
+    for suites in (True, False):  # the suites first: they hold the figures
+        for r in ordered:
+            for name, why in r.skipped:
+                if name.endswith(results_mod.FACTS_SUFFIX) == suites:
+                    continue
+                if suites:
+                    raise error(f"cannot read the suite {Path(folder) / name}: {why}",
+                                "re-run that interpreter, or remove the file to compare "
+                                "the others")
+                raise error(f"cannot use the facts file {Path(folder) / name}: {why}",
+                            "compare with the harness version that wrote it, or re-run that "
+                            "interpreter")
+    return ordered
 
 
 def _load_one(folder: Path, ident: str) -> InterpreterResults:
@@ -417,90 +441,66 @@ def choose_baseline(
 
 
 @dataclass(frozen=True)
-class Point:
-    """One benchmark of one interpreter, with what its name and metadata say."""
+class Point(points.Point):
+    """One benchmark of one interpreter (``points.Point``, the one parser of its name), with
+    what its run metadata says about the workload."""
 
-    name: str
-    workload: str
-    key: str
-    params: tuple[tuple[str, str], ...]
-    scale_param: str  # "threads" | "processes" | ""
-    scale: int  # the thread/process count, 0 when none
-    kind: str = ""  # run metadata "workload_kind" ("" in older suites)
+    kind: str = ""  # run metadata "workload_kind" (else the kind of its role; "" unknown)
     description: str = ""  # run metadata "workload_description"
-    cpus: int = 0  # cores its process was pinned to (``run --cpus``); 0: all, unpinned
+    role: str = ""  # ``roles.role_of``: run metadata "workload_role", else the legacy role
 
-
-def parse_point(bench: pyperf.Benchmark) -> Point:
-    """Split ``workload/key`` and read the key's ``k=v`` pairs (metadata wins for counts)."""
-    name = str(bench.get_name())  # (a hand-made suite may name it with a number)
-    meta = bench.get_metadata()
-    workload, _, key = name.partition("/")
-    workload = str(meta.get("workload") or workload)
-    params = tuple(
-        (k, v) for k, v in re.findall(r"([A-Za-z_][\w.]*)=([^,;]+)", key)
-    )
-    scale_param, scale = "", 0
-    for p in SCALING_PARAMS:
-        raw = meta.get(p, dict(params).get(p))
-        if raw is not None:
-            try:
-                scale_param, scale = p, int(raw)
-                break
-            except (TypeError, ValueError):
-                continue
-    cpus = dict(params).get(PINNED_PARAM, "0")
-    return Point(name, workload, key, params, scale_param, scale,
-                 str(meta.get("workload_kind") or ""), str(meta.get("workload_description") or ""),
-                 int(cpus) if cpus.isdigit() else 0)
+    @classmethod
+    def of(cls, bench: pyperf.Benchmark) -> Point:
+        """The benchmark's point: its name parsed, the metadata read."""
+        meta = bench.get_metadata()
+        point = points.Point.parse(bench.get_name(), meta)
+        role = roles.role_of(point.workload, meta)
+        parsed: dict[str, Any] = {f.name: getattr(point, f.name) for f in fields(points.Point)}
+        return cls(**parsed, kind=str(meta.get("workload_kind") or ROLE_KINDS.get(role, "")),
+                   description=str(meta.get("workload_description") or ""), role=role)
 
 
 def all_points(results: Sequence[InterpreterResults], pinned: bool = False) -> dict[str, Point]:
     """Every benchmark name of every suite, parsed: the unpinned points (every section
     reads those), or with ``pinned`` those of processes pinned to N cores (``cpus=N``)."""
-    points: dict[str, Point] = {}
+    found: dict[str, Point] = {}
     for r in results:
         if r.suite is None:
             continue
         for bench in r.suite.get_benchmarks():
-            if bench.get_name() not in points:
-                point = parse_point(bench)
-                if bool(point.cpus) == pinned:
-                    points[bench.get_name()] = point
-    return points
+            if bench.get_name() not in found:
+                point = Point.of(bench)
+                if point.pinned == pinned:
+                    found[bench.get_name()] = point
+    return found
 
 
 @dataclass(frozen=True)
 class WorkloadInfo:
-    """What a workload is: its kind (``harness.workloads.KINDS``), description and rank."""
+    """What a workload is: its kind (``harness.workloads.KINDS``), description, role, rank."""
 
     name: str
     kind: str
     description: str
     order: int
+    role: str = ""
 
 
-def workload_catalogue(points: dict[str, Point]) -> dict[str, WorkloadInfo]:
-    """Each measured workload's kind and description, from the suites' metadata.
+def workload_catalogue(found: dict[str, Point]) -> dict[str, WorkloadInfo]:
+    """Each measured workload's kind, description and role, from the suites' metadata alone.
 
-    The runner copies ``workload_kind`` and ``workload_description`` into every
-    run; suites made before that (the published ones) fall back on the
-    workloads folder of this checkout, then on "strong" with no description.
+    The runner copies ``workload_kind``, ``workload_description`` and
+    ``workload_role`` into every run; suites made before that (the published ones)
+    take the kind of the workload's legacy role (``roles.LEGACY``), else "strong",
+    and no description.
     """
-    try:
-        local = {w.name: w for w in list_workloads()}
-    except HarnessError:
-        local = {}
-    order = list(local)
     out: dict[str, WorkloadInfo] = {}
-    for p in points.values():
+    for p in found.values():
         if p.workload in out:
             continue
-        known = local.get(p.workload)
-        kind = p.kind or (known.kind if known else "") or "strong"
-        description = p.description or (known.description if known else "") or "(no description)"
-        rank = order.index(p.workload) if p.workload in order else len(order)
-        out[p.workload] = WorkloadInfo(p.workload, kind, description, rank)
+        rank = ROLE_ORDER.index(p.role) if p.role in ROLE_ORDER else len(ROLE_ORDER)
+        out[p.workload] = WorkloadInfo(p.workload, p.kind or "strong",
+                                       p.description or NO_DESCRIPTION, rank, p.role)
     return out
 
 
@@ -515,7 +515,7 @@ class ScalingSeries:
 
 
 def scaling_series(
-    points: dict[str, Point], catalogue: dict[str, WorkloadInfo]
+    found: dict[str, Point], catalogue: dict[str, WorkloadInfo]
 ) -> list[ScalingSeries]:
     """Group benchmarks into per-workload scaling series (strong and weak workloads).
 
@@ -523,23 +523,50 @@ def scaling_series(
     run's ``--threads``), so a workload's extra point (the notebook's 100
     threads x 1 increment) stays out of the curve; it is shown in its own table.
     """
-    scaled = [p for p in points.values()
-              if p.scale and catalogue[p.workload].kind in ("strong", "weak")]
-    plain = {p.scale for p in scaled if len(p.params) <= 1}
+    scaled = [p for p in found.values()
+              if p.count and catalogue[p.workload].kind in ("strong", "weak")]
+    plain = {p.count for p in scaled if len(p.params) <= 1}
     by_workload: dict[str, list[Point]] = {}
     for p in scaled:
         by_workload.setdefault(p.workload, []).append(p)
     out = []
     for workload in sorted(by_workload, key=lambda w: (catalogue[w].order, w)):
         names: dict[int, str] = {}
-        for p in sorted(by_workload[workload], key=lambda q: (q.scale, q.name)):
-            if plain and p.scale not in plain:
+        for p in sorted(by_workload[workload], key=lambda q: (q.count, q.name)):
+            if plain and p.count not in plain:
                 continue
-            names.setdefault(p.scale, p.name)
+            names.setdefault(p.count, p.name)
         if names:
             first = by_workload[workload][0]
-            out.append(ScalingSeries(workload, first.scale_param, catalogue[workload].kind,
+            out.append(ScalingSeries(workload, first.axis, catalogue[workload].kind,
                                      names))
+    return out
+
+
+def number(value: Any) -> float:
+    """A metadata number; a list stored as JSON text (older suites) is summed."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        parsed = json.loads(str(value))
+    except ValueError:
+        return 0.0
+    if isinstance(parsed, list):
+        return float(sum(v for v in parsed if isinstance(v, (int, float))))
+    return float(parsed) if isinstance(parsed, (int, float)) else 0.0
+
+
+def lost_updates(bench: pyperf.Benchmark) -> list[tuple[int, int]]:
+    """(lost, expected) updates of each process (run) of a counter point, from its run
+    metadata; runs without values or counts, and damaged (negative) counts, left out."""
+    out = []
+    for run in bench.get_runs():
+        meta = run.get_metadata()
+        if not run.values or "lost_updates" not in meta or "expected_updates" not in meta:
+            continue
+        lost, expected = int(number(meta["lost_updates"])), int(number(meta["expected_updates"]))
+        if lost >= 0 and expected >= 0:
+            out.append((lost, expected))
     return out
 
 

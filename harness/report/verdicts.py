@@ -24,7 +24,7 @@ from harness.report.context import FLAT_BAND, NOT_ENOUGH, PARALLEL_FRACTION, bey
 
 def strong_verdict(est: stats.Estimate, ideal: float) -> str:
     """The headline verdict on threads from a strong-scaling speedup at ``ideal`` cores."""
-    if est.low is None or est.high is None:
+    if est.low is None or est.high is None:  # (not est.enough; spelled out for mypy)
         return f"no verdict on threads: {NOT_ENOUGH}"
     gain_needed = 1.0 + PARALLEL_FRACTION * (ideal - 1.0)
     if est.low >= gain_needed:
@@ -40,6 +40,22 @@ def strong_verdict(est: stats.Estimate, ideal: float) -> str:
     if est.low >= 1.0 - FLAT_BAND and est.high <= 1.0 + FLAT_BAND:
         return "threads take turns: no speedup for CPU-bound Python"
     return "no clear verdict on threads: the 95% interval is too wide"
+
+
+def change_verdict(change: stats.Estimate, work: str, words: tuple[str, str],
+                   judged: bool = True) -> str:
+    """A change between two runs in words: ``words`` = (below 1, above 1), given only where
+    the whole interval lies beyond the practical threshold; "no significant change",
+    "not enough processes" (also when not ``judged``: too few processes on a side), or
+    "other work" (the work per call differs: not judged)."""
+    if work:
+        return "other work"
+    if not change.enough or not judged:
+        return "not enough processes"
+    side = beyond(change)
+    if side:
+        return words[1] if side > 0 else words[0]
+    return "no significant change"
 
 
 def change_word(est: stats.Estimate) -> str:

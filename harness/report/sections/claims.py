@@ -17,14 +17,12 @@ from dataclasses import dataclass
 from harness import stats
 from harness.report.context import PRACTICAL, Context, beyond, fmt_interval, target_scale
 from harness.report.document import Para, Section, Table
-from harness.report.model import LOCK_WORKLOAD, RACE_WORKLOAD, InterpreterResults
+from harness.report.model import InterpreterResults
 from harness.report.sections.convoy import DEFAULT, OTHERS
-from harness.report.sections.correctness import METHOD_RACE
 from harness.report.sections.counters import counter_points, worst_text
 from harness.report.sections.facts import fmt_seconds
 
 CONFIRMS, CONTRADICTS, NEITHER = "confirms", "contradicts", ""
-CONVOY = "io_convoy"
 # Where CPython 3.10+ may hand the GIL to another thread (its "eval breaker" checks):
 # the start of a function's frame, a backward jump, a call.
 SWITCH_POINTS = ("RESUME", "JUMP_BACKWARD", "CALL")
@@ -44,11 +42,18 @@ Judge = Callable[[Context, InterpreterResults], Judged | None]
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim of the notebook, how it is judged, and the workload (or fact) that measured it."""
+    """A claim of the notebook, how it is judged, and what measured it: the workload of a
+    role (``harness.roles``: named as the files name it) or a fact of the probe."""
 
     text: str
-    source: str
+    source: str  # a role, or "probe: <what>"
     judge: Judge
+
+    def measured_by(self, ctx: Context) -> str:
+        """The workload of its role in these files (or the fact); "-" when none."""
+        if self.source.startswith("probe:"):
+            return self.source
+        return ctx.workload(self.source) or "-"
 
 
 def _equivalent(est: stats.Estimate) -> bool:
@@ -57,10 +62,11 @@ def _equivalent(est: stats.Estimate) -> bool:
         est.low >= 1.0 / (1.0 + PRACTICAL) and est.high <= 1.0 + PRACTICAL
 
 
-def _scaled(ctx: Context, r: InterpreterResults, workload: str,
+def _scaled(ctx: Context, r: InterpreterResults, role: str,
             threads: int | None = None) -> tuple[int, stats.Estimate] | None:
-    """(T, speedup at T against 1 worker) of a scaling workload: T = ``threads`` where
-    measured, else the largest count at most the cores."""
+    """(T, speedup at T against 1 worker) of the scaling workload of ``role``: T =
+    ``threads`` where measured, else the largest count at most the cores."""
+    workload = ctx.workload(role)
     series = next((s for s in ctx.series if s.workload == workload), None)
     t = target_scale(series, ctx.cores_of(r)) if series is not None else None
     if series is not None and threads in series.names:
@@ -75,7 +81,7 @@ def _scaled(ctx: Context, r: InterpreterResults, workload: str,
 
 
 def _slower_with_two(ctx: Context, r: InterpreterResults) -> Judged | None:
-    found = _scaled(ctx, r, "countdown", threads=2)
+    found = _scaled(ctx, r, "headline", threads=2)
     if found is None:
         return None
     t, est = found
@@ -86,13 +92,13 @@ def _slower_with_two(ctx: Context, r: InterpreterResults) -> Judged | None:
     return Judged(r.id, verdict, f"{t} threads take {fmt_interval(ratio)} the time of 1")
 
 
-def _in_parallel(workload: str, only_without_gil: bool = False) -> Judge:
+def _in_parallel(role: str, only_without_gil: bool = False) -> Judge:
     """Confirmed where T workers beat one beyond the threshold; contradicted where the
     interval shows no gain (all of it below 1.02)."""
     def judge(ctx: Context, r: InterpreterResults) -> Judged | None:
         if only_without_gil and r.gil not in ("off", "none"):
             return None
-        found = _scaled(ctx, r, workload)
+        found = _scaled(ctx, r, role)
         if found is None:
             return None
         t, est = found
@@ -106,9 +112,12 @@ def _in_parallel(workload: str, only_without_gil: bool = False) -> Judge:
     return judge
 
 
-def _loses(workload: str, expect_loss: bool) -> Judge:
+def _loses(role: str, expect_loss: bool) -> Judge:
     """Lost updates with T > 1 threads: any (a race seen) or none at all."""
     def judge(ctx: Context, r: InterpreterResults) -> Judged | None:
+        workload = ctx.workload(role)
+        if workload is None:
+            return None
         points = {t: v for t, v in counter_points(r, workload, ctx).items() if t > 1}
         if not points:
             return None
@@ -122,7 +131,7 @@ def _loses(workload: str, expect_loss: bool) -> Judge:
 
 def _overlap(ctx: Context, r: InterpreterResults) -> Judged | None:
     """Waiting threads: confirmed where T waits take less than T times one (they overlap)."""
-    series = next((s for s in ctx.series if s.workload == "io_wait"), None)
+    series = next((s for s in ctx.series if s.workload == ctx.workload("io_wait")), None)
     if series is None or 1 not in series.names:
         return None
     t = max(series.names)
@@ -141,7 +150,7 @@ def _overlap(ctx: Context, r: InterpreterResults) -> Judged | None:
 
 def _io_unaffected(ctx: Context, r: InterpreterResults) -> Judged | None:
     """The I/O thread beside one CPU-bound thread: contradicted where slower beyond 2%."""
-    names = {p.key: p.name for p in ctx.points.values() if p.workload == CONVOY}
+    names = {p.key: p.name for p in ctx.points.values() if p.role == "convoy"}
     alone = r.benchmark(names.get(f"{OTHERS}=0,interval={DEFAULT}", ""))
     busy = r.benchmark(names.get(f"{OTHERS}=1,interval={DEFAULT}", ""))
     if alone is None or busy is None:
@@ -175,26 +184,25 @@ def _refcount_3(ctx: Context, r: InterpreterResults) -> Judged | None:
 
 
 CLAIMS: tuple[Claim, ...] = (
-    Claim("Two threads of CPU-bound Python are slower than one", "countdown", _slower_with_two),
-    Claim("`n += 1` is not atomic: threads without a lock lose updates", RACE_WORKLOAD,
-          _loses(RACE_WORKLOAD, True)),
+    Claim("Two threads of CPU-bound Python are slower than one", "headline", _slower_with_two),
+    Claim("`n += 1` is not atomic: threads without a lock lose updates", "race",
+          _loses("race", True)),
     Claim("`n += 1` loses updates under the GIL too, where `+` runs Python code "
-          "(`__add__` in Python)", METHOD_RACE, _loses(METHOD_RACE, True)),
-    Claim("A lock makes the counter correct: no update lost", LOCK_WORKLOAD,
-          _loses(LOCK_WORKLOAD, False)),
+          "(`__add__` in Python)", "race_method", _loses("race_method", True)),
+    Claim("A lock makes the counter correct: no update lost", "lock", _loses("lock", False)),
     Claim("The interpreter forces a thread switch every 15 ms", "probe: sys.getswitchinterval",
           _interval_15ms),
     Claim("`sys.getrefcount(a)` after `a = []; b = a` is 3", "probe: sys.getrefcount",
           _refcount_3),
     Claim("Threads that wait (I/O, sleep) overlap, GIL or not", "io_wait", _overlap),
     Claim("A thread doing blocking I/O is not slowed by a CPU-bound thread (the GIL is "
-          "released during I/O)", CONVOY, _io_unaffected),
+          "released during I/O)", "convoy", _io_unaffected),
     Claim("Without a GIL (free-threaded CPython, Jython) CPU-bound threads run in parallel",
-          "countdown", _in_parallel("countdown", only_without_gil=True)),
+          "headline", _in_parallel("headline", only_without_gil=True)),
     Claim("multiprocessing runs CPU-bound Python in parallel, GIL or not",
-          "countdown_processes", _in_parallel("countdown_processes")),
+          "processes", _in_parallel("processes")),
     Claim("Sub-interpreters with their own GIL (3.12+) run CPU-bound Python in parallel",
-          "subinterpreters", _in_parallel("subinterpreters")),
+          "interpreters", _in_parallel("interpreters")),
     Claim("C code that releases the GIL (hashlib on large buffers) runs in parallel",
           "c_release", _in_parallel("c_release")),
 )
@@ -219,7 +227,7 @@ def claims(ctx: Context) -> Section:
             ", ".join(j.interpreter for j in judged if j.verdict == CONFIRMS) or "-",
             ", ".join(j.interpreter for j in judged if j.verdict == CONTRADICTS) or "-",
             "\n".join(f"{j.interpreter}: {j.figure}" for j in judged) or "not measured",
-            claim.source,
+            claim.measured_by(ctx),
         ])
     sec.blocks.append(Table(["claim", "confirmed on", "contradicted on", "figures",
                              "measured by"], rows, numeric_from=99, css="wide"))
@@ -248,7 +256,8 @@ def _why_no_loss(ctx: Context) -> str:
     """Why CPython 3.10+ with the GIL lost no update of ``n += 1``: its recorded bytecode."""
     groups: dict[tuple[str, ...], list[str]] = {}
     for r in ctx.measured:
-        points = counter_points(r, RACE_WORKLOAD, ctx)
+        race = ctx.workload("race")
+        points = counter_points(r, race, ctx) if race else {}
         ops = r.probe.get("dis_increment")
         if r.implementation != "cpython" or r.gil != "on" or not isinstance(ops, list) \
                 or any(v.lost for v in points.values()) or not points:
@@ -268,7 +277,9 @@ def _why_no_loss(ctx: Context) -> str:
         f"these interpreters recorded (Interpreter facts) holds only {seen}: none of those "
         "instructions, so no other thread can run between the load and the store, and the "
         "increments are not lost, although they are still several instructions. It is an "
-        f"accident of the bytecode, not a guarantee: `{METHOD_RACE}` puts a Python "
-        "`__add__` between the load and the store, and there updates are lost (the third "
-        "row)."
+        "accident of the bytecode, not a guarantee: "
+        + (f"`{method}`" if (method := ctx.workload("race_method")) else "a counter whose "
+           "`+` is Python code")
+        + " puts a Python `__add__` between the load and the store, and there updates are "
+        "lost (the third row)."
     )

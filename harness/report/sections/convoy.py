@@ -103,7 +103,7 @@ def convoy(ctx: Context) -> Section:
         rows.append([r.id, fmt_mean(alone) if alone is not None else "-"]
                     + [fmt_compare(e) if e is not None else r.absent(c.workload)
                        for c, e in estimates.items()])
-        bars.append(_bars(r, columns, estimates))
+        bars.append(_bars(ctx, r, columns, estimates))
         lines.append(_sentence(r, estimates))
     groups = [c.label().replace(", ", "\n") for c in columns]
     svg = charts.convoy_chart(
@@ -137,19 +137,11 @@ def _factor(ctx: Context, r: InterpreterResults, names: dict[Column, str],
     return est
 
 
-def _bars(r: InterpreterResults, columns: Sequence[Column],
+def _bars(ctx: Context, r: InterpreterResults, columns: Sequence[Column],
           estimates: dict[Column, stats.Estimate | None]) -> charts.Series:
-    xs, ys, lows, highs = [], [], [], []
-    for i, c in enumerate(columns):
-        est = estimates[c]
-        if est is None:
-            continue
-        xs.append(float(i))
-        ys.append(est.value)
-        lows.append(est.value - est.low if est.low is not None else 0.0)
-        highs.append(est.high - est.value if est.high is not None else 0.0)
-    return charts.Series(r.label, tuple(xs), tuple(ys), tuple(lows), tuple(highs),
-                         r.chart_style)
+    found = [(float(i), est) for i, c in enumerate(columns)
+             if (est := estimates[c]) is not None]
+    return charts.Series.from_estimates(r.label, found, ctx.style(r))
 
 
 def _sentence(r: InterpreterResults, estimates: dict[Column, stats.Estimate | None]) -> str:

@@ -12,10 +12,11 @@ where the interval lies beyond the practical threshold (``context.fmt_compare``)
 from __future__ import annotations
 
 from harness import stats
+from harness.points import workload_of
 from harness.report import charts
 from harness.report.context import Context, count, fmt_compare
 from harness.report.document import Bullets, Chart, Para, Section, Table
-from harness.report.model import HEADLINE_WORKLOAD, InterpreterResults, short
+from harness.report.model import InterpreterResults, short
 
 PINNED = ",cpus="  # how a pinned job's outcome is named: "countdown,cpus=1"
 
@@ -25,8 +26,8 @@ def _names(ctx: Context, workload: str) -> dict[int, dict[int, str]]:
     out: dict[int, dict[int, str]] = {}
     for p in [*ctx.points.values(), *ctx.pinned.values()]:
         extra = [k for k, _ in p.params if k not in ("threads", "cpus")]
-        if p.workload == workload and p.scale_param == "threads" and p.scale and not extra:
-            out.setdefault(p.cpus, {})[p.scale] = p.name
+        if p.workload == workload and p.axis == "threads" and p.count and not extra:
+            out.setdefault(p.cpus, {})[p.count] = p.name
     return out
 
 
@@ -41,7 +42,7 @@ def _threads(names: dict[int, dict[int, str]]) -> int | None:
 
 def cores(ctx: Context) -> Section:
     """Per interpreter: T threads against 1 on one core and on all, and what changes."""
-    workload = HEADLINE_WORKLOAD
+    workload = ctx.workload("headline") or "headline"
     sec = Section(
         "cores", "One core against all",
         f"The same `{workload}` (a fixed total split over T threads) in worker processes "
@@ -105,7 +106,7 @@ def _ratio(ctx: Context, r: InterpreterResults, names: dict[int, str], t: int,
     if not est.processes:
         return None
     where = f"cpus={cpus}" if cpus else "cpus=all"
-    ctx.estimates.add(r.id, HEADLINE_WORKLOAD, f"ratio threads={t}/1 {where}", est)
+    ctx.estimates.add(r.id, workload_of(names[t]), f"ratio threads={t}/1 {where}", est)
     return est
 
 
@@ -121,7 +122,8 @@ def _change(ctx: Context, r: InterpreterResults, names: dict[int, dict[int, str]
     est = stats.ratio_of_means(ratios[0], ratios[1])
     if not est.processes:
         return None
-    ctx.estimates.add(r.id, HEADLINE_WORKLOAD, f"change threads={t}/1 cpus=all vs cpus={cpus}",
+    ctx.estimates.add(r.id, workload_of(names[0][t]),
+                      f"change threads={t}/1 cpus=all vs cpus={cpus}",
                       est)
     return est
 
@@ -145,21 +147,15 @@ def _chart(ctx: Context, names: dict[int, dict[int, str]], choices: list[int]) -
         group = []
         for r in ctx.measured:
             one = r.benchmark(names[c].get(1, ""))
-            xs, ys, lows, highs = [], [], [], []
+            found = []
             for t in counts:
                 many = r.benchmark(names[c].get(t, ""))
-                if one is None or many is None:
-                    continue
-                est = stats.speedup(one, many)
-                xs.append(float(t))
-                ys.append(est.value)
-                lows.append(est.value - est.low if est.low is not None else 0.0)
-                highs.append(est.high - est.value if est.high is not None else 0.0)
-            if xs:
-                group.append(charts.Series(r.label, tuple(xs), tuple(ys), tuple(lows),
-                                           tuple(highs), r.chart_style))
+                if one is not None and many is not None:
+                    found.append((float(t), stats.speedup(one, many)))
+            if found:
+                group.append(charts.Series.from_estimates(r.label, found, ctx.style(r)))
         panels.append((c or ctx.cores, _cores_text(ctx, c), group))
-    return charts.cores_chart("cores", f"{HEADLINE_WORKLOAD}: speedup on N cores", panels,
+    return charts.cores_chart("cores", f"{ctx.workload('headline')}: speedup on N cores", panels,
                               counts)
 
 
@@ -186,7 +182,7 @@ def _unpinnable(ctx: Context) -> list[Para | Bullets]:
     for r in ctx.results:
         for o in r.outcomes:
             name = str(o.get("benchmark", ""))
-            if PINNED in name.split("/")[0] and o.get("status") != "ok":
+            if PINNED in workload_of(name) and o.get("status") != "ok":
                 lines.append(f"**{r.id}** `{name}`: {o.get('status')}: "
                              f"{short(str(o.get('reason', '')))}")
     if not lines:

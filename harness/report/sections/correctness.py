@@ -6,11 +6,14 @@ from harness import stats
 from harness.report import charts
 from harness.report.context import Context, count, fmt_interval, missing_lines, pct
 from harness.report.document import Bullets, Chart, Para, Section, Table
-from harness.report.model import LOCK_WORKLOAD, RACE_WORKLOAD
 from harness.report.sections.counters import Lost, counter_points
+from harness.stats import Estimate
 
-# The counter whose `+` is Python code: it loses updates under the GIL too (the claims section).
-METHOD_RACE = "counter_race_method"
+# The counters, by role (``harness.roles``), in the order shown, with their titles. The
+# one whose `+` is Python code (``race_method``) loses updates under the GIL too.
+COUNTERS = (("race", "without a lock"), ("lock", "with a lock"),
+            ("race_method", "without a lock, where `+` is a Python `__add__` (a frame "
+             "between the load and the store)"))
 
 
 def correctness(ctx: Context) -> Section:
@@ -25,13 +28,12 @@ def correctness(ctx: Context) -> Section:
         "it. A zero without the lock is what this run saw, not a promise.",
     )
     any_data = False
-    for workload, title in ((RACE_WORKLOAD, "without a lock"), (LOCK_WORKLOAD, "with a lock"),
-                            (METHOD_RACE, "without a lock, where `+` is a Python `__add__` "
-                             "(a frame between the load and the store)")):
-        if workload == METHOD_RACE and not any(p.workload == workload
-                                               for p in ctx.points.values()):
+    for role, title in COUNTERS:
+        workload = ctx.workload(role)
+        if workload is None or (role == "race_method" and not any(
+                p.workload == workload for p in ctx.points.values())):
             continue  # a newer workload: folders made before it are not short of anything
-        blocks = _workload_blocks(ctx, workload, title)
+        blocks = _workload_blocks(ctx, workload, role, title)
         any_data = any_data or any(isinstance(b, Table) for b in blocks)
         sec.blocks += blocks
     if not any_data:
@@ -39,8 +41,8 @@ def correctness(ctx: Context) -> Section:
     return sec
 
 
-def _workload_blocks(ctx: Context, workload: str, title: str) -> list[Para | Bullets | Chart
-                                                                      | Table]:
+def _workload_blocks(ctx: Context, workload: str, role: str,
+                     title: str) -> list[Para | Bullets | Chart | Table]:
     totals = {r.id: counter_points(r, workload, ctx) for r in ctx.measured}
     counts = sorted({t for v in totals.values() for t in v})
     blocks: list[Para | Bullets | Chart | Table] = [
@@ -58,22 +60,19 @@ def _workload_blocks(ctx: Context, workload: str, title: str) -> list[Para | Bul
         if not data:
             continue
         row = [r.id]
-        xs, ys, lows, highs = [], [], [], []
+        found: list[tuple[float, Estimate]] = []
         for i, t in enumerate(counts):
             if t not in data:
                 row.append(r.absent(workload))
                 continue
             lost = data[t]
             row.append(_cell(lost))
-            med = 100.0 * lost.median()
-            xs.append(float(i))
-            ys.append(med)
-            lows.append(med - 100.0 * min(lost.shares))
-            highs.append(100.0 * max(lost.shares) - med)
+            # the median share with its range over processes (not an interval)
+            found.append((float(i), Estimate(lost.median(), min(lost.shares),
+                                             max(lost.shares), len(lost.shares))))
         rows.append(row)
-        bars.append(charts.Series(r.label, tuple(xs), tuple(ys), tuple(lows), tuple(highs),
-                                  r.chart_style))
-    if workload == RACE_WORKLOAD:
+        bars.append(charts.Series.from_estimates(r.label, found, ctx.style(r), scale=100.0))
+    if role == "race":
         svg = charts.grouped_bars(
             "lost-updates", "Lost updates without a lock (median over processes, range)",
             [str(t) for t in counts], bars, ylabel="lost updates (% of increments)",
@@ -83,15 +82,15 @@ def _workload_blocks(ctx: Context, workload: str, title: str) -> list[Para | Bul
             "chart-lost-updates.svg", svg,
             "Percentage of lost updates of the unsynchronized counter, by threads",
         ))
-    elif workload != LOCK_WORKLOAD:
+    elif role != "lock":
         pass
     elif all(v.lost == 0 for d in totals.values() for v in d.values()):
         blocks.append(Para("Under the lock every interpreter kept every update."))
     else:
         blocks.append(Para("**Updates were lost under a lock**: see the table.", css="missing"))
     notebook = sorted({
-        p.scale for p in ctx.points.values()
-        if p.workload == workload and dict(p.params).get("increments") == "1"
+        p.count for p in ctx.points.values()
+        if p.workload == workload and p.param_dict.get("increments") == "1"
     })
     caption = "lost of expected increments over all processes; median share lost (range)"
     if notebook:
@@ -99,8 +98,8 @@ def _workload_blocks(ctx: Context, workload: str, title: str) -> list[Para | Bul
                     "increment per thread")
     blocks.append(Table(["interpreter"] + [count(t, "threads") for t in counts], rows,
                         caption=caption))
-    if workload == LOCK_WORKLOAD:
-        blocks += _convoy(ctx)
+    if role == "lock":
+        blocks += _convoy(ctx, workload)
     if missing:
         blocks.append(Bullets(missing, css="missing"))
     return blocks
@@ -111,9 +110,9 @@ def _workload_blocks(ctx: Context, workload: str, title: str) -> list[Para | Bul
 CONVOY_BELOW = 0.5
 
 
-def _convoy(ctx: Context) -> list[Para | Bullets]:
+def _convoy(ctx: Context, workload: str) -> list[Para | Bullets]:
     """Where threads under one lock run far slower than one thread: a lock convoy, in figures."""
-    series = next((s for s in ctx.series if s.workload == LOCK_WORKLOAD), None)
+    series = next((s for s in ctx.series if s.workload == workload), None)
     if series is None or 1 not in series.names:
         return []
     lines = []

@@ -5,8 +5,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from harness.report.context import Context, count, number, pct
-from harness.report.model import InterpreterResults
+from harness.report.context import Context, count, pct
+from harness.report.model import InterpreterResults, lost_updates
 
 
 @dataclass(frozen=True)
@@ -37,28 +37,17 @@ def counter_points(r: InterpreterResults, workload: str, ctx: Context) -> dict[i
         return out
     for bench in r.suite.get_benchmarks():
         p = ctx.points.get(bench.get_name())
-        if p is None or p.workload != workload or not p.scale:
+        if p is None or p.workload != workload or not p.count:
             continue
-        lost = expected = 0
-        shares: list[float] = []
-        for run in bench.get_runs():
-            if not run.values:
-                continue
-            meta = run.get_metadata()
-            if "lost_updates" in meta and "expected_updates" in meta:
-                one_lost = int(number(meta["lost_updates"]))
-                one_exp = int(number(meta["expected_updates"]))
-                if one_lost < 0 or one_exp < 0:  # a damaged record: not a count
-                    continue
-                lost += one_lost
-                expected += one_exp
-                shares.append(one_lost / one_exp if one_exp else 0.0)
+        counts = lost_updates(bench)
+        lost, expected = sum(n for n, _ in counts), sum(e for _, e in counts)
+        shares = [n / e if e else 0.0 for n, e in counts]
         if shares:
-            prev = out.get(p.scale)
+            prev = out.get(p.count)
             if prev is not None:
                 lost, expected = lost + prev.lost, expected + prev.expected
                 shares = list(prev.shares) + shares
-            out[p.scale] = Lost(lost, expected, tuple(shares))
+            out[p.count] = Lost(lost, expected, tuple(shares))
     for t, v in out.items():  # as printed: the median share, the smallest and the largest
         ctx.estimates.add_range(r.id, workload, f"lost threads={t}", v.median(),
                                 min(v.shares), max(v.shares), len(v.shares))

@@ -17,9 +17,10 @@ from pathlib import Path
 import pyperf
 
 from harness import stats
+from harness.points import workload_of
 from harness.report.context import Context, count, fmt_compare, fmt_interval, target_scale
 from harness.report.document import Block, Bullets, Para
-from harness.report.model import HEADLINE_WORKLOAD, InterpreterResults, load_checked_suite
+from harness.report.model import InterpreterResults, load_checked_suite
 from harness.report.sections import precision
 
 FOLDER = "discarded"
@@ -73,7 +74,7 @@ def _reasons(extra: pyperf.BenchmarkSuite) -> tuple[int, Counter[str], Counter[s
             if not run.values:
                 continue
             meta = run.get_metadata()
-            key = (bench.get_name().split("/")[0], meta.get("process", id(run)))
+            key = (workload_of(bench.get_name()), meta.get("process", id(run)))
             seen.setdefault(key, str(meta.get(REASON_KEY) or "no reason recorded"))
     return (len(seen), Counter(w for w, _ in seen), Counter(seen.values()))
 
@@ -81,7 +82,7 @@ def _reasons(extra: pyperf.BenchmarkSuite) -> tuple[int, Counter[str], Counter[s
 def _effect(ctx: Context, r: InterpreterResults, extra: pyperf.BenchmarkSuite) -> list[str]:
     """The headline figures as printed, and with the discarded processes included."""
     out: list[str] = []
-    series = next((s for s in ctx.series if s.workload == HEADLINE_WORKLOAD), None)
+    series = next((s for s in ctx.series if s.workload == ctx.workload("headline")), None)
     if series is None:
         return out
     t = target_scale(series, ctx.cores_of(r))

@@ -10,9 +10,6 @@ from harness.report.context import Context
 from harness.report.document import Section, Table
 from harness.report.model import InterpreterResults
 
-# The thread start + join point (H4's small workload), shown among the facts.
-THREAD_START = "thread_start"
-
 Column = tuple[str, Callable[[InterpreterResults], str]]
 
 
@@ -32,8 +29,8 @@ def facts(ctx: Context) -> Section:
         ("CPUs seen", _probe("cpu_count")),
         ("where it ran", _where),
     ]
-    if any(_thread_start(r) for r in ctx.results):
-        main.append(("thread start + join (95% interval)", _thread_start))
+    if any(_thread_start(ctx, r) for r in ctx.results):
+        main.append(("thread start + join (95% interval)", lambda r: _thread_start(ctx, r)))
     if any(r.interrupted is not None for r in ctx.results):
         main.append(("run", lambda r: r.interrupted_text() or "complete"))
     if any(r.facts.work for r in ctx.results):
@@ -72,10 +69,12 @@ def _optimizations(r: InterpreterResults) -> str:
     return fmt_fact(value)
 
 
-def _thread_start(r: InterpreterResults) -> str:
+def _thread_start(ctx: Context, r: InterpreterResults) -> str:
+    """The thread start + join point (the workload of role ``thread_start``), if measured."""
     if r.suite is None:
         return ""
-    names = [n for n in r.suite.get_benchmark_names() if n.split("/")[0] == THREAD_START]
+    names = [n for n in r.suite.get_benchmark_names()
+             if n in ctx.points and ctx.points[n].role == "thread_start"]
     if not names:
         return ""
     bench = r.suite.get_benchmark(names[0])

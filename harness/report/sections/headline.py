@@ -17,13 +17,7 @@ from harness.report.context import (
     target_scale,
 )
 from harness.report.document import Bullets, Chart, Para, Section, Table
-from harness.report.model import (
-    HEADLINE_WORKLOAD,
-    LOCK_WORKLOAD,
-    RACE_WORKLOAD,
-    InterpreterResults,
-    ScalingSeries,
-)
+from harness.report.model import InterpreterResults, ScalingSeries
 from harness.report.sections import precision
 from harness.report.sections.counters import counter_points, worst, worst_text
 from harness.report.sections.single_thread import PRICE, gil_twin
@@ -43,7 +37,7 @@ def headline(ctx: Context) -> Section:
         "least 60% of the ideal gain; taking turns when it lies within 10% of 1x; no verdict "
         "when it is wider than that and includes 1, or when one process gives no interval.",
     )
-    series = next((s for s in ctx.series if s.workload == HEADLINE_WORKLOAD), None)
+    series = next((s for s in ctx.series if s.workload == ctx.workload("headline")), None)
     if series is None:
         series = next((s for s in ctx.series if s.kind == "strong"), None)
     chart = _chart(ctx, series)
@@ -126,9 +120,7 @@ def _chart(ctx: Context, series: ScalingSeries | None) -> Chart | None:
         if one is None or many is None:
             continue
         est = stats.speedup(one, many)
-        low = (est.value - est.low,) if est.low is not None else ()
-        high = (est.high - est.value,) if est.high is not None else ()
-        bars.append(charts.Series(r.label, (0.0,), (est.value,), low, high, r.chart_style))
+        bars.append(charts.Series.from_estimates(r.label, [(0.0, est)], ctx.style(r)))
     if not bars or not t:
         return None
     ideal = min(t, ctx.cores)
@@ -148,7 +140,7 @@ def _verdict(
     row = [r.id, r.gil_text, "-", "-", "-", "-", "-"]
     cut = r.interrupted_text()
     if r.suite is None:
-        _mark_interrupted(r, series, row)
+        _mark_interrupted(ctx, r, series, row)
         if cut:
             return f"{head}: {cut}, before anything was measured.", row
         return f"{head}: no measurements.\n{'; '.join(r.problems)}.", row
@@ -159,22 +151,22 @@ def _verdict(
     _counters(ctx, r, verdicts, figures, row)
     _single(ctx, r, series, figures, row)
     _price(ctx, r, series, figures, row)
-    _mark_interrupted(r, series, row)
+    _mark_interrupted(ctx, r, series, row)
     verdict = "; ".join(verdicts) if verdicts else "no verdict: no thread data"
     if cut:
         figures.insert(0, f"run {cut}: later workloads were not measured")
     return f"{head}: {verdict}.\n" + sentence("; ".join(figures)), row
 
 
-def _mark_interrupted(r: InterpreterResults, series: ScalingSeries | None,
+def _mark_interrupted(ctx: Context, r: InterpreterResults, series: ScalingSeries | None,
                       row: list[str]) -> None:
     """Empty cells of an interrupted run say so ("interrupted" where it was cut)."""
     if r.interrupted is None:
         return
-    columns = {2: series.workload if series else HEADLINE_WORKLOAD, 3: RACE_WORKLOAD,
-               4: LOCK_WORKLOAD}
+    columns = {2: series.workload if series else ctx.workload("headline"),
+               3: ctx.workload("race"), 4: ctx.workload("lock")}
     for i, workload in columns.items():
-        if row[i] == "-":
+        if row[i] == "-" and workload:
             row[i] = r.absent(workload)
 
 
@@ -214,7 +206,8 @@ def _threads(ctx: Context, r: InterpreterResults, series: ScalingSeries,
 
 def _counters(ctx: Context, r: InterpreterResults, verdicts: list[str], figures: list[str],
               row: list[str]) -> None:
-    race = counter_points(r, RACE_WORKLOAD, ctx)
+    race_workload, lock_workload = ctx.workload("race"), ctx.workload("lock")
+    race = counter_points(r, race_workload, ctx) if race_workload else {}
     if race:
         row[3] = worst_text(race)
         if any(v.lost for v in race.values()):
@@ -225,7 +218,7 @@ def _counters(ctx: Context, r: InterpreterResults, verdicts: list[str], figures:
         else:
             expected = sum(v.expected for v in race.values())
             figures.append(f"unlocked `n += 1`: none of {expected:,} updates lost in this run")
-    lock = counter_points(r, LOCK_WORKLOAD, ctx)
+    lock = counter_points(r, lock_workload, ctx) if lock_workload else {}
     if lock:
         lost_n = sum(v.lost for v in lock.values())
         if lost_n:

@@ -63,7 +63,7 @@ def latency(ctx: Context) -> Section:
 def _row(ctx: Context, r: InterpreterResults,
          names: list[Point]) -> tuple[list[str], charts.Series | None]:
     row = [r.id]
-    xs, ys, lows, highs = [], [], [], []
+    found: list[tuple[float, stats.Estimate]] = []
     for i, p in enumerate(names):
         bench = r.benchmark(p.name)
         if bench is None:
@@ -74,14 +74,10 @@ def _row(ctx: Context, r: InterpreterResults,
         ctx.estimates.add(r.id, p.workload, f"time {p.key}", est)
         row.append(f"{fmt_mean(bench)}\nlargest process mean "
                    f"{bench.format_value(max(means.values()))}")
-        xs.append(float(i))
-        ys.append(est.value * 1e3)
-        lows.append((est.value - est.low) * 1e3 if est.low is not None else 0.0)
-        highs.append((est.high - est.value) * 1e3 if est.high is not None else 0.0)
-    if not xs:
+        found.append((float(i), est))
+    if not found:
         return row, None
-    return row, charts.Series(r.label, tuple(xs), tuple(ys), tuple(lows), tuple(highs),
-                              r.chart_style)
+    return row, charts.Series.from_estimates(r.label, found, ctx.style(r), scale=1e3)
 
 
 def _finding(r: InterpreterResults, names: list[Point]) -> str:

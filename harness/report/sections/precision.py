@@ -25,6 +25,7 @@ from typing import Any
 import pyperf
 
 from harness import stats
+from harness.points import workload_of
 from harness.report import changes
 from harness.report.context import SMOKE_PROFILES, Context
 from harness.report.document import Block, Bullets, Para
@@ -65,7 +66,7 @@ def _points(r: InterpreterResults) -> dict[str, dict[str, Any]]:
 
 def _why(r: InterpreterResults, name: str, rec: dict[str, Any], processes: int) -> str:
     sampling = r.facts.sampling or {}
-    failed = [o for o in r.outcomes if o.get("benchmark") in (name, name.split("/")[0])
+    failed = [o for o in r.outcomes if o.get("benchmark") in (name, workload_of(name))
               and o.get("status") not in ("ok", None)]
     if rec.get("cap_reached"):
         return "the run's time cap was reached before it"
@@ -127,7 +128,7 @@ def capacity_low(r: InterpreterResults, workload: str = "") -> int:
         return 0
     flagged: set[tuple[str, int]] = set()
     for bench in r.suite.get_benchmarks():
-        name = str(bench.get_name()).split("/")[0]
+        name = workload_of(bench.get_name())
         if not workload or name == workload:
             flagged |= {(name, p.id) for p in stats.processes(bench).values()
                         if p.capacity_low}
@@ -239,7 +240,7 @@ def compare(base: InterpreterResults, ref: pyperf.Benchmark, r: InterpreterResul
     """``r``'s one-thread time against ``base``'s: paired by round where the run was
     interleaved; otherwise, for a CPU-bound point, divided by the machine's reference
     loop timed during each interpreter's stretch (``stats.compare_across_stretches``)."""
-    if changes.adjustment(mine, changes._local_kinds()) != changes.LOOP:
+    if changes.adjustment(mine) != changes.LOOP:
         return stats.compare_means(ref, mine)
     return stats.compare_across_stretches(ref, mine, changes.quiet_reference(base.facts),
                                           changes.quiet_reference(r.facts))

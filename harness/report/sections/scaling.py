@@ -73,10 +73,7 @@ def _interpreter_row(
 ) -> tuple[list[str] | None, charts.Series | None]:
     weak = s.kind == "weak"
     one = r.benchmark(s.names.get(1, ""))
-    xs: list[float] = []
-    ys: list[float] = []
-    lows: list[float] = []
-    highs: list[float] = []
+    found: list[tuple[float, stats.Estimate]] = []
     row = [r.id]
     for t in counts:
         bench = r.benchmark(s.names[t])
@@ -91,12 +88,9 @@ def _interpreter_row(
                 ctx.estimates.add(r.id, s.workload,
                                   f"{'throughput' if weak else 'speedup'} {s.scale_param}={t}",
                                   est)
-            xs.append(float(t))
-            ys.append(est.value)
             # At T=1 the speedup is 1 by definition: its spread is in the others'.
-            enough = t != 1 and est.low is not None and est.high is not None
-            lows.append(est.value - est.low if enough and est.low is not None else 0.0)
-            highs.append(est.high - est.value if enough and est.high is not None else 0.0)
+            found.append((float(t), est if t != 1 else
+                          stats.Estimate(est.value, None, None, est.processes)))
             if t != 1:
                 cell += "\n" + _cell(ctx, r, est, t, weak)
                 short = precision.cell_note(r, s.names[1], s.names[t])
@@ -105,9 +99,8 @@ def _interpreter_row(
     if all(c == "not measured" for c in row[1:]):
         return None, None
     line = None
-    if len(xs) >= 2:
-        line = charts.Series(r.label, tuple(xs), tuple(ys), tuple(lows), tuple(highs),
-                             r.chart_style)
+    if len(found) >= 2:
+        line = charts.Series.from_estimates(r.label, found, ctx.style(r))
     return row, line
 
 

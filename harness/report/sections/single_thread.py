@@ -122,7 +122,7 @@ def single_thread(ctx: Context) -> Section:
     kept = [r for r in others if data[r.id]]
     if kept:
         bars = [charts.Series(r.label, tuple(x for x, _ in data[r.id]),
-                              tuple(e.value for _, e in data[r.id]), style=r.chart_style)
+                              tuple(e.value for _, e in data[r.id]), style=ctx.style(r))
                 for r in kept]
         not_sig = [(i, j) for i, r in enumerate(kept) for j, (_, e) in enumerate(data[r.id])
                    if not beyond(e)]

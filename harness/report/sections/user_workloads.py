@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.points import workload_of
 from harness.report.context import Context
 from harness.report.document import Bullets, Para, Section, Table
 from harness.report.model import InterpreterResults
@@ -60,7 +61,7 @@ def _culprit_text(culprit: dict[str, Any]) -> str:
 
 def _outcome(r: InterpreterResults, name: str) -> tuple[str, str]:
     """(status, reason) of workload ``name`` under ``r``: its worst outcome."""
-    mine = [o for o in r.outcomes if str(o.get("benchmark", "")).split("/")[0] == name]
+    mine = [o for o in r.outcomes if workload_of(o.get("benchmark", "")) == name]
     for status in ("failed", "timeout", "interrupted", "unsupported", "ok"):
         for o in mine:
             if o.get("status") == status:

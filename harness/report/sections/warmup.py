@@ -23,6 +23,7 @@ from pathlib import Path
 import pyperf
 
 from harness import changepoint, kinds
+from harness.points import workload_of
 from harness.profiles import PROFILES
 from harness.report import charts
 from harness.report.context import Context
@@ -69,7 +70,7 @@ class Pair:
     @property
     def workload(self) -> str:
         """The workload's name (the benchmark name's first part)."""
-        return self.bench.get_name().split("/")[0]
+        return workload_of(self.bench.get_name())
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,8 @@ def classify_suite(ident: str, family: str, suite: pyperf.BenchmarkSuite) -> lis
     benches = suite.get_benchmarks()
     pairs = []
     for bench in benches:
-        siblings = [b for b in benches if b.get_name().split("/")[0]
-                    == bench.get_name().split("/")[0]]
+        siblings = [b for b in benches if workload_of(b.get_name())
+                    == workload_of(bench.get_name())]
         runs = [run for run in bench.get_runs() if len(run.values) >= changepoint.MIN_SERIES]
         classes = [_classify(tuple(run.values)) for run in runs]
         starts = [_seconds_before(run, c.steady_start, siblings)
@@ -186,7 +187,7 @@ def default_warmup_seconds(r: InterpreterResults | None, workload: str, points: 
         per_process: dict[object, float] = {}
         rounds = []
         for bench in r.suite.get_benchmarks():
-            if bench.get_name().split("/")[0] != workload:
+            if workload_of(bench.get_name()) != workload:
                 continue
             for run in bench.get_runs():
                 if run.values and run.warmups:
@@ -280,7 +281,7 @@ def _is_jit(r: InterpreterResults) -> bool:
 
 def _run_workloads(r: InterpreterResults) -> list[str]:
     names = r.suite.get_benchmark_names() if r.suite is not None else []
-    return sorted({n.split("/")[0] for n in names})
+    return sorted({workload_of(n) for n in names})
 
 
 def jit_lines(ctx: Context, pairs: Sequence[Pair]) -> list[str]:
@@ -306,7 +307,7 @@ def jit_lines(ctx: Context, pairs: Sequence[Pair]) -> list[str]:
                 parts.append(f"{', '.join(names)}: {words}")
         studied = {p.bench.get_name() for p in mine}
         names = r.suite.get_benchmark_names()
-        points = [f"`{n}`" for n in names if n.split("/")[0] in {p.workload for p in mine}
+        points = [f"`{n}`" for n in names if workload_of(n) in {p.workload for p in mine}
                   and n not in studied]
         others = [w for w in _run_workloads(r) if w not in {p.workload for p in mine}]
         if points or others:

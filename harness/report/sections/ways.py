@@ -1,10 +1,10 @@
 """Three ways around the GIL: threads, processes and sub-interpreters side by side, start costs.
 
-The same countdown (the same total work) split over T threads (``countdown``),
-T processes (``countdown_processes``) and T sub-interpreters with their own GIL
-(``subinterpreters``), per interpreter: each speedup against one worker of the
-same kind, from paired per-process ratios (``stats.speedup``), and what one
-worker of each kind costs to start.
+The same CPU-bound work (the same total) split over T threads (the workload of
+role ``headline``), T processes (``processes``) and T sub-interpreters with their own
+GIL (``interpreters``; roles in ``harness.roles``), per interpreter: each speedup
+against one worker of the same kind, from paired per-process ratios
+(``stats.speedup``), and what one worker of each kind costs to start.
 """
 
 from __future__ import annotations
@@ -12,19 +12,23 @@ from __future__ import annotations
 import pyperf
 
 from harness import stats
+from harness.points import Point, name_of, workload_of
 from harness.report import charts
 from harness.report.context import Context, fmt_interval, short
 from harness.report.document import Bullets, Chart, Para, Section, Table
-from harness.report.model import InterpreterResults
+from harness.report.model import NOT_MEASURED, InterpreterResults
 
-# (label, workload, point key prefix): the three ways, in the order shown.
+# (label, role of the workload (``harness.roles``), its scale axis): the three ways, in the
+# order shown.
 WAYS = (
-    ("threads", "countdown", "threads"),
-    ("processes", "countdown_processes", "processes"),
-    ("sub-interpreters", "subinterpreters", "interpreters"),
+    ("threads", "headline", "threads"),
+    ("processes", "processes", "processes"),
+    ("sub-interpreters", "interpreters", "interpreters"),
 )
-THREAD_START = "thread_start/start_join"
-SUB_START = "subinterpreters/start="
+# The key of the thread-start point (role ``thread_start``); the parameter of the
+# sub-interpreter start point (role ``interpreters``): ``start=T``.
+START_JOIN = "start_join"
+SUB_START = "start"
 
 
 def ways(ctx: Context) -> Section:
@@ -32,19 +36,20 @@ def ways(ctx: Context) -> Section:
     t = _count(ctx)
     sec = Section(
         "ways", "Three ways around the GIL",
-        f"The same countdown, the same total work, split over {t} threads, {t} processes "
+        f"The same CPU-bound work, the same total, split over {t} threads, {t} processes "
         f"or {t} sub-interpreters (each with its own GIL: CPython 3.12+). Speedup = time "
         "with 1 worker / time with T of the same kind (every call starts and joins its "
         "workers), the geometric mean of per-process ratios with its 95% interval. "
-        "Start costs, per worker: a thread from `thread_start`; a process as the "
-        "1-process time minus the 1-thread time (Welch 95% interval); a sub-interpreter "
-        "from `subinterpreters`' `start=T` point (create T, run `pass` in each, close) / T.",
+        f"Start costs, per worker: a thread from `{_name(ctx, 'thread_start')}`; a process "
+        "as the 1-process time minus the 1-thread time (Welch 95% interval); a "
+        f"sub-interpreter from `{_name(ctx, 'interpreters')}`' `start=T` point (create T, "
+        "run `pass` in each, close) / T.",
     )
     rows: list[list[str]] = []
     bars: dict[str, list[tuple[int, stats.Estimate]]] = {label: [] for label, _, _ in WAYS}
     shown: list[InterpreterResults] = []
     for r in ctx.measured:
-        cells = [_speedup_cell(r, workload, key, t) for _, workload, key in WAYS]
+        cells = [_speedup_cell(r, ctx.workload(role), key, t) for _, role, key in WAYS]
         if all(text == "not measured" for text, _ in cells):
             continue
         for (label, _, _), (_, est) in zip(WAYS, cells, strict=True):
@@ -52,10 +57,9 @@ def ways(ctx: Context) -> Section:
                 bars[label].append((len(shown), est))
         shown.append(r)
         rows.append([r.id] + [text for text, _ in cells]
-                    + [_thread_start(ctx, r), _process_start(r), _sub_start(ctx, r)])
+                    + [_thread_start(ctx, r), _process_start(ctx, r), _sub_start(ctx, r)])
     if not rows:
-        sec.blocks.append(Para("None of `countdown`, `countdown_processes` and "
-                               "`subinterpreters` was measured.", css="missing"))
+        sec.blocks.append(Para("None of the three ways was measured.", css="missing"))
         return sec
     chart = _chart(shown, bars, t)
     if chart is not None:
@@ -72,22 +76,30 @@ def ways(ctx: Context) -> Section:
     return sec
 
 
+def _name(ctx: Context, role: str) -> str:
+    """The workload of ``role`` as these files name it (its role when none measured it)."""
+    return ctx.workload(role) or role
+
+
 def _count(ctx: Context) -> int:
     """The worker count compared: the largest measured count at most the cores (at least 2)."""
-    counts = {p.scale for p in ctx.points.values()
-              if p.workload in {w for _, w, _ in WAYS} and p.scale > 1}
+    counts = {p.count for p in ctx.points.values()
+              if p.role in {role for _, role, _ in WAYS} and p.count > 1}
     fitting = [c for c in counts if c <= max(ctx.cores, 2)]
     return max(fitting) if fitting else min(counts) if counts else 2
 
 
-def _bench(r: InterpreterResults, workload: str, key: str, count: int) -> pyperf.Benchmark | None:
-    return r.benchmark(f"{workload}/{key}={count}")
+def _bench(r: InterpreterResults, workload: str | None, key: str,
+           count: int) -> pyperf.Benchmark | None:
+    return r.benchmark(name_of(workload, [(key, str(count))])) if workload else None
 
 
 def _speedup_cell(
-    r: InterpreterResults, workload: str, key: str, t: int
+    r: InterpreterResults, workload: str | None, key: str, t: int
 ) -> tuple[str, stats.Estimate | None]:
     one, many = _bench(r, workload, key, 1), _bench(r, workload, key, t)
+    if workload is None:
+        return NOT_MEASURED, None
     if one is None or many is None:
         outcome = _outcome(r, workload)
         return (outcome or r.absent(workload)), None
@@ -97,17 +109,19 @@ def _speedup_cell(
 
 def _outcome(r: InterpreterResults, workload: str) -> str:
     for o in r.outcomes:
-        if str(o.get("benchmark", "")).split("/")[0] == workload and o.get("status") != "ok":
+        if workload_of(o.get("benchmark", "")) == workload and o.get("status") != "ok":
             return str(o.get("status"))
     return ""
 
 
 def _unsupported(ctx: Context) -> list[str]:
     lines = []
+    # A workload with a scaling section of its own says there why it is missing: once.
+    ways = {ctx.workload(role) for _, role, _ in WAYS} - {s.workload for s in ctx.series}
     for r in ctx.measured:
         for o in r.outcomes:
-            workload = str(o.get("benchmark", "")).split("/")[0]
-            if workload in {w for _, w, _ in WAYS} and o.get("status") != "ok":
+            workload = workload_of(o.get("benchmark", ""))
+            if workload in ways and o.get("status") != "ok":
                 reason = f": {short(str(o.get('reason')))}" if o.get("reason") else ""
                 lines.append(f"**{r.id}**: `{workload}` {o.get('status')}{reason}")
     return lines
@@ -120,26 +134,35 @@ def _seconds(bench: pyperf.Benchmark, est: stats.Estimate, per: int = 1) -> str:
 
 
 def _thread_start(ctx: Context, r: InterpreterResults) -> str:
-    bench = r.benchmark(THREAD_START)
+    workload = ctx.workload("thread_start")
+    if workload is None:
+        return NOT_MEASURED
+    name = next((p.name for p in ctx.points.values()
+                 if p.workload == workload and p.key == START_JOIN), "")
+    bench = r.benchmark(name)
     if bench is None:
-        return r.absent(THREAD_START.split("/")[0])
+        return r.absent(workload)
     est = stats.bench_mean(bench)
-    ctx.estimates.add(r.id, "thread_start", "time start_join", est)
+    ctx.estimates.add(r.id, workload, f"time {START_JOIN}", est)
     return _seconds(bench, est)
 
 
 def _sub_start(ctx: Context, r: InterpreterResults) -> str:
-    names = [] if r.suite is None else [
-        n for n in r.suite.get_benchmark_names() if n.startswith(SUB_START)]
-    if not names:
-        return _outcome(r, "subinterpreters") or r.absent("subinterpreters")
-    bench = r.suite.get_benchmark(names[0]) if r.suite is not None else None
+    workload = ctx.workload("interpreters")
+    if workload is None:
+        return NOT_MEASURED
+    found = [] if r.suite is None else [
+        p for n in r.suite.get_benchmark_names()
+        if (p := Point.parse(n)).workload == workload and p.param_dict.get(SUB_START, "").isdigit()]
+    if not found:
+        return _outcome(r, workload) or r.absent(workload)
+    bench = r.benchmark(found[0].name)
     assert bench is not None
-    count = int(names[0][len(SUB_START):])
+    count = int(found[0].param_dict[SUB_START])
     est = stats.bench_mean(bench)
     per = stats.Estimate(est.value / count, None if est.low is None else est.low / count,
                          None if est.high is None else est.high / count, est.processes)
-    ctx.estimates.add(r.id, "subinterpreters", "start per interpreter", per)
+    ctx.estimates.add(r.id, workload, "start per interpreter", per)
     return _seconds(bench, est, per=count)
 
 
@@ -147,11 +170,14 @@ def _scale(bench: pyperf.Benchmark) -> object:
     return bench.get_metadata().get("work_scale", 1.0)
 
 
-def _process_start(r: InterpreterResults) -> str:
-    procs, thread = r.benchmark("countdown_processes/processes=1"), r.benchmark(
-        "countdown/threads=1")
+def _process_start(ctx: Context, r: InterpreterResults) -> str:
+    workload = ctx.workload("processes")
+    if workload is None:
+        return NOT_MEASURED
+    procs, thread = _bench(r, workload, "processes", 1), _bench(
+        r, ctx.workload("headline"), "threads", 1)
     if procs is None or thread is None:
-        return _outcome(r, "countdown_processes") or r.absent("countdown_processes")
+        return _outcome(r, workload) or r.absent(workload)
     scales = {_scale(thread), _scale(procs)}
     if len(scales) > 1:
         # Sized up differently per workload (a JIT): the difference of the two
@@ -174,10 +200,8 @@ def _chart(
         found = bars[label]
         if not found:
             continue
-        lows = tuple(e.value - e.low if e.low is not None else 0.0 for _, e in found)
-        highs = tuple(e.high - e.value if e.high is not None else 0.0 for _, e in found)
-        series.append(charts.Series(label, tuple(float(i) for i, _ in found),
-                                    tuple(e.value for _, e in found), lows, highs, style))
+        series.append(charts.Series.from_estimates(label, [(float(i), e) for i, e in found],
+                                                   style))
     if not series:
         return None
     svg = charts.grouped_bars(
