@@ -1,9 +1,9 @@
 """One workload under one interpreter: calibrate, size the work, then one process at a time.
 
 The calibration process picks the loops of every point (``--calibrate
---min-time``) and measures one call.  A CPU-bound workload whose call is
-shorter than the profile's ``min_call`` (PyPy's countdown: 3 ms) has its total
-scaled up by an integer factor and is calibrated again, so that thread start
+--min-time``) and measures one call.  A workload declaring ``SIZED_BY`` whose call
+is shorter than the profile's ``min_call`` (PyPy's countdown: 3 ms) has that
+parameter scaled up by an integer factor and is calibrated again, so that thread start
 and join stay a small part of a call; the factor goes into the run metadata
 (``work_scale``) and the facts (``work``).  A JIT gets one more process that
 recalibrates its loops from warm values (stored as pyperf's calibration run).
@@ -49,13 +49,11 @@ from harness import suite as suite_mod
 from harness.environment import now
 from harness.errors import HarnessError, WorkerError
 from harness.machine import Machine
-from harness.profiles import Profile, declared_params, workload_params
+from harness.profiles import Profile, workload_params
 from harness.spawn import WorkerTimeout, escaped_note, run_worker
 from harness.spec import Interpreter
+from harness.workloads import Workload
 
-# Groups of the MANIFEST whose work is sized per interpreter (CPU-bound totals).
-SIZED_GROUPS = ("cpu", "c")
-SIZED_PARAM = "total"
 MAX_WORK_SCALE = 256
 
 
@@ -118,19 +116,18 @@ class WorkloadJob:
     def __init__(
         self,
         interp: Interpreter,
-        workload: Any,  # harness.workloads.Workload: name, path, group, kind
+        workload: Workload,
         threads: Sequence[int],
         profile: Profile,
         setup: JobSetup,
     ) -> None:
         self.interp = interp
+        self.workload = workload
         self.name: str = workload.name
-        self.path: Path | None = getattr(workload, "path", None)
-        self.group: str = getattr(workload, "group", "")
         # The worker imports the workload from its own folder (a user's, or the built-in one).
-        self.folder: Path = getattr(workload, "folder", None) or setup.workloads_dir
-        self.user = bool(getattr(workload, "user", False))
-        self.requires: tuple[str, ...] = tuple(getattr(workload, "requires", ()) or ())
+        self.folder: Path = workload.folder
+        self.user = workload.user
+        self.requires: tuple[str, ...] = workload.requires
         self.run_interp = interp  # the environment's interpreter once it has one
         self.environment: venvs.Environment | None = None
         self.gil_reenabled: list[dict[str, str]] | None = None
@@ -141,8 +138,9 @@ class WorkloadJob:
         # The workload's own metadata travels with its runs: the report reads files only.
         self.ctx = dataclasses.replace(
             ctx,
-            workload_kind=str(getattr(workload, "kind", "") or ""),
-            workload_description=str(getattr(workload, "description", "") or ""),
+            workload_kind=workload.kind,
+            workload_description=workload.description,
+            workload_role=workload.role,
         )
         self.result = WorkloadResult(self.name)
         self.params = workload_params(workload, profile)
@@ -222,16 +220,14 @@ class WorkloadJob:
 
     def _sized_scale(self, doc: dict[str, Any]) -> int:
         """The work scale this interpreter needs, from the calibration's seconds per call."""
-        if self.profile.min_call <= 0 or self.group not in SIZED_GROUPS:
+        if self.profile.min_call <= 0 or not self.workload.sized_by:
             return 1
-        declared = declared_params(self.path) or {}
-        if not isinstance(declared.get(SIZED_PARAM), int):
-            return 1
+        axis = self.workload.scales  # its points at the run's counts; all without an axis
         calls = [
             float(p["values"][-1])
             for p in doc.get("points") or []
             if p.get("values") and not p.get("unsupported")
-            and (sampling.scaling_count(f"{self.name}/{p['key']}") or ("", 0))[1] in self.threads
+            and (not axis or (p.get("params") or {}).get(axis) in self.threads)
         ]
         return work_scale(min(calls), self.profile.min_call) if calls else 1
 
@@ -289,9 +285,9 @@ class WorkloadJob:
             self._check_gil(doc)
             scale = self._sized_scale(doc)
             if scale > 1:
-                total = int((declared_params(self.path) or {})[SIZED_PARAM])
+                sized_by = self.workload.sized_by
                 self.scale = scale
-                self.params = {**self.params, SIZED_PARAM: total * scale}
+                self.params = {**self.params, sized_by: int(self.workload.params[sized_by]) * scale}
                 self._step(f"calibrate x{scale}")
                 doc = self._calibrate()
                 if not self.loops:
@@ -323,7 +319,7 @@ class WorkloadJob:
         seed = self.setup.seed + index
         args = [
             "--loops",
-            ";".join(f"{k}={n}" for k, n in self.loops.items()),
+            json.dumps(self.loops, sort_keys=True),
             "--values",
             str(self.values),
             "--warmups",
