@@ -107,11 +107,11 @@ def _value(node: ast.expr) -> Any:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, RecursionError):
         pass
-    if isinstance(node, ast.Dict) and all(
-        isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys
-    ):
-        return {k.value: _arithmetic(v)  # type: ignore[union-attr]
-                for k, v in zip(node.keys, node.values, strict=True)}
+    if isinstance(node, ast.Dict):
+        pairs = [(k.value, v) for k, v in zip(node.keys, node.values, strict=True)
+                 if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+        if len(pairs) == len(node.keys):
+            return {key: _arithmetic(value) for key, value in pairs}
     value = _arithmetic(node)
     return _UNREAD if value is None else value
 
