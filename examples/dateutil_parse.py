@@ -18,6 +18,8 @@ KIND = "strong"
 DESCRIPTION = "python-dateutil parsing date strings (pure Python) split over T threads"
 PARAMS = {"total": 4000}  # about 0.2 s for one thread on 3.11, like countdown
 FAST_PARAMS = {"total": 500}
+SCALES = "threads"  # its points are threads=T
+SIZED_BY = "total"  # sized per interpreter like countdown (PyPy parses faster)
 
 TEXTS = (
     "2024-02-29T13:45:10.123456+01:00",

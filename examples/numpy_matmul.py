@@ -28,6 +28,8 @@ KIND = "strong"
 DESCRIPTION = "numpy matrix products (BLAS, GIL released) split over T threads"
 PARAMS = {"size": 192, "products": 256}  # about 0.1 s for one thread (OpenBLAS, 1 thread)
 FAST_PARAMS = {"products": 32}
+SCALES = "threads"  # its points are threads=T
+SIZED_BY = "products"  # a faster interpreter gets more products, so a call lasts long enough
 
 _matrices = {}
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +43,7 @@ class Plan:
 
     def worker_args(self, seed: int) -> list[str]:
         """The worker's arguments for one measuring process."""
-        return ["--loops", ";".join(f"{k}={n}" for k, n in self.loops.items()),
+        return ["--loops", json.dumps(self.loops, sort_keys=True),
                 "--values", str(self.values), "--warmups", str(self.warmups),
                 "--seed", str(seed)]
 

@@ -57,14 +57,12 @@ from harness.environment import now
 from harness.errors import HarnessError, WorkerError
 from harness.job import JobState, Plan, Runs, Work, WorkloadResult, with_metadata, worst_status
 from harness.machine import Check, Machine
-from harness.profiles import Profile, declared_params, workload_params
+from harness.profiles import Profile, workload_params
 from harness.results import Outcome, WorkFacts
 from harness.spawn import WorkerTimeout, escaped_note, run_worker
 from harness.spec import Interpreter
+from harness.workloads import Workload
 
-# Groups of the MANIFEST whose work is sized per interpreter (CPU-bound totals).
-SIZED_GROUPS = ("cpu", "c")
-SIZED_PARAM = "total"
 MAX_WORK_SCALE = 256
 
 
@@ -95,19 +93,18 @@ class WorkloadJob:
     def __init__(
         self,
         interp: Interpreter,
-        workload: Any,  # harness.workloads.Workload: name, path, group, kind
+        workload: Workload,
         threads: Sequence[int],
         profile: Profile,
         setup: JobSetup,
     ) -> None:
         self.interp = interp
+        self.workload = workload
         self.name: str = workload.name
-        self.path: Path | None = getattr(workload, "path", None)
-        self.group: str = getattr(workload, "group", "")
         # The worker imports the workload from its own folder (a user's, or the built-in one).
-        self.folder: Path = getattr(workload, "folder", None) or setup.workloads_dir
-        self.user = bool(getattr(workload, "user", False))
-        self.requires: tuple[str, ...] = tuple(getattr(workload, "requires", ()) or ())
+        self.folder: Path = workload.folder
+        self.user = workload.user
+        self.requires: tuple[str, ...] = workload.requires
         self.threads = list(threads)
         self.profile = profile
         self.setup = setup
@@ -115,8 +112,9 @@ class WorkloadJob:
         # The workload's own metadata travels with its runs: the report reads files only.
         self.ctx = dataclasses.replace(
             ctx,
-            workload_kind=str(getattr(workload, "kind", "") or ""),
-            workload_description=str(getattr(workload, "description", "") or ""),
+            workload_kind=workload.kind,
+            workload_description=workload.description,
+            workload_role=workload.role,
         )
         self.work = Work(workload_params(workload, profile))
         self.state = JobState.NEW
@@ -157,16 +155,14 @@ class WorkloadJob:
 
     def _sized_scale(self, doc: dict[str, Any]) -> int:
         """The work scale this interpreter needs, from the calibration's seconds per call."""
-        if self.profile.min_call <= 0 or self.group not in SIZED_GROUPS:
+        if self.profile.min_call <= 0 or not self.workload.sized_by:
             return 1
-        declared = declared_params(self.path) or {}
-        if not isinstance(declared.get(SIZED_PARAM), int):
-            return 1
+        axis = self.workload.scales  # its points at the run's counts; all without an axis
         calls = [
             float(p["values"][-1])
             for p in doc.get("points") or []
             if p.get("values") and not p.get("unsupported")
-            and (sampling.scaling_count(f"{self.name}/{p['key']}") or ("", 0))[1] in self.threads
+            and (not axis or (p.get("params") or {}).get(axis) in self.threads)
         ]
         return work_scale(min(calls), self.profile.min_call) if calls else 1
 
@@ -370,8 +366,9 @@ def calibrate(job: WorkloadJob, run_interp: Interpreter, round_index: int) -> Pl
     job.env.check_gil(job, run_interp, doc)
     scale = job._sized_scale(doc)
     if scale > 1:
-        total = int((declared_params(job.path) or {})[SIZED_PARAM])
-        job.work = Work({**job.work.params, SIZED_PARAM: total * scale}, scale)
+        sized_by = job.workload.sized_by
+        total = int(job.workload.params[sized_by])
+        job.work = Work({**job.work.params, sized_by: total * scale}, scale)
         job.step(f"calibrate x{scale}")
         doc, loops = _calibration(job, run_interp)
         if not loops:

@@ -8,11 +8,10 @@ interpreter may spend before adaptive sampling stops adding processes
 
 from __future__ import annotations
 
-import ast
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from harness.errors import UsageError
 
@@ -206,57 +205,24 @@ def parse_threads(text: str | None) -> list[int]:
     return counts
 
 
-def workload_params(workload: Any, profile: Profile) -> dict[str, Any]:
+class Declared(Protocol):
+    """What ``workload_params`` reads of a ``workloads.Workload`` (a module beside this one)."""
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+
+    @property
+    def fast_params(self) -> Mapping[str, Any]: ...
+
+
+def workload_params(workload: Declared, profile: Profile) -> dict[str, Any]:
     """The ``--params`` overrides for this workload under this profile ({} for most).
 
     With ``fast_params`` (``--fast``): the workload's own ``FAST_PARAMS``
-    (``Workload.fast_params``), only the keys its ``PARAMS`` declares (the
-    worker refuses others).
+    (``Workload.fast_params``), only the keys its ``PARAMS`` declares
+    (``Workload.params``: the worker refuses others).
     """
-    wanted = getattr(workload, "fast_params", None) or {}
+    wanted = workload.fast_params
     if not profile.fast_params or not wanted:
         return {}
-    known = declared_params(getattr(workload, "path", None))
-    if known is None:
-        return {}
-    return {k: v for k, v in wanted.items() if k in known}
-
-
-def declared_params(path: Path | None) -> dict[str, Any] | None:
-    """The workload's ``PARAMS`` literal read without importing it (None: not a dict literal).
-
-    Values that are expressions (``16 * 1024 * 1024``) are evaluated only when
-    they are plain arithmetic on literals; otherwise they read as None.
-    """
-    if path is None or not Path(path).is_file():
-        return None
-    try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
-    except (SyntaxError, OSError, ValueError):
-        return None
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "PARAMS" for t in node.targets
-        ):
-            if not isinstance(node.value, ast.Dict):
-                return None
-            out: dict[str, Any] = {}
-            for key, value in zip(node.value.keys, node.value.values, strict=True):
-                if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-                    return None
-                out[key.value] = _literal(value)
-            return out
-    return None
-
-
-def _literal(node: ast.expr) -> Any:
-    """A literal, or integer arithmetic on literals (``8 * 1024``); None otherwise."""
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add, ast.Sub)):
-        left, right = _literal(node.left), _literal(node.right)
-        if isinstance(left, int) and isinstance(right, int):
-            if isinstance(node.op, ast.Mult):
-                return left * right
-            return left + right if isinstance(node.op, ast.Add) else left - right
-    return None
+    return {k: v for k, v in wanted.items() if k in workload.params}

@@ -36,6 +36,7 @@ from typing import Any
 import pyperf
 
 from harness import stats
+from harness.points import Point
 
 # Fewer processes give no interval at all.
 FLOOR_PROCESSES = 2
@@ -107,19 +108,11 @@ class PointCheck:
         }
 
 
-def scaling_count(name: str) -> tuple[str, int] | None:
-    """``countdown/threads=2`` -> ("threads", 2): the point key's first ``name=int`` part."""
-    key = name.split("/", 1)[1] if "/" in name else ""
-    first = key.split(",", 1)[0]
-    param, _, value = first.partition("=")
-    if param in ("threads", "processes", "interpreters") and value.isdigit():
-        return param, int(value)
-    return None
-
-
-def _single_point(names: Sequence[str], param: str) -> str | None:
+def _single_point(names: Sequence[str], axis: str) -> str | None:
+    """The 1-count point of ``axis`` among ``names`` (the ratios' reference)."""
     for name in names:
-        if scaling_count(name) == (param, 1):
+        point = Point.parse(name)
+        if point.axis == axis and point.count == 1:
             return name
     return None
 
@@ -138,11 +131,11 @@ def check_point(
     """Where one point stands against its target (see the module docstring)."""
     bench = _bench(runs.get(name) or [])
     processes = len(bench.get_runs()) if bench else 0
-    count = scaling_count(name)
-    single = _single_point(list(runs), count[0]) if count else None
-    if bench is None or count is None or count[1] not in thread_counts or single is None:
+    point = Point.parse(name)
+    single = _single_point(list(runs), point.axis) if point.axis else None
+    if bench is None or point.count not in thread_counts or single is None:
         return PointCheck(name, "none", processes, None, None, True)
-    if count[1] == 1:
+    if point.count == 1:
         est = stats.bench_mean(bench)
         hw, limit, measure = est.rel_half_width(), target.mean_rel_half_width, "mean"
     else:
@@ -180,7 +173,7 @@ def describe(checks: Sequence[PointCheck]) -> str:
     bad = worst(checks)
     if bad is None:
         return f"{processes}, target met"
-    point = bad.name.split("/", 1)[-1]
+    point = Point.parse(bad.name).key or bad.name
     if bad.half_width is None:
         return f"{processes}, no interval yet"
     shown = f"{bad.half_width:.1%}" if bad.measure == "mean" else f"{bad.half_width:.3f}"

@@ -38,6 +38,7 @@ _RESERVED_KEYS = frozenset(
         "seed",
         "workload_kind",
         "workload_description",
+        "workload_role",
         "inner_loops",
         "unit",
         "date",
@@ -176,6 +177,7 @@ class RunContext:
     work_scale: float = 1.0  # the workload's size relative to its PARAMS (sized per interpreter)
     workload_kind: str = ""  # the workload's KIND ("strong", "weak", ...), read by the report
     workload_description: str = ""  # its DESCRIPTION
+    workload_role: str = ""  # its ROLE (harness.roles): how the report finds it, not by name
 
 
 def runs_from_document(doc: Mapping[str, Any], ctx: RunContext) -> dict[str, pyperf.Run]:
@@ -211,6 +213,7 @@ def runs_from_document(doc: Mapping[str, Any], ctx: RunContext) -> dict[str, pyp
     _put(common, "seed", doc.get("seed"))
     _put(common, "workload_kind", ctx.workload_kind)
     _put(common, "workload_description", ctx.workload_description)
+    _put(common, "workload_role", ctx.workload_role)
     for key, value in params.items():
         _put(common, f"param_{key}" if key in _RESERVED_KEYS else key, value)
 

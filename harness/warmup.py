@@ -26,14 +26,14 @@ from typing import Any
 
 import pyperf
 
-from harness import changepoint, interpreters, kinds, lock, paths, results
+from harness import changepoint, interpreters, kinds, lock, results
 from harness import suite as suite_mod
 from harness import workloads as workloads_mod
 from harness.errors import HarnessError, UsageError, WorkerError
-from harness.profiles import declared_params
 from harness.progress import Progress
 from harness.spawn import run_worker
 from harness.spec import Interpreter, check_id
+from harness.workloads import Workload
 
 DEFAULT_WORKLOADS = ("countdown", "counter_lock")
 DEFAULT_THREADS = (1, 2)
@@ -66,30 +66,27 @@ class Study:
                 f"{self.min_time:g})", "e.g. --iterations 200 --processes 5")
 
 
-def _params(study: Study, workload: Any) -> dict[str, Any]:
-    fast = getattr(workload, "fast_params", None) if study.fast else None
-    return dict(fast or {})
+def _params(study: Study, workload: Workload) -> dict[str, Any]:
+    return dict(workload.fast_params) if study.fast else {}
 
 
-def _declared(workload: Any) -> dict[str, Any]:
-    path = getattr(workload, "path", None)
-    return (declared_params(path) if path else None) or {}
+def _shrink(doc: dict[str, Any], workload: Workload, params: dict[str, Any]) -> int:
+    """The factor that brings the slowest call under ``MAX_CALL`` (1: none, or not sized).
 
-
-def _shrink(doc: dict[str, Any], workload: Any, params: dict[str, Any]) -> int:
-    """The factor that brings the slowest call under ``MAX_CALL`` (1: none, or not sized)."""
-    total = params.get(SIZED_PARAM, _declared(workload).get(SIZED_PARAM))
-    if getattr(workload, "group", "") not in ("cpu", "correctness") or not isinstance(total, int):
+    The study divides the ``total`` of the CPU-bound and correctness groups (the
+    counters too, which ``SIZED_BY`` does not scale up in a run)."""
+    total = params.get(SIZED_PARAM, workload.params.get(SIZED_PARAM))
+    if workload.group not in ("cpu", "correctness") or not isinstance(total, int):
         return 1
     calls = [float(p["values"][-1]) for p in doc.get("points") or [] if p.get("values")]
     slowest = max(calls, default=0.0)
     return math.ceil(slowest / MAX_CALL) if slowest > MAX_CALL else 1
 
 
-def run_pair(interp: Interpreter, workload: Any, study: Study,
+def run_pair(interp: Interpreter, workload: Workload, study: Study,
              progress: Progress | None = None) -> dict[str, list[pyperf.Run]]:
     """One workload under one interpreter: its runs (one per process and point), by name."""
-    folder = getattr(workload, "folder", None) or paths.workloads_dir()
+    folder = workload.folder
     params = _params(study, workload)
 
     def call(args: list[str]) -> dict[str, Any]:
@@ -104,19 +101,19 @@ def run_pair(interp: Interpreter, workload: Any, study: Study,
         return {}
     factor = _shrink(doc, workload, params)
     if factor > 1:
-        total = int(params.get(SIZED_PARAM, _declared(workload)[SIZED_PARAM]))
+        total = int(params.get(SIZED_PARAM, workload.params[SIZED_PARAM]))
         params[SIZED_PARAM] = max(total // factor, 1)
         doc = call(["--calibrate", "--min-time", repr(study.min_time)])
     loops = {p["key"]: max(int(p.get("loops") or 1), 1)
              for p in doc["points"] if not p.get("unsupported")}
     ctx = suite_mod.RunContext(interp.id, interp.implementation, interp.gil,
                                work_scale=1.0 / factor,
-                               workload_kind=str(getattr(workload, "kind", "") or ""))
+                               workload_kind=workload.kind, workload_role=workload.role)
     out: dict[str, list[pyperf.Run]] = {}
     for index in range(1, study.processes + 1):
         if progress:
             progress.line(f"{interp.id}: {workload.name} process {index}/{study.processes}")
-        doc = call(["--loops", ";".join(f"{k}={n}" for k, n in loops.items()),
+        doc = call(["--loops", json.dumps(loops, sort_keys=True),
                     "--values", str(study.iterations), "--warmups", "0", "--seed", str(index)])
         runs = suite_mod.runs_from_document(doc, dataclasses.replace(ctx, process=index))
         for name, run in runs.items():
@@ -127,7 +124,7 @@ def run_pair(interp: Interpreter, workload: Any, study: Study,
     return out
 
 
-def run_study(interps: Sequence[Interpreter], workloads: Sequence[Any], study: Study,
+def run_study(interps: Sequence[Interpreter], workloads: Sequence[Workload], study: Study,
               output: Path, progress: Progress | None = None) -> dict[str, str]:
     """Every pair; one suite per interpreter in ``output``. Returns failures by pair."""
     output.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ and the syntax common to Python 2.7 and 3.x. It knows nothing of pyperf: the
 host side (``harness/runner.py``) turns its document into pyperf runs.
 
     worker.py --workload NAME --threads 1,2,4 [--params JSON] [--point KEY ...]
-              (--calibrate --min-time SECONDS | --loops "KEY=N;KEY=N" --values N --warmups N)
+              (--calibrate --min-time SECONDS | --loops '{"KEY": N, ...}' --values N --warmups N)
               [--cpus 0,1] --workloads DIR
 
 stdout carries the document only (``sort_keys``); logs and tracebacks go to
@@ -173,26 +173,19 @@ def parse_threads(text):
 
 
 def parse_loops(text):
-    """'threads=1=8;threads=2=4' style: KEY=N pairs split on ';', N after the last '='.
+    """'{"threads=1": 8, "threads=2": 4}' -> the loops of each point, by its key.
 
-    Point keys themselves hold '=' and ',' (``threads=2,increments=100000``),
-    so the count is whatever follows the last '='.
+    A JSON object, so a point's key (which holds '=' and ',') is never parsed here.
     """
-    loops = {}
-    for item in text.split(";"):
-        item = item.strip()
-        if not item:
-            continue
-        if "=" not in item:
-            raise UsageFailure("--loops: %r is not KEY=N" % (item,))
-        key, count = item.rsplit("=", 1)
-        try:
-            value = int(count)
-        except ValueError:
-            raise UsageFailure("--loops: %r: %r is not an integer" % (item, count))
-        if value < 1:
-            raise UsageFailure("--loops: %r: loops must be >= 1" % (item,))
-        loops[key] = value
+    try:
+        loops = json.loads(text)
+    except ValueError as exc:
+        raise UsageFailure("--loops is not JSON: %s" % (exc,))
+    if not isinstance(loops, dict):
+        raise UsageFailure("--loops must be a JSON object of point keys and loops")
+    for key, value in loops.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UsageFailure("--loops: %r: %r is not a count >= 1" % (key, value))
     return loops
 
 
@@ -206,7 +199,7 @@ def parse_args(argv):
     parser.add_argument("--point", action="append", default=[], help="only this point key")
     parser.add_argument("--calibrate", action="store_true")
     parser.add_argument("--min-time", type=float, default=0.1, dest="min_time")
-    parser.add_argument("--loops", default=None, help="KEY=N;KEY=N")
+    parser.add_argument("--loops", default=None, help='JSON: {"KEY": N, ...}')
     parser.add_argument("--values", type=int, default=3)
     parser.add_argument("--warmups", type=int, default=1)
     parser.add_argument("--seed", type=int, default=None, help="shuffle the points of each round")
@@ -215,7 +208,7 @@ def parse_args(argv):
     if args.calibrate and args.loops is not None:
         raise UsageFailure("--calibrate and --loops exclude each other")
     if not args.calibrate and args.loops is None:
-        raise UsageFailure("give --calibrate --min-time S, or --loops KEY=N;... --values N")
+        raise UsageFailure("give --calibrate --min-time S, or --loops '{\"KEY\": N}' --values N")
     if args.values < 1 or args.warmups < 0 or args.min_time <= 0:
         raise UsageFailure("--values must be >= 1, --warmups >= 0, --min-time > 0")
     args.thread_counts = parse_threads(args.threads)
@@ -362,7 +355,7 @@ def plan_points(args, module, points, params, own):
                 loops = 1
             elif key not in args.loop_counts:
                 raise UsageFailure(
-                    "--loops has no count for point %r (give KEY=N for: %s)"
+                    "--loops has no count for point %r (give loops for: %s)"
                     % (key, ", ".join(k for k, _ in points))
                 )
             else:

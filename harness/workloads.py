@@ -1,24 +1,34 @@
-"""The workloads the harness knows: ``workloads/MANIFEST`` and each module's own metadata.
+"""The workloads the harness knows: ``workloads/MANIFEST`` and each file, read once.
 
 The host never imports a workload (it may not even run on the host's Python):
-the MANIFEST names them and their groups; the module docstring (summary),
-``KIND``, ``DESCRIPTION`` and ``FAST_PARAMS`` are read with ``ast`` as literals.
-The worker imports them inside the target interpreter.
+the MANIFEST names them and their groups; each file is read once, with
+``ast`` (``_read_module``, the one reader of workload files), into a frozen
+``Workload`` holding everything the harness needs: the docstring's summary and
+the declarations below, as literals. The worker imports them inside the target
+interpreter.
 
-``KIND`` says what the report does with the workload's points:
+The contract (README, "Your own code") a workload file declares as data:
 
-- ``"strong"``: a fixed total split over T threads (or processes); ideal min(T, cores);
-- ``"weak"``: fixed work per thread; ideal: the time does not change (T x the throughput);
-- ``"latency"``: the value is the workload's own measurement, not a duration to scale;
-- ``"overhead"``: a fixed cost (e.g. starting and joining one thread), shown as is;
-- ``"interference"``: one thread's own time (``MEASURES = "own"``), alone and beside
-  other threads, compared within each process (the I/O convoy).
+- ``KIND``: what the report does with its points: ``"strong"`` (a fixed total
+  split over T threads or processes; ideal min(T, cores)), ``"weak"`` (fixed
+  work per thread), ``"latency"`` (the value is the workload's own
+  measurement), ``"overhead"`` (a fixed cost, shown as is), ``"interference"``
+  (one thread's own time, alone and beside other threads);
+- ``DESCRIPTION``, ``PARAMS`` (the defaults; ``--params`` overrides),
+  ``FAST_PARAMS`` (``--fast``), ``MEASURES`` (``"time"``, or ``"own"``: ``run``
+  returns its own ``value``), ``WARM_CALLS``;
+- ``SCALES``: the parameter of its points that is a scale axis (``"threads"``,
+  ``"processes"``, ``"interpreters"``; None: no scaling curve);
+- ``SIZED_BY``: the integer parameter of ``PARAMS`` the harness scales so that
+  one call lasts the profile's ``min_call`` on every interpreter (None: not
+  sized);
+- ``ROLE``: what it is for in the report (``harness.roles.ROLES``);
+- ``REQUIRES``: pip requirement strings (a user's workload; ``harness.venvs``).
 
 A user's folder (``run --workloads DIR``) follows the same contract; there a
 MANIFEST is optional (without one, every ``*.py`` whose top level defines
-``run`` is a workload, in the group named after the folder), ``KIND`` defaults
-to ``"strong"``, and ``REQUIRES`` (a list of pip requirement strings) names
-what the workload imports from the registry (``harness.venvs`` installs it).
+``run`` is a workload, in the group named after the folder) and ``KIND``
+defaults to ``"strong"``.
 """
 
 from __future__ import annotations
@@ -32,14 +42,17 @@ from typing import Any
 
 from harness.errors import HarnessError, UsageError
 from harness.paths import workloads_dir
+from harness.points import SCALE_AXES
+from harness.roles import ROLES
 
 MANIFEST = "MANIFEST"
 KINDS = ("strong", "weak", "latency", "overhead", "interference")
+MEASURES = ("time", "own")
 
 
 @dataclass(frozen=True)
 class Workload:
-    """One workload: name, group, docstring summary, file, and the module's own metadata."""
+    """One workload: name, group, docstring summary, file, and what the file declares."""
 
     name: str
     group: str
@@ -50,6 +63,12 @@ class Workload:
     fast_params: dict[str, Any] = field(default_factory=dict)
     requires: tuple[str, ...] = ()  # REQUIRES: pip requirement strings
     user: bool = False  # from a --workloads folder, not the harness's own
+    params: dict[str, Any] = field(default_factory=dict)  # PARAMS ({}: not a dict literal)
+    measures: str = "time"  # MEASURES: "time" | "own"
+    warm_calls: int = 0  # WARM_CALLS
+    scales: str = "threads"  # SCALES: one of points.SCALE_AXES, "" for none
+    sized_by: str = ""  # SIZED_BY: the int parameter scaled per interpreter, "" for none
+    role: str = ""  # ROLE: one of roles.ROLES
 
     @property
     def folder(self) -> Path:
@@ -65,8 +84,41 @@ class _Module:
     error: str = ""  # why the file could not be parsed as Python 3
 
 
+_UNREAD = object()  # an assignment whose value is not data (a call, a name...)
+
+
+def _arithmetic(node: ast.expr) -> Any:
+    """A constant, or integer arithmetic on constants (``16 * 1024``); None otherwise."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add, ast.Sub)):
+        left, right = _arithmetic(node.left), _arithmetic(node.right)
+        if isinstance(left, int) and isinstance(right, int):
+            if isinstance(node.op, ast.Mult):
+                return left * right
+            return left + right if isinstance(node.op, ast.Add) else left - right
+    return None
+
+
+def _value(node: ast.expr) -> Any:
+    """A literal; a dict of string keys whose values may be integer arithmetic (a value
+    that is some other expression reads as None); else ``_UNREAD``."""
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        pass
+    if isinstance(node, ast.Dict):
+        pairs = [(k.value, v) for k, v in zip(node.keys, node.values, strict=True)
+                 if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+        if len(pairs) == len(node.keys):
+            return {key: _arithmetic(value) for key, value in pairs}
+    value = _arithmetic(node)
+    return _UNREAD if value is None else value
+
+
 def _read_module(path: Path) -> _Module:
-    """The docstring's first line and the module-level literal constants, without importing."""
+    """The docstring's first line, the module-level constants and functions, without
+    importing: the one reader of a workload file."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except SyntaxError as exc:
@@ -77,10 +129,9 @@ def _read_module(path: Path) -> _Module:
     for node in tree.body:
         if (isinstance(node, ast.Assign) and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name) and node.targets[0].id.isupper()):
-            try:
-                constants[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                continue  # not a literal: not metadata
+            value = _value(node.value)
+            if value is not _UNREAD:
+                constants[node.targets[0].id] = value
     functions = frozenset(
         node.name for node in tree.body if isinstance(node, ast.FunctionDef)
     )
@@ -100,11 +151,36 @@ def _requires(module: _Module, path: Path, where: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value)
 
 
-def _workload(
-    name: str, group: str, path: Path, where: str, user: bool = False
-) -> Workload:
+def _choice(module: _Module, key: str, allowed: Iterable[Any], default: Any,
+            path: Path, where: str) -> Any:
+    """The declared ``key`` (``default`` when absent), else an error naming the file."""
+    value = module.constants.get(key, default)
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise HarnessError(
+            f"{where}: {key} = {value!r} in {path.name} is not one of its values",
+            f"set {key} in {path.name} to one of: {', '.join(repr(a) for a in allowed)}",
+        )
+    return value
+
+
+def _sized_by(module: _Module, params: dict[str, Any], path: Path, where: str) -> str:
+    """``SIZED_BY``: None, or the name of an integer parameter of ``PARAMS``."""
+    value = module.constants.get("SIZED_BY")
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not isinstance(params.get(value), int):
+        raise HarnessError(
+            f"{where}: SIZED_BY = {value!r} in {path.name} names no integer parameter of PARAMS",
+            'name the integer parameter of PARAMS that sizes its work (e.g. SIZED_BY = "total"), '
+            "or set SIZED_BY = None",
+        )
+    return value
+
+
+def _workload(name: str, group: str, path: Path, where: str, module: _Module,
+              user: bool = False) -> Workload:
     """Build a ``Workload``; a missing (built-in only) or unknown ``KIND`` is an error."""
-    module = _read_module(path)
     kind = module.constants.get("KIND", "strong" if user else None)
     if kind not in KINDS:
         got = "no KIND" if kind is None else f"KIND = {kind!r}"
@@ -113,13 +189,26 @@ def _workload(
             f"set KIND in {path.name} to one of: {', '.join(repr(k) for k in KINDS)}",
         )
     fast = module.constants.get("FAST_PARAMS", {})
+    params = module.constants.get("PARAMS", {})
+    params = dict(params) if isinstance(params, dict) else {}
     description = module.constants.get("DESCRIPTION")
+    warm = module.constants.get("WARM_CALLS", 0)
     return Workload(
         name=name, group=group, summary=module.summary, path=path, kind=str(kind),
         description=str(description) if description else module.summary,
         fast_params=dict(fast) if isinstance(fast, dict) else {},
-        requires=_requires(module, path, where), user=user,
+        requires=_requires(module, path, where), user=user, params=params,
+        measures=_choice(module, "MEASURES", MEASURES, "time", path, where),
+        warm_calls=warm if isinstance(warm, int) and not isinstance(warm, bool) else 0,
+        scales=_choice(module, "SCALES", (*SCALE_AXES, None, ""), "threads", path, where) or "",
+        sized_by=_sized_by(module, params, path, where),
+        role=_choice(module, "ROLE", (*ROLES, None), None, path, where) or "",
     )
+
+
+def read_workload(path: Path, group: str = "", user: bool = True) -> Workload:
+    """One workload file read into a ``Workload`` (its name the file's stem)."""
+    return _workload(path.stem, group, path, str(path), _read_module(path), user)
 
 
 def list_workloads(directory: Path | None = None, user: bool = False) -> list[Workload]:
@@ -155,7 +244,8 @@ def list_workloads(directory: Path | None = None, user: bool = False) -> list[Wo
                 f"add {path.name} or remove the line",
             )
         seen.add(name)
-        workloads.append(_workload(name, group, path, f"{manifest}:{number}", user))
+        where = f"{manifest}:{number}"
+        workloads.append(_workload(name, group, path, where, _read_module(path), user))
     return workloads
 
 
@@ -189,7 +279,7 @@ def user_workloads(directory: Path) -> list[Workload]:
                     f"{path}: {path.stem!r} cannot be imported as a module name",
                     "rename the file to letters, digits and underscores",
                 )
-            found.append(_workload(path.stem, folder.name, path, str(path), user=True))
+            found.append(_workload(path.stem, folder.name, path, str(path), module, user=True))
     if not found:
         raise UsageError(
             f"--workloads {directory}: no workload in {folder}",
@@ -255,7 +345,7 @@ def resolve_workloads(
     return [w for w in available if w.name in selected]
 
 
-def user_folders(workloads: Iterable[Any]) -> list[Path]:
+def user_folders(workloads: Iterable[Workload]) -> list[Path]:
     """The user folders the given workloads come from, in order, once each."""
-    found = (w.folder for w in workloads if getattr(w, "user", False))
+    found = (w.folder for w in workloads if w.user)
     return list(dict.fromkeys(found))

@@ -352,7 +352,7 @@ def _run(entry: Interpreter, script: Path, args: list[str], workloads: Path) -> 
 @pytest.mark.container
 def test_the_worker_runs_a_workload_in_the_container(jython_entry: Interpreter) -> None:
     args = ["--workload", "countdown", "--threads", "1,2", "--params", '{"total": 100000}']
-    args += ["--loops", "threads=1=1;threads=2=1", "--values", "1", "--warmups", "0"]
+    args += ["--loops", '{"threads=1": 1, "threads=2": 1}', "--values", "1", "--warmups", "0"]
     doc = json.loads(_run(jython_entry, paths.WORKER_SCRIPT, args, paths.workloads_dir()))
     assert doc["version"] == 1
     assert doc["workload"] == "countdown"
@@ -550,7 +550,7 @@ def test_provisioning_again_reuses_the_image_and_describe_reports_it(
 
 
 FAKE_WORKLOADS = Path(__file__).parent / "fake_workloads"
-ONE_VALUE = ["--threads", "1", "--loops", "threads=1=1", "--values", "1", "--warmups", "0"]
+ONE_VALUE = ["--threads", "1", "--loops", '{"threads=1": 1}', "--values", "1", "--warmups", "0"]
 
 
 def _containers_running(engine: str, env: dict[str, str], needle: str) -> list[str]:

@@ -19,6 +19,7 @@ from harness import job as job_mod
 from harness.spec import Interpreter
 from harness.workloads import resolve_workloads
 
+FAKES = Path(__file__).resolve().parent / "fake_workloads"
 HOST = Interpreter(
     id="host", implementation="cpython", version="", gil="on", source="PATH",
     family="cpython", argv=(sys.executable,),
@@ -28,6 +29,7 @@ SIZED = '''\
 """A short CPU-bound loop whose total the runner may scale."""
 KIND = "strong"
 PARAMS = {"total": 1000}
+SIZED_BY = "total"
 
 
 def points(thread_counts, params):
@@ -47,17 +49,20 @@ PROFILE = profiles.Profile(
 )
 
 
-def _workloads(tmp_path: Path, group: str) -> Path:
+def _workloads(tmp_path: Path, group: str, source: str = SIZED) -> Path:
     folder = tmp_path / "workloads"
     folder.mkdir()
     (folder / "MANIFEST").write_text(f"sized {group}\n")
-    (folder / "sized.py").write_text(SIZED)
+    (folder / "sized.py").write_text(source)
     return folder
 
 
 def _job(folder: Path, profile: profiles.Profile,
-         noise: environment.NoiseMonitor | None = None) -> measure.WorkloadJob:
-    [workload] = resolve_workloads(["sized"], folder)
+         noise: environment.NoiseMonitor | None = None, user: bool = False) -> measure.WorkloadJob:
+    if user:  # a user's folder, no MANIFEST: ``run --workloads DIR``
+        [workload] = resolve_workloads([], FAKES, user_dirs=[folder])
+    else:
+        [workload] = resolve_workloads(["sized"], folder)
     references = machine.Machine(noise) if noise is not None else None
     setup = measure.JobSetup(workloads_dir=folder, machine=references, seed=5)
     return measure.WorkloadJob(HOST, workload, [1, 2], profile, setup)
@@ -85,10 +90,32 @@ def test_a_short_cpu_bound_call_is_scaled_and_recorded(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_only_cpu_bound_groups_are_scaled(tmp_path: Path) -> None:
-    job = _job(_workloads(tmp_path, "correctness"), PROFILE)
+def test_only_a_workload_declaring_sized_by_is_scaled(tmp_path: Path) -> None:
+    """``SIZED_BY`` is the declaration, whatever the group (cpu here)."""
+    unsized = SIZED.replace('SIZED_BY = "total"', "SIZED_BY = None")
+    job = _job(_workloads(tmp_path, "cpu", unsized), PROFILE)
     job.prepare()
     assert job.state is job_mod.JobState.MEASURING and job.work.scale == 1 and job.work.params == {}
+
+
+@pytest.mark.slow
+def test_a_user_workload_declaring_sized_by_is_sized_per_interpreter(tmp_path: Path) -> None:
+    """A user's workload (no MANIFEST, no group) is sized like countdown, by the parameter
+    it names: here ``spins``, on the ``processes`` axis its SCALES declares."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "spinner.py").write_text(
+        SIZED.replace('"total"', '"spins"').replace("threads", "processes")
+        .replace('SIZED_BY = "spins"', 'SIZED_BY = "spins"\nSCALES = "processes"'))
+    job = _job(folder, PROFILE, user=True)
+    assert (job.workload.sized_by, job.workload.scales, job.workload.user) == (
+        "spins", "processes", True)
+    job.prepare()
+    assert job.state is job_mod.JobState.MEASURING and job.work.scale > 1
+    assert job.work.params == {"spins": 1000 * job.work.scale}
+    job.add_process()
+    run = job.finish().runs["spinner/processes=1"][0]
+    assert run.get_metadata()["work_scale"] == float(job.work.scale)
 
 
 @pytest.mark.slow

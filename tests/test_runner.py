@@ -8,7 +8,9 @@ discovery.  Files are read back with pyperf's own CLI.  No timing assertions.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
+import io
 import json
 import os
 import shutil
@@ -18,15 +20,15 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pyperf
 import pytest
 
 from harness import environment, profiles, results, runner
 from harness.machine import Machine
-from harness.profiles import declared_params
 from harness.spec import Interpreter, base_environ
-from harness.workloads import resolve_workloads
+from harness.workloads import read_workload, resolve_workloads
 
 REPO = Path(__file__).resolve().parents[1]  # the checkout: commands run from it
 
@@ -143,11 +145,13 @@ def test_fast_params_only_for_declared_keys(tmp_path: Path) -> None:
     assert profiles.workload_params(countdown, profiles.PROFILES["default"]) == {}
     odd = tmp_path / "countdown.py"
     odd.write_text("PARAMS = {'n': 1}\n")
-    moved = dataclasses.replace(countdown, path=odd)
+    moved = dataclasses.replace(countdown, params=read_workload(odd).params)
     assert profiles.workload_params(moved, fast) == {}
-    odd.write_text("PARAMS = {'total': 16 * 1024 * 1024, 'chunk': 2}\n")
+    odd.write_text("PARAMS = {'total': 16 * 1024 * 1024, 'chunk': 2, 'f': max(1, 2)}\n")
+    declared = read_workload(odd).params
+    assert declared == {"total": 16 * 1024 * 1024, "chunk": 2, "f": None}
+    moved = dataclasses.replace(countdown, params=declared)
     assert profiles.workload_params(moved, fast) == {"total": 200_000}
-    assert declared_params(odd) == {"total": 16 * 1024 * 1024, "chunk": 2}
 
 
 # ---------------------------------------------------------------- real runs
@@ -266,6 +270,62 @@ def test_hang_and_crash_are_isolated(tmp_path: Path) -> None:
     facts = results.Facts.load(results.facts_path(out, "host")).to_json()
     assert {o["benchmark"]: o["status"] for o in facts["outcomes"]}["hang"] == "timeout"
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no temporaries
+
+
+ROLED = '''\
+"""A fake workload that declares a role, a scale axis and no sizing."""
+KIND = "weak"
+ROLE = "io_wait"
+SCALES = "threads"
+SIZED_BY = None
+PARAMS = {"spin": 10}
+FAST_PARAMS = {"spin": 5}
+
+
+def points(thread_counts, params):
+    return [("threads=%d" % t, {"threads": t}) for t in thread_counts]
+
+
+def run(point, params):
+    return {"calls": 1}
+'''
+
+
+@pytest.mark.slow
+def test_a_run_reads_each_workload_file_once_and_records_its_role(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One reader (``workloads._read_module``), once per run: no job, interpreter or
+    profile step reads the file again; the role travels in the run metadata
+    (``workload_role``), so a report finds the workload from the suite file alone."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    source = folder / "roled.py"
+    source.write_text(ROLED)
+    opened: list[str] = []
+    real_open = io.open
+
+    def counting_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", counting_open)
+    monkeypatch.setattr(builtins, "open", counting_open)
+    workloads = resolve_workloads([], FAKE_WORKLOADS, user_dirs=[folder])
+    other = _local("host2", sys.executable, "cpython", "cpython", "on")
+    out = tmp_path / "out"
+    summary = runner.run([HOST, other], workloads, out, threads=[1, 2], profile="fast")
+    monkeypatch.undo()
+    assert summary.ok
+    assert opened.count(str(source.resolve())) == 1
+    for ident in ("host", "host2"):
+        suite = pyperf.BenchmarkSuite.load(str(results.suite_path(out, ident)))
+        assert suite.get_benchmark_names() == ["roled/threads=1", "roled/threads=2"]
+        for bench in suite.get_benchmarks():
+            for run in bench.get_runs():
+                meta = run.get_metadata()
+                assert (meta["workload_role"], meta["workload_kind"]) == ("io_wait", "weak")
+                assert meta["spin"] == 5  # FAST_PARAMS, a key PARAMS declares
 
 
 @pytest.mark.slow

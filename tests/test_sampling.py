@@ -23,12 +23,22 @@ def _runs(one: list[float], two: list[float]) -> dict[str, list[pyperf.Run]]:
     }
 
 
-def test_scaling_count_reads_the_first_key_part() -> None:
-    assert sampling.scaling_count("countdown/threads=2") == ("threads", 2)
-    assert sampling.scaling_count("counter_lock/threads=100,increments=1") == ("threads", 100)
-    assert sampling.scaling_count("countdown_processes/processes=1") == ("processes", 1)
-    assert sampling.scaling_count("switch_latency/interval=default") is None
-    assert sampling.scaling_count("thread_start/start_join") is None
+def test_points_without_a_scale_axis_have_no_target() -> None:
+    """Only a point of a scale axis (``points.Point``) among the run's counts gets a target."""
+    runs = {
+        **_runs([0.2] * 3, [0.1] * 3),
+        "switch_latency/interval=default": [_run("switch_latency/interval=default", 0, [1.0])],
+        "thread_start/start_join": [_run("thread_start/start_join", 0, [1.0])],
+        "counter_lock/threads=100,increments=1": [
+            _run("counter_lock/threads=100,increments=1", 0, [1.0])],
+        "countdown_processes/processes=2": [_run("countdown_processes/processes=2", 0, [1.0])],
+    }
+    checks = {c.name: c.measure for c in sampling.check_workload(runs, [1, 2, 100], TARGET)}
+    assert checks["countdown/threads=2"] == "ratio"
+    assert checks["switch_latency/interval=default"] == "none"
+    assert checks["thread_start/start_join"] == "none"
+    assert checks["counter_lock/threads=100,increments=1"] == "ratio"  # against threads=1
+    assert checks["countdown_processes/processes=2"] == "none"  # no processes=1 point
 
 
 def test_steady_points_meet_the_target() -> None:

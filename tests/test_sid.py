@@ -161,7 +161,7 @@ def test_the_worker_runs_sub_interpreters_inside(
 ) -> None:
     """3.14 and 3.15 run every point in sub-interpreters; PyPy records why it cannot."""
     args = ["--workload", "subinterpreters", "--threads", "1,2", "--params", '{"total": 100000}']
-    args += ["--loops", "interpreters=1=1;interpreters=2=1;start=2=1", "--values", "2"]
+    args += ["--loops", '{"interpreters=1": 1, "interpreters=2": 1, "start=2": 1}', "--values", "2"]
     args += ["--warmups", "0"]
     out = _run(sid_entries[ident], paths.WORKER_SCRIPT, args, paths.workloads_dir())
     doc = json.loads(out)

@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ROOT / "workloads"
 ARGS = [
     "--threads", "1,2", "--params", json.dumps({"total": 20000}),
-    "--loops", "interpreters=1=1;interpreters=2=1;start=2=1", "--values", "2", "--warmups", "1",
+    "--loops", json.dumps(dict.fromkeys(["interpreters=1", "interpreters=2", "start=2"], 1)),
+    "--values", "2", "--warmups", "1",
 ]
 KEYS = ["interpreters=1", "interpreters=2", "start=2"]
 

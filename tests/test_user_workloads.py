@@ -1,7 +1,7 @@
 """A user's workloads folder (``run --workloads DIR``), their REQUIRES installed per interpreter.
 
-Real interpreters, real pip (PyPI, or the index pip is configured with), real
-virtual environments: one session-scoped folder holds them, so each
+Real interpreters, real pip (PyPI, or the index pip is configured with: the tests
+marked ``network``), real virtual environments: one session-scoped folder holds them, so each
 requirement set is installed once per interpreter in a test session. The
 "GIL turned back on" case builds a tiny C extension without ``Py_mod_gil``
 with gcc against the 3.13t build's headers and installs it as a wheel.
@@ -114,6 +114,7 @@ def report_text(out: Path) -> str:
 # ------------------------------------------------------------------ installs, reused
 
 
+@pytest.mark.network
 def test_requirement_installs_then_is_reused(venv_root: Path, tmp_path: Path) -> None:
     interp = need("3.11")
     folder = tmp_path / "mine"
@@ -137,6 +138,7 @@ def test_requirement_installs_then_is_reused(venv_root: Path, tmp_path: Path) ->
     assert "`uses_six`: uses_six: a test workload." in text
 
 
+@pytest.mark.network
 def test_requirement_that_cannot_install_is_unsupported_there(
     venv_root: Path, tmp_path: Path
 ) -> None:
@@ -221,6 +223,7 @@ def _digest(data: bytes) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
+@pytest.mark.network
 def test_import_that_turns_the_gil_back_on_is_named(venv_root: Path, tmp_path: Path) -> None:
     interp = need("3.13t")
     wheel = build_wheel(interp, tmp_path / "build")

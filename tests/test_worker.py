@@ -103,7 +103,7 @@ def document(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 
 def measure_args(workload: str, loops: int = 1, values: int = 2, warmups: int = 1) -> list[str]:
     """Measure-mode arguments with the same loops for every expected point."""
-    spec = ";".join(f"{key}={loops}" for key in EXPECTED_KEYS[workload])
+    spec = json.dumps(dict.fromkeys(EXPECTED_KEYS[workload], loops))
     return [
         "--threads", ",".join(map(str, THREADS)),
         "--params", json.dumps(QUICK_PARAMS[workload]),
@@ -316,7 +316,7 @@ def test_calibrate_picks_powers_of_two() -> None:
 
 def test_measure_keeps_extras_per_value() -> None:
     """Extras are summed over a value's loops and kept per value."""
-    args = ["--threads", "1", "--loops", "threads=1=4", "--values", "3", "--warmups", "2"]
+    args = ["--threads", "1", "--loops", '{"threads=1": 4}', "--values", "3", "--warmups", "2"]
     doc = document(worker(None, "tiny", args, workloads=FAKES))
     (point,) = doc["points"]
     assert point["loops"] == 4
@@ -326,7 +326,8 @@ def test_measure_keeps_extras_per_value() -> None:
 
 def test_point_restricts_the_run() -> None:
     """--point runs only the points named (so a runner can retry one)."""
-    args = ["--threads", "1,2", "--point", "threads=2", "--loops", "threads=2=1", "--values", "1"]
+    args = ["--threads", "1,2", "--point", "threads=2", "--loops", '{"threads=2": 1}',
+            "--values", "1"]
     doc = document(worker(None, "tiny", args, workloads=FAKES))
     assert [p["key"] for p in doc["points"]] == ["threads=2"]
 
@@ -334,8 +335,12 @@ def test_point_restricts_the_run() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--threads", "1,2", "--loops", "threads=1=1", "--values", "1"], "no count for point"),
+        (["--threads", "1,2", "--loops", '{"threads=1": 1}', "--values", "1"], "no count for"),
         (["--threads", "1", "--point", "threads=9", "--calibrate"], "no point threads=9"),
+        (["--threads", "1", "--loops", "threads=1=1", "--values", "1"], "--loops is not JSON"),
+        (["--threads", "1", "--loops", "[1]", "--values", "1"], "must be a JSON object"),
+        (["--threads", "1", "--loops", '{"threads=1": 0}', "--values", "1"], "not a count"),
+        (["--threads", "1", "--loops", '{"threads=1": "2"}', "--values", "1"], "not a count"),
         (["--threads", "1", "--params", '{"nope": 1}', "--calibrate"], "unknown key"),
         (["--threads", "0", "--calibrate"], "not a positive count"),
         (["--threads", "1"], "give --calibrate"),
@@ -349,6 +354,23 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
     assert message in result.stderr
 
 
+def test_loops_are_json_by_point_key(tmp_path: Path) -> None:
+    """``--loops`` is a JSON object: keys holding '=' and ',' reach the worker unparsed."""
+    (tmp_path / "keyed.py").write_text(
+        '"""Two parameters in each key."""\n'
+        "PARAMS = {}\n"
+        "def points(thread_counts, params):\n"
+        "    return [('threads=%d,increments=%d' % (t, 10 * t), {'threads': t})\n"
+        "            for t in thread_counts]\n"
+        "def run(point, params):\n"
+        "    return None\n"
+    )
+    loops = {"threads=1,increments=10": 3, "threads=2,increments=20": 5}
+    args = ["--threads", "1,2", "--loops", json.dumps(loops), "--values", "1", "--warmups", "0"]
+    doc = document(worker(None, "keyed", args, workloads=tmp_path))
+    assert {p["key"]: p["loops"] for p in doc["points"]} == loops
+
+
 def test_stray_prints_do_not_reach_stdout(tmp_path: Path) -> None:
     """A workload's print() goes to stderr: stdout holds the document only."""
     (tmp_path / "chatty.py").write_text(
@@ -359,7 +381,7 @@ def test_stray_prints_do_not_reach_stdout(tmp_path: Path) -> None:
         "def run(point, params):\n"
         "    print('chatter')\n"
     )
-    args = ["--threads", "1", "--loops", "threads=1=1", "--values", "1", "--warmups", "0"]
+    args = ["--threads", "1", "--loops", '{"threads=1": 1}', "--values", "1", "--warmups", "0"]
     result = worker(None, "chatty", args, workloads=tmp_path)
     doc = document(result)
     assert doc["points"][0]["values"]

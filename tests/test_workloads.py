@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from harness import roles
 from harness.errors import HarnessError, UsageError
+from harness.points import SCALE_AXES
 from harness.workloads import Workload, list_workloads, resolve_workloads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +76,7 @@ def test_summary_is_the_first_docstring_line(tmp_path: Path) -> None:
     folder = _write(tmp_path, "# comment\n\nalpha  cpu   # trailing comment\n", "alpha")
     assert list_workloads(folder) == [
         Workload("alpha", "cpu", "The alpha workload.", folder / "alpha.py", "strong",
-                 "The alpha workload.", {})
+                 "The alpha workload.", {}, scales="threads")
     ]
 
 
@@ -109,6 +111,64 @@ def test_workload_without_a_known_kind_is_an_error(tmp_path: Path, source: str) 
     with pytest.raises(HarnessError, match="alpha.py") as info:
         list_workloads(tmp_path)
     assert "KIND" in info.value.hint
+
+
+def test_the_contract_is_declared_in_every_built_in_workload() -> None:
+    """ROLE, SCALES and SIZED_BY are declared in each file (as data, read once); the roles
+    are the ones old suites get from ``roles.LEGACY``; the sized workloads are the ones
+    sized before SIZED_BY existed (groups cpu and c with an integer PARAMS["total"])."""
+    found = list_workloads(WORKLOADS)
+    for workload in found:
+        tree = ast.parse(workload.path.read_text(encoding="utf-8"))
+        declared = {t.id for n in tree.body if isinstance(n, ast.Assign)
+                    for t in n.targets if isinstance(t, ast.Name)}
+        assert {"KIND", "ROLE", "SCALES", "SIZED_BY", "PARAMS"} <= declared, workload.name
+        assert workload.role == roles.LEGACY[workload.name]
+        assert workload.scales in (*SCALE_AXES, "")
+    sized_before = {w.name for w in found if w.group in ("cpu", "c")
+                    and isinstance(w.params.get("total"), int)}
+    assert {w.name for w in found if w.sized_by} == sized_before
+    assert all(w.sized_by == "total" for w in found if w.sized_by)
+    by_name = {w.name: w for w in found}
+    assert by_name["countdown_processes"].scales == "processes"
+    assert by_name["subinterpreters"].scales == "interpreters"
+    assert by_name["switch_latency"].scales == "" and by_name["io_convoy"].measures == "own"
+    assert by_name["countdown"].warm_calls == 16
+
+
+def test_undeclared_contract_defaults(tmp_path: Path) -> None:
+    """A file without the new declarations: threads, not sized, no role, timed."""
+    _write(tmp_path, "alpha cpu\n", "alpha")
+    [alpha] = list_workloads(tmp_path)
+    assert (alpha.scales, alpha.sized_by, alpha.role, alpha.measures) == ("threads", "", "", "time")
+
+
+@pytest.mark.parametrize(
+    ("source", "key"),
+    [
+        ('ROLE = "star"\n', "ROLE"),
+        ('SCALES = "cores"\n', "SCALES"),
+        ('MEASURES = "memory"\n', "MEASURES"),
+        ('SIZED_BY = "n"\nPARAMS = {"total": 1}\n', "SIZED_BY"),
+        ('SIZED_BY = "total"\nPARAMS = {"total": "big"}\n', "SIZED_BY"),
+    ],
+)
+def test_a_bad_declaration_is_an_error_naming_the_file(
+    tmp_path: Path, source: str, key: str
+) -> None:
+    (tmp_path / "MANIFEST").write_text("alpha cpu\n")
+    (tmp_path / "alpha.py").write_text('"""Alpha."""\nKIND = "strong"\n' + source)
+    with pytest.raises(HarnessError, match="alpha.py") as info:
+        list_workloads(tmp_path)
+    assert key in str(info.value) and key in info.value.hint
+
+
+def test_pasted_comment_blocks_are_gone() -> None:
+    """The contract is documented once (README); each file points there in one line."""
+    for path in sorted(WORKLOADS.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert "What the report does with it" not in text, path.name
+        assert text.count('README.md, "Your own code"') == 1, path.name
 
 
 @pytest.mark.parametrize(

@@ -16,16 +16,17 @@ result there says as much about the build as about the interpreter.
 
 import threading
 
+# What follows declares the workload contract as data (README.md, "Your own code").
 # Plain literals (192 MiB, 1 MiB): the host reads PARAMS with ast.literal_eval.
 # 192 MiB keeps a 2-thread run near 50 ms on 3.x: shorter runs were dominated
 # by when the second thread got its core (RSD 8-11% at 64 MiB on this VM).
 PARAMS = {"total": 201326592, "chunk": 1048576, "algorithm": "sha256"}
-# What the report does with it: "strong" (a fixed total split over T: ideal
-# min(T, cores)), "weak" (fixed work per thread: ideal T), "latency" (own measure).
 KIND = "strong"
 DESCRIPTION = "hashing big buffers over T threads: C code that releases the GIL"
-# --fast: a smoke-test size (only keys of PARAMS).
 FAST_PARAMS = {"total": 4194304}
+ROLE = "c_release"
+SCALES = "threads"
+SIZED_BY = "total"
 
 _buffers = {}
 

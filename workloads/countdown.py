@@ -12,17 +12,18 @@ point pays the same thread start cost.
 
 import threading
 
+# What follows declares the workload contract as data (README.md, "Your own code").
 # 8 M: about 0.2 s for one thread on 3.x. With 2 M (50 ms) the 2-thread
 # points of GIL-free interpreters spread by 15-25% on this 2-core VM (a thread
 # that starts a few ms late weighs on a short run): more work per run, not more
 # loops, is what makes those points stable.
 PARAMS = {"total": 8000000}
-# What the report does with it: "strong" (a fixed total split over T: ideal
-# min(T, cores)), "weak" (fixed work per thread: ideal T), "latency" (own measure).
 KIND = "strong"
 DESCRIPTION = "a pure-Python loop counting down a fixed total, split over T threads"
-# --fast: a smoke-test size (only keys of PARAMS).
 FAST_PARAMS = {"total": 200000}
+ROLE = "headline"
+SCALES = "threads"
+SIZED_BY = "total"
 # Calls that warm countdown up before it is timed (CPython 3.11 specializes after 8).
 WARM_CALLS = 16
 

@@ -13,17 +13,18 @@ select spawn/forkserver where ``multiprocessing.get_context`` exists; the
 children then import this module by name, which the worker makes possible.
 """
 
+# What follows declares the workload contract as data (README.md, "Your own code").
 # 8 M: about 0.2 s for one thread on 3.x. With 2 M (50 ms) the 2-thread
 # points of GIL-free interpreters spread by 15-25% on this 2-core VM (a thread
 # that starts a few ms late weighs on a short run): more work per run, not more
 # loops, is what makes those points stable.
 PARAMS = {"total": 8000000, "start_method": ""}
-# What the report does with it: "strong" (a fixed total split over T: ideal
-# min(T, cores)), "weak" (fixed work per thread: ideal T), "latency" (own measure).
 KIND = "strong"
 DESCRIPTION = "the same countdown over T processes (multiprocessing), the usual way around the GIL"
-# --fast: a smoke-test size (only keys of PARAMS).
 FAST_PARAMS = {"total": 200000}
+ROLE = "processes"
+SCALES = "processes"
+SIZED_BY = "total"
 # Calls that warm countdown up in each child (CPython 3.11 specializes after 8).
 WARM_CALLS = 16
 

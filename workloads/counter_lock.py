@@ -13,13 +13,14 @@ try:
 except NameError:
     pass
 
+# What follows declares the workload contract as data (README.md, "Your own code").
 PARAMS = {"total": 200000, "notebook_threads": 100}
-# What the report does with it: "strong" (a fixed total split over T: ideal
-# min(T, cores)), "weak" (fixed work per thread: ideal T), "latency" (own measure).
 KIND = "strong"
 DESCRIPTION = "the same counter, each `n += 1` under a `threading.Lock`"
-# --fast: a smoke-test size (only keys of PARAMS).
 FAST_PARAMS = {"total": 20000}
+ROLE = "lock"
+SCALES = "threads"
+SIZED_BY = None
 
 counter = 0
 lock = threading.Lock()

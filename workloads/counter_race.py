@@ -19,13 +19,14 @@ try:
 except NameError:
     pass
 
+# What follows declares the workload contract as data (README.md, "Your own code").
 PARAMS = {"total": 200000, "notebook_threads": 100}
-# What the report does with it: "strong" (a fixed total split over T: ideal
-# min(T, cores)), "weak" (fixed work per thread: ideal T), "latency" (own measure).
 KIND = "strong"
 DESCRIPTION = "`n += 1` on a shared global from T threads, without a lock"
-# --fast: a smoke-test size (only keys of PARAMS).
 FAST_PARAMS = {"total": 20000}
+ROLE = "race"
+SCALES = "threads"
+SIZED_BY = None
 
 counter = 0
 

@@ -22,13 +22,14 @@ try:
 except NameError:
     pass
 
+# What follows declares the workload contract as data (README.md, "Your own code").
 PARAMS = {"total": 50000}
-# What the report does with it: "strong" (a fixed total split over T: ideal
-# min(T, cores)), "weak" (fixed work per thread: ideal T), "latency" (own measure).
 KIND = "strong"
 DESCRIPTION = "`n += 1` from T threads without a lock, where `n`'s `__add__` is Python code"
-# --fast: a smoke-test size (only keys of PARAMS).
 FAST_PARAMS = {"total": 10000}
+ROLE = "race_method"
+SCALES = "threads"
+SIZED_BY = None
 
 
 class Count(object):

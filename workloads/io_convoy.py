@@ -33,6 +33,7 @@ import threading
 import time
 
 
+# What follows declares the workload contract as data (README.md, "Your own code").
 MEASURES = "own"
 # round_trips: each one may wait for the GIL (up to the switch interval, 5 ms): 10 keep
 # a point under about 0.1 s beside one CPU-bound thread on CPython 3.x, cheap in the
@@ -43,11 +44,12 @@ MEASURES = "own"
 # tripled the workload's time per process (4.4 s against 1.4 s on CPython 3.13, 20 trips).
 # intervals: the switch intervals tried beside the interpreter's own.
 PARAMS = {"round_trips": 10, "latency": 0.0002, "max_cpu_threads": 1, "intervals": [0.001]}
-# "interference": one thread's own time, alone and beside others (the report's I/O section).
 KIND = "interference"
 DESCRIPTION = "an I/O thread's short blocking round trips, alone and beside C CPU-bound threads"
-# --fast: a smoke-test size (only keys of PARAMS).
 FAST_PARAMS = {"round_trips": 3}
+ROLE = "convoy"
+SCALES = None
+SIZED_BY = None
 
 _wait = time.sleep
 try:

@@ -13,13 +13,14 @@ interpreter, Jython included (no ``socket.socketpair`` there, and its
 import threading
 import time
 
+# What follows declares the workload contract as data (README.md, "Your own code").
 PARAMS = {"waits": 5, "wait": 0.01}
-# What the report does with it: "strong" (a fixed total split over T: ideal
-# min(T, cores)), "weak" (fixed work per thread: ideal T), "latency" (own measure).
 KIND = "weak"
 DESCRIPTION = "T threads each waiting in `time.sleep`: blocking calls release the GIL"
-# --fast: a smoke-test size (only keys of PARAMS).
 FAST_PARAMS = {"waits": 2}
+ROLE = "io_wait"
+SCALES = "threads"
+SIZED_BY = None
 
 
 def wait_loop(waits, wait):

@@ -24,14 +24,17 @@ import platform
 import sys
 import threading
 
+# What follows declares the workload contract as data (README.md, "Your own code").
 KIND = "strong"
 DESCRIPTION = (
     "the same countdown over T sub-interpreters, each with its own GIL (CPython 3.12+)"
 )
 # 8 M as countdown and countdown_processes: the speedups read side by side.
 PARAMS = {"total": 8000000}
-# --fast: a smoke-test size (only keys of PARAMS).
 FAST_PARAMS = {"total": 200000}
+ROLE = "interpreters"
+SCALES = "interpreters"
+SIZED_BY = "total"
 
 # The countdown of workloads/countdown.py, as a function: ``n`` is a local,
 # as in the threads' version (a module-level ``n`` would be a dict lookup).

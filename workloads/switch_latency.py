@@ -19,14 +19,15 @@ import sys
 import threading
 import time
 
+# What follows declares the workload contract as data (README.md, "Your own code").
 MEASURES = "own"
 PARAMS = {"sleeps": 50, "sleep": 0.001, "intervals": [0.001]}
-# What the report does with it: "strong" (a fixed total split over T: ideal
-# min(T, cores)), "weak" (fixed work per thread: ideal T), "latency" (own measure).
 KIND = "latency"
 DESCRIPTION = "how late a sleeping thread wakes up while another spins"
-# --fast: a smoke-test size (only keys of PARAMS).
 FAST_PARAMS = {"sleeps": 10}
+ROLE = "latency"
+SCALES = None
+SIZED_BY = None
 
 try:
     _clock = time.perf_counter

@@ -10,12 +10,15 @@ scaling.
 
 import threading
 
+# What follows declares the workload contract as data (README.md, "Your own code").
 PARAMS = {}
-# What the report does with it: a fixed cost shown as is.
 KIND = "overhead"
 DESCRIPTION = "start and join one thread that does nothing: the fixed cost of a thread"
 # --fast: nothing to shrink (calibration keeps each value short).
 FAST_PARAMS = {}
+ROLE = "thread_start"
+SCALES = None
+SIZED_BY = None
 
 
 def nothing():
