@@ -18,14 +18,14 @@ ROLES: dict[str, str] = {
     "headline": "CPU-bound Python over T threads: the headline ratio, threads as a way",
     "processes": "the same CPU-bound work over T processes: a way around the GIL",
     "interpreters": "the same CPU-bound work over T sub-interpreters: a way around the GIL",
-    "c_release": "C code that releases the GIL, over T threads",
+    "c_code": "C code that releases the GIL, over T threads",
     "race": "an unsynchronized counter: lost updates",
     "race_method": "an unsynchronized counter whose __add__ is Python code: lost updates",
     "lock": "the same counter under a lock: the cost of the lock",
-    "io_wait": "threads that wait (I/O, sleep): they overlap",
+    "waiting": "threads that wait (I/O, sleep): they overlap",
     "convoy": "an I/O thread beside CPU-bound threads: the convoy effect",
     "latency": "how late a sleeping thread wakes while another spins",
-    "thread_start": "the fixed cost of starting and joining a thread",
+    "start_cost": "the fixed cost of starting and joining a thread",
     "": "no role: shown in the tables of its kind only",
 }
 
@@ -34,14 +34,14 @@ LEGACY: dict[str, str] = {
     "countdown": "headline",
     "countdown_processes": "processes",
     "subinterpreters": "interpreters",
-    "c_release": "c_release",
+    "c_release": "c_code",
     "counter_race": "race",
     "counter_race_method": "race_method",
     "counter_lock": "lock",
-    "io_wait": "io_wait",
+    "io_wait": "waiting",
     "io_convoy": "convoy",
     "switch_latency": "latency",
-    "thread_start": "thread_start",
+    "thread_start": "start_cost",
 }
 
 

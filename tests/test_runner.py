@@ -275,7 +275,7 @@ def test_hang_and_crash_are_isolated(tmp_path: Path) -> None:
 ROLED = '''\
 """A fake workload that declares a role, a scale axis and no sizing."""
 KIND = "weak"
-ROLE = "io_wait"
+ROLE = "waiting"
 SCALES = "threads"
 SIZED_BY = None
 PARAMS = {"spin": 10}
@@ -324,7 +324,7 @@ def test_a_run_reads_each_workload_file_once_and_records_its_role(
         for bench in suite.get_benchmarks():
             for run in bench.get_runs():
                 meta = run.get_metadata()
-                assert (meta["workload_role"], meta["workload_kind"]) == ("io_wait", "weak")
+                assert (meta["workload_role"], meta["workload_kind"]) == ("waiting", "weak")
                 assert meta["spin"] == 5  # FAST_PARAMS, a key PARAMS declares
 
 

@@ -24,7 +24,7 @@ PARAMS = {"total": 201326592, "chunk": 1048576, "algorithm": "sha256"}
 KIND = "strong"
 DESCRIPTION = "hashing big buffers over T threads: C code that releases the GIL"
 FAST_PARAMS = {"total": 4194304}
-ROLE = "c_release"
+ROLE = "c_code"
 SCALES = "threads"
 SIZED_BY = "total"
 

@@ -18,7 +18,7 @@ PARAMS = {"waits": 5, "wait": 0.01}
 KIND = "weak"
 DESCRIPTION = "T threads each waiting in `time.sleep`: blocking calls release the GIL"
 FAST_PARAMS = {"waits": 2}
-ROLE = "io_wait"
+ROLE = "waiting"
 SCALES = "threads"
 SIZED_BY = None
 

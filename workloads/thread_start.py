@@ -16,7 +16,7 @@ KIND = "overhead"
 DESCRIPTION = "start and join one thread that does nothing: the fixed cost of a thread"
 # --fast: nothing to shrink (calibration keeps each value short).
 FAST_PARAMS = {}
-ROLE = "thread_start"
+ROLE = "start_cost"
 SCALES = None
 SIZED_BY = None
 

@@ -386,7 +386,7 @@ def point_kind(bench: pyperf.Benchmark) -> str:
 
 
 LOOP = "the machine's reference loop"
-THREAD_BOUND_ROLES = ("thread_start",)
+THREAD_BOUND_ROLES = ("start_cost",)
 
 
 def adjustment(bench: pyperf.Benchmark) -> str:

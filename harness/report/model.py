@@ -28,10 +28,10 @@ from harness.spec import gil_state
 # written before the run metadata carried ``workload_kind`` (the published ones of
 # 2026-11-26): a report is built from its result files, never from this checkout's.
 ROLE_ORDER = ("headline", "processes", "interpreters", "race", "lock", "race_method",
-              "io_wait", "convoy", "c_release", "latency", "thread_start")
-ROLE_KINDS = {"io_wait": "weak", "convoy": "interference", "latency": "latency",
-              "thread_start": "overhead", **{role: "strong" for role in (
-                  "headline", "processes", "interpreters", "c_release", "race",
+              "waiting", "convoy", "c_code", "latency", "start_cost")
+ROLE_KINDS = {"waiting": "weak", "convoy": "interference", "latency": "latency",
+              "start_cost": "overhead", **{role: "strong" for role in (
+                  "headline", "processes", "interpreters", "c_code", "race",
                   "race_method", "lock")}}
 NO_DESCRIPTION = "(no description)"
 

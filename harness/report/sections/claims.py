@@ -131,7 +131,7 @@ def _loses(role: str, expect_loss: bool) -> Judge:
 
 def _overlap(ctx: Context, r: InterpreterResults) -> Judged | None:
     """Waiting threads: confirmed where T waits take less than T times one (they overlap)."""
-    series = next((s for s in ctx.series if s.workload == ctx.workload("io_wait")), None)
+    series = next((s for s in ctx.series if s.workload == ctx.workload("waiting")), None)
     if series is None or 1 not in series.names:
         return None
     t = max(series.names)
@@ -194,7 +194,7 @@ CLAIMS: tuple[Claim, ...] = (
           _interval_15ms),
     Claim("`sys.getrefcount(a)` after `a = []; b = a` is 3", "probe: sys.getrefcount",
           _refcount_3),
-    Claim("Threads that wait (I/O, sleep) overlap, GIL or not", "io_wait", _overlap),
+    Claim("Threads that wait (I/O, sleep) overlap, GIL or not", "waiting", _overlap),
     Claim("A thread doing blocking I/O is not slowed by a CPU-bound thread (the GIL is "
           "released during I/O)", "convoy", _io_unaffected),
     Claim("Without a GIL (free-threaded CPython, Jython) CPU-bound threads run in parallel",
@@ -204,7 +204,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("Sub-interpreters with their own GIL (3.12+) run CPU-bound Python in parallel",
           "interpreters", _in_parallel("interpreters")),
     Claim("C code that releases the GIL (hashlib on large buffers) runs in parallel",
-          "c_release", _in_parallel("c_release")),
+          "c_code", _in_parallel("c_code")),
 )
 
 

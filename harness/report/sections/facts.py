@@ -74,7 +74,7 @@ def _thread_start(ctx: Context, r: InterpreterResults) -> str:
     if r.suite is None:
         return ""
     names = [n for n in r.suite.get_benchmark_names()
-             if n in ctx.points and ctx.points[n].role == "thread_start"]
+             if n in ctx.points and ctx.points[n].role == "start_cost"]
     if not names:
         return ""
     bench = r.suite.get_benchmark(names[0])

@@ -134,7 +134,7 @@ def _seconds(bench: pyperf.Benchmark, est: stats.Estimate, per: int = 1) -> str:
 
 
 def _thread_start(ctx: Context, r: InterpreterResults) -> str:
-    workload = ctx.workload("thread_start")
+    workload = ctx.workload("start_cost")
     if workload is None:
         return NOT_MEASURED
     name = next((p.name for p in ctx.points.values()
