@@ -168,9 +168,12 @@ def headline(r: Published) -> str:
     """2 threads of the headline workload against one, per interpreter, fastest first."""
     if not r.speedup2:
         return "no headline workload at 1 and 2 threads"
-    best = sorted(r.speedup2.items(), key=lambda kv: -kv[1].value)
+    kept = {i: e for i, e in r.speedup2.items() if e.processes and math.isfinite(e.value)}
+    best = sorted(kept.items(), key=lambda kv: -kv[1].value)
+    none = sorted(set(r.speedup2) - set(kept))
     return (f"2 threads of {r.workload} vs 1: "
-            + ", ".join(f"{i} {e.value:.2f}x" for i, e in best))
+            + ", ".join([f"{i} {e.value:.2f}x" for i, e in best]
+                        + [f"{i} no process kept" for i in none]))
 
 
 def _workload(reports: Sequence[Published]) -> str:

@@ -541,3 +541,12 @@ def test_a_side_with_fewer_than_judge_min_processes_is_not_judged() -> None:
     assert diff.regressions(5.0) == []
     interp.scaling = [scaling(3)]
     assert [r.point for r in diff.regressions(5.0)] == ["countdown/threads=2"]
+
+
+@pytest.mark.skipif(not BACK_TO_BACK[0].is_dir(),
+                    reason="the back-to-back reports of 2026-12-07 are not in this checkout")
+def test_the_index_names_a_point_with_no_process_kept() -> None:
+    """3.13-twin's 2-thread countdown in the first back-to-back run: every process left out
+    for low capacity. The index says so, never "nanx"."""
+    text = publish.headline(publish.summarize(BACK_TO_BACK[0]))
+    assert "3.13-twin no process kept" in text and "nan" not in text

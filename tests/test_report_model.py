@@ -101,3 +101,13 @@ def test_the_footer_is_part_of_the_document(tmp_path: Path) -> None:
     md, page = render_markdown(doc), render_html(doc)
     assert "[compare.md](compare.md)" in md.splitlines()[-1]
     assert '<a href="compare.md">compare.md</a>' in page
+
+
+def test_a_ratio_with_no_process_kept_says_so() -> None:
+    """Every process of a point left out (low capacity): no "nanx" in a table."""
+    from harness.report.context import fmt_ratio
+    from harness.stats import Estimate
+
+    assert fmt_ratio(Estimate(float("nan"), None, None, 0)) == "no process kept"
+    assert fmt_ratio(Estimate(1.05, None, None, 1)) == "1.05x (no interval)"
+    assert fmt_ratio(Estimate(0.98, 0.96, 1.0, 5)) == "0.98x [0.96, 1.00]"

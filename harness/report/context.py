@@ -6,6 +6,8 @@ the same in every table, verdict and caption.
 
 from __future__ import annotations
 
+import math
+
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -185,7 +187,10 @@ def _bounds(est: stats.Estimate, word: Callable[[float], str], form: str = "[{},
 
 
 def fmt_ratio(est: stats.Estimate) -> str:
-    """A ratio with its interval in brackets (the diff's and the index's): "0.98x [0.96, 1.00]"."""
+    """A ratio with its interval in brackets (the diff's and the index's): "0.98x [0.96, 1.00]";
+    "no process kept" when none is left (all ran short of free cores: no ratio at all)."""
+    if not est.processes or math.isnan(est.value):
+        return "no process kept"
     return f"{est.value:.2f}x " + (_bounds(est, lambda x: f"{x:.2f}") or "(no interval)")
 
 
