@@ -7,7 +7,6 @@ the same in every table, verdict and caption.
 from __future__ import annotations
 
 import math
-
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
