@@ -21,7 +21,7 @@ from harness.__main__ import main
 from harness.errors import UsageError
 from harness.report import build, markdown, model
 from harness.report.context import fmt_compare, fmt_interval
-from harness.report.document import Bullets, Cell, Document, Section, Table
+from harness.report.document import Bullets, Cell, Chart, Document, Para, Section, Table
 from harness.report.sections.method import merge_commands
 from harness.stats import Estimate
 
@@ -46,6 +46,39 @@ def _rows(doc: Document, anchor: str, first: str = "interpreter") -> dict[str, l
     table = next(b for b in _section(doc, anchor).blocks
                  if isinstance(b, Table) and b.headers[0] == first)
     return {str(row[0]): row for row in table.rows}
+
+
+def _texts(doc: Document, anchor: str = "", after: str = "") -> list[str]:
+    """The model's text in page order, no markup added: title, subtitle and intro, then each
+    section's title, intro, paragraphs, bullet items, chart alts and captions, table headers,
+    cells and captions. Only section ``anchor`` if given; from its first paragraph that
+    contains ``after`` if given."""
+    out = [] if anchor else [doc.title, doc.subtitle, *doc.intro]
+    for s in doc.sections:
+        if anchor and s.anchor != anchor:
+            continue
+        blocks = s.blocks
+        if after:
+            blocks = blocks[next(i for i, b in enumerate(blocks)
+                                 if isinstance(b, Para) and after in b.text):]
+        else:
+            out += [s.title, s.intro]
+        for b in blocks:
+            if isinstance(b, Para):
+                out.append(b.text)
+            elif isinstance(b, Bullets):
+                out += b.items
+            elif isinstance(b, Chart):
+                out += [b.alt, b.caption]
+            else:
+                out += [*b.headers, b.caption]
+                out += [c if isinstance(c, str) else c.text for row in b.rows for c in row]
+    return out
+
+
+def _has(doc: Document, words: str, anchor: str = "", after: str = "") -> bool:
+    """Whether one text of the model (see ``_texts``) holds ``words``."""
+    return any(words in t for t in _texts(doc, anchor, after))
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -118,17 +151,19 @@ def test_changing_a_value_changes_table_and_chart(tmp_path: Path) -> None:
     results = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
     files = report.write_report(results, tmp_path / "before")
     before = _files(files.output)
+    before_doc = _doc(results)
     _scale_values(results / "3.13t.json", "countdown/threads=2", 2.0)
     report.write_report(results, tmp_path / "after")
     after = _files(tmp_path / "after")
     assert after["chart-scaling-countdown.svg"] != before["chart-scaling-countdown.svg"]
     assert after["index.html"] != before["index.html"]
-    # The table shows the new mean, as pyperf formats it.
+    # The scaling table's 2-thread cell shows the new mean, as pyperf formats it.
     bench = pyperf.BenchmarkSuite.load(str(results / "3.13t.json")).get_benchmark(
         "countdown/threads=2"
     )
-    assert bench.format_value(bench.mean()) in after["README.md"].decode()
-    assert bench.format_value(bench.mean()) not in before["README.md"].decode()
+    mean = bench.format_value(bench.mean()) + " ± "
+    assert str(_rows(_doc(results), "scaling")["3.13t"][2]).startswith(mean)
+    assert not str(_rows(before_doc, "scaling")["3.13t"][2]).startswith(mean)
     # A chart that the data does not touch stays the same.
     assert after["chart-latency.svg"] == before["chart-latency.svg"]
 
@@ -215,15 +250,15 @@ def test_lost_updates_are_summed_over_runs(full: Path) -> None:
 
 
 def test_facts_and_environment_come_from_the_facts_files(full: Path) -> None:
-    page = (full / "report" / "index.html").read_text()
-    assert "container: podman, image localhost/harness-jython:2.7" in page
-    assert "LOAD_GLOBAL 0 (n)" in page
-    assert "python -m harness run -o results" in page
-    assert "57c77ce" in page
-    assert "2026-11-25T15:30:00+00:00" in page
-    assert f"pyperf {pyperf.__version__}" in page
+    doc = _doc(full)
+    assert "container: podman, image localhost/harness-jython:2.7" in _texts(doc, "facts")
+    assert _has(doc, "LOAD_GLOBAL 0 (n)", "facts")
+    assert "`python -m harness run -o results`" in _texts(doc, "method")
+    assert _has(doc, "57c77ce", "method")
+    assert _has(doc, "2026-11-25T15:30:00+00:00", "method")
+    assert _has(doc, f"pyperf {pyperf.__version__}", "method")
     # Unsupported points are listed with their reason, where they would have been.
-    assert "Jython has no GIL and no sys.setswitchinterval" in page
+    assert _has(doc, "Jython has no GIL and no sys.setswitchinterval", "latency")
 
 
 def test_speedup_comes_from_paired_process_ratios() -> None:
@@ -287,29 +322,26 @@ def test_failed_interpreter_is_reported_not_fatal(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
     write_interpreter(results, "pypy3.9", suite=False)
     files = report.write_report(results)
-    page = files.html.read_text()
-    assert "pypy3.9" in page
-    assert "no measurements" in page
-    assert "worker exited with status 1: ImportError" in page
+    item = _verdicts(_doc(results))["pypy3.9"]
+    assert "no measurements" in item
+    assert "worker exited with status 1: ImportError" in item
     assert "pypy3.9.json" not in files.compare.read_text()
 
 
 def test_unreadable_suite_is_reported(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
     (results / "2.7.json").write_text("{not json", encoding="utf-8")
-    files = report.write_report(results)
-    readme = files.markdown.read_text()
-    assert "2.7" in readme and "unreadable" in readme
+    assert "unreadable" in _verdicts(_doc(results))["2.7"]
 
 
 def test_one_interpreter_only(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("3.13t",))
     files = report.write_report(results)
     assert "Nothing to compare" in files.compare.read_text()
-    readme = files.markdown.read_text()
-    assert "Only 3.13t was measured" in readme
+    doc = _doc(results)
+    assert _has(doc, "Only 3.13t was measured", "single-thread")
     assert "chart-scaling-countdown.svg" in {p.name for p in files.charts}
-    assert "runs Python threads in parallel" in readme
+    assert "runs Python threads in parallel" in _verdicts(doc)["3.13t"]
 
 
 def test_jython_without_optional_workloads(tmp_path: Path) -> None:
@@ -318,12 +350,13 @@ def test_jython_without_optional_workloads(tmp_path: Path) -> None:
     write_interpreter(results, "3.13", workloads=("countdown", "switch_latency"))
     write_interpreter(results, "jython2.7", workloads=("countdown",))
     files = report.write_report(results)
-    readme = files.markdown.read_text()
+    doc = _doc(results)
     # No counter results at all: said in words, and no empty chart.
-    assert "No `counter_race` results" in readme
+    assert _has(doc, "No `counter_race` results", "correctness")
     assert "chart-lost-updates.svg" not in {p.name for p in files.charts}
     # Jython has no latency benchmark: listed as not measured.
-    assert "**jython2.7**: not measured (no benchmark of this workload)" in readme
+    assert "**jython2.7**: not measured (no benchmark of this workload)" in _texts(
+        doc, "latency")
 
 
 def test_facts_only_folder_still_renders(tmp_path: Path) -> None:
@@ -331,8 +364,7 @@ def test_facts_only_folder_still_renders(tmp_path: Path) -> None:
     results.mkdir()
     write_interpreter(results, "3.13", suite=False)
     files = report.write_report(results)
-    text = files.markdown.read_text()
-    assert "no measurements" in text
+    assert "no measurements" in _verdicts(_doc(results))["3.13"]
     assert files.charts == ()
     assert "Nothing to compare" in files.compare.read_text()
 
@@ -355,8 +387,7 @@ def test_unknown_facts_version_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     facts = json.loads((results / "3.13t.facts.json").read_text())
     facts["version"] = 99
     (results / "3.13t.facts.json").write_text(json.dumps(facts))
-    files = report.write_report(results)
-    assert "unknown facts format version 99" in files.markdown.read_text()
+    assert _has(_doc(results), "unknown facts format version 99")
 
 
 @pytest.mark.slow
@@ -454,15 +485,15 @@ def test_unavailable_interpreters_are_named_once_not_in_every_table(tmp_path: Pa
     results = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
     _unavailable(results, "3.14t")
     assert main(["report", str(results)]) == 0
-    readme = (results / "report" / "README.md").read_text()
-    assert "Not available on this machine, so not in this report: **3.14t**" in readme
-    assert "| 3.14t | (all) | not available | to provide it: python -m harness provision" in readme
+    doc = _doc(results)
+    said = next(t for t in doc.intro if "3.14t" in t)
+    assert said.startswith("Not available on this machine, so not in this report: **3.14t**")
+    row = ["3.14t", "(all)", "not available", "to provide it: python -m harness provision 3.14t"]
+    assert row in [list(r) for b in _section(doc, "method").blocks if isinstance(b, Table)
+                   for r in b.rows]
     # Nowhere else: no empty column in the facts, no row in the headline table.
-    assert [line for line in readme.splitlines() if "3.14t" in line] == [
-        line for line in readme.splitlines() if "Not available on this machine" in line
-        or line.startswith("| 3.14t | (all)")
-    ]
-    assert "2 interpreters (2 measured)" in readme
+    assert [t for t in _texts(doc) if "3.14t" in t] == [said, row[0], row[3]]
+    assert "2 interpreters (2 measured)" in doc.subtitle
 
 
 def test_only_unavailable_interpreters_is_one_clear_error(
@@ -472,12 +503,6 @@ def test_only_unavailable_interpreters_is_one_clear_error(
     assert main(["report", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nothing was measured" in err[0] and "3.14t" in err[0]
-
-
-def _headline_items(readme: str) -> dict[str, str]:
-    headline = readme.split("## Headline")[1].split("\n## ")[0]
-    items = [item.replace("<br>\n  ", " ") for item in headline.split("\n- ")[1:]]
-    return {item.split("**")[1]: item.split("\n\n")[0] for item in items}
 
 
 def test_one_process_gives_no_verdict_and_no_crash(tmp_path: Path) -> None:
@@ -536,10 +561,9 @@ def test_weak_scaling_reads_as_time_unchanged(tmp_path: Path) -> None:
     results.mkdir()
     for ident in ("3.13", "3.13t"):
         write_interpreter(results, ident, workloads=("countdown", "io_wait"))
-    readme = report.write_report(results).markdown.read_text()
-    scaling = readme.split("`io_wait`")[1].split("\n## ")[0]
-    assert "time unchanged (the ideal)" in scaling
-    assert "n.s." not in scaling.split("_time per run")[0]
+    doc = _doc(results)
+    assert _has(doc, "time unchanged (the ideal)", "scaling", after="`io_wait`")
+    assert not _has(doc, "n.s.", "scaling", after="`io_wait`")
 
 
 def test_suites_from_two_hosts_are_not_compared_across_machines(tmp_path: Path) -> None:
@@ -555,33 +579,30 @@ def test_suites_from_two_hosts_are_not_compared_across_machines(tmp_path: Path) 
     assert "not comparable with 3.13 (different machines)" in lines["3.13t"]
     assert "not comparable" not in lines["3.13t+gil"]
     assert _rows(doc, "headline")["3.13t"][5] == "not comparable (different machines)"
-    # End to end, as printed:
-    readme = report.write_report(results).markdown.read_text()
-    assert "**Several machines**" in readme
-    single = readme.split("## Single-thread cost")[1].split("\n## ")[0]
-    assert "not comparable (different machines)" in single
-    method = readme.split("## Method and environment")[1]
-    assert "more than one machine" in method and "runner-b" in method
-    assert "AMD EPYC 7763" in method and "Intel Xeon 8370C" in method
+    assert _has(doc, "**Several machines**", "headline")
+    assert _has(doc, "not comparable (different machines)", "single-thread")
+    assert _has(doc, "more than one machine", "method") and _has(doc, "runner-b", "method")
+    assert _has(doc, "AMD EPYC 7763", "method") and _has(doc, "Intel Xeon 8370C", "method")
 
 
 def test_new_runner_facts_are_rendered(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"), new_facts=True)
-    readme = report.write_report(results).markdown.read_text()
-    assert "thread start + join" in readme and "work scaled" in readme
-    assert "countdown x16" in readme
-    assert "machine noise during 3.13t's run" in readme and "3.1%" in readme
-    assert "CPU affinity 0,1" in readme and "point order random (seed 12345)" in readme
-    assert "sampling target met" in readme
-    assert "missed: countdown/threads=4 (5 processes)" in readme
+    doc = _doc(results)
+    assert _has(doc, "thread start + join", "facts") and _has(doc, "work scaled", "facts")
+    assert "countdown x16" in _texts(doc, "facts")
+    assert _has(doc, "machine noise during 3.13t's run", "method") and _has(doc, "3.1%")
+    assert _has(doc, "CPU affinity 0,1", "method")
+    assert _has(doc, "point order random (seed 12345)", "method")
+    assert _has(doc, "sampling target met", "method")
+    assert _has(doc, "missed: countdown/threads=4 (5 processes)", "method")
     # ... and the Method section names it with why (not reached, the budget record)
-    assert "`countdown/threads=4`: precision not reached (5 processes)" in readme
+    assert _has(doc, "`countdown/threads=4`: precision not reached (5 processes)", "method")
     busy = tmp_path / "b"
     write_results(busy, ids=("3.13",), new_facts=True)
     facts = json.loads((busy / "3.13.facts.json").read_text())
     facts["environment"]["busy_at_start"] = True
     (busy / "3.13.facts.json").write_text(json.dumps(facts))
-    assert "**Busy machine**" in report.write_report(busy).markdown.read_text()
+    assert _has(_doc(busy), "**Busy machine**")
 
 
 def test_kind_comes_from_metadata_before_the_workloads_folder(tmp_path: Path) -> None:
@@ -599,9 +620,10 @@ def test_kind_comes_from_metadata_before_the_workloads_folder(tmp_path: Path) ->
                                    collect_metadata=False))
         benches.append(pyperf.Benchmark(runs))
     pyperf.BenchmarkSuite(benches).dump(str(results / "3.13.json"), replace=True)
-    readme = report.write_report(results).markdown.read_text()
-    assert "a countdown relabelled weak" in readme
-    assert "time unchanged" in readme or "time " in readme.split("## Thread scaling")[1]
+    doc = _doc(results)
+    assert "`countdown`: a countdown relabelled weak" in _texts(doc, "scaling")
+    # Scaled as weak: throughput against 1, whose ideal is the time unchanged.
+    assert _has(doc, "time unchanged", "scaling")
 
 
 def test_headers_have_no_literal_backticks_in_html(full: Path) -> None:
@@ -629,41 +651,33 @@ def test_a_dozen_interpreters_get_distinct_styles(tmp_path: Path) -> None:
     assert cpython == ["3.15", "3.14", "3.13", "3.12", "3.11", "2.7"]
 
 
-def test_a_lock_convoy_is_named_with_its_figures(tmp_path: Path) -> None:
+def test_a_lock_convoy_is_named_with_its_figures() -> None:
     """The published run's PyPy and 2.7 threads under one lock run far slower than one
     thread: the correctness section names them with interval and spread; the GIL builds
     of CPython 3, whose lock costs nothing more with threads, are not named."""
     published = Path(__file__).resolve().parents[1] / "reports" / "2026-11-26-debian12-2cpu-x86_64"
-    out = tmp_path / "out"
-    assert main(["report", str(published), "--output", str(out)]) == 0
-    text = (out / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("a lock convoy"):text.index("## Single-thread cost")]
-    assert "**pypy3.9** (GIL on), 4 threads: 0.06x (" in section
-    assert "**2.7** (GIL on), 2 threads" in section
-    assert "**3.13**" not in section and "**3.13t**" not in section
+    doc = _doc(published)  # rendered in tests/test_report_published.py
+    assert _has(doc, "**pypy3.9** (GIL on), 4 threads: 0.06x (", "correctness", "a lock convoy")
+    assert _has(doc, "**2.7** (GIL on), 2 threads", "correctness", "a lock convoy")
+    assert not _has(doc, "**3.13**", "correctness", "a lock convoy")
+    assert not _has(doc, "**3.13t**", "correctness", "a lock convoy")
 
 
 def test_no_convoy_paragraph_without_one(tmp_path: Path) -> None:
     """Fixture data whose locked counter scales like the others: nothing to name."""
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
-    out = tmp_path / "out"
-    assert main(["report", str(results), "--output", str(out)]) == 0
-    assert "lock convoy" not in (out / "README.md").read_text(encoding="utf-8")
+    assert not _has(_doc(results), "lock convoy")
 
 
 def test_the_header_states_the_machine_noise(tmp_path: Path) -> None:
     """The report's subtitle (and so the README block) carries the machine's noise."""
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"), new_facts=True)
-    out = tmp_path / "out"
-    assert main(["report", str(results), "--output", str(out)]) == 0
-    head = (out / "README.md").read_text(encoding="utf-8").splitlines()[2]
-    assert "machine noise" in head and "relative standard deviation" in head
+    head = _doc(results).subtitle
     # One noise record for the whole (interleaved) run: one figure, not a range of equals.
     assert "machine noise 3.1% (the reference loop's relative standard deviation during " \
         "the run)" in head, head
     plain = write_results(tmp_path / "p", ids=("3.13",))
-    assert main(["report", str(plain), "--output", str(tmp_path / "o2")]) == 0
-    assert "machine noise" not in (tmp_path / "o2" / "README.md").read_text(encoding="utf-8")
+    assert not _has(_doc(plain), "machine noise")
 
 
 def test_an_interval_that_excludes_one_never_prints_as_including_it() -> None:
