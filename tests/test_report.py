@@ -15,70 +15,28 @@ from pathlib import Path
 import pyperf
 import pytest
 from report_data import INTERPRETERS, write_interpreter, write_results
+from report_extra import document, has, section, tables, texts
 
 from harness import report, stats
 from harness.__main__ import main
 from harness.errors import UsageError
 from harness.report import build, markdown, model
 from harness.report.context import fmt_compare, fmt_interval
-from harness.report.document import Bullets, Cell, Chart, Document, Para, Section, Table
+from harness.report.document import Bullets, Cell, Document
 from harness.report.sections.method import merge_commands
 from harness.stats import Estimate
 
 
-def _doc(folder: Path) -> Document:
-    """The document the report of ``folder`` renders (its model, not its Markdown)."""
-    return build.build_document(model.load_results(folder))[0]
-
-
-def _section(doc: Document, anchor: str) -> Section:
-    return next(s for s in doc.sections if s.anchor == anchor)
-
-
 def _verdicts(doc: Document) -> dict[str, str]:
     """The headline's items by interpreter id: "**id** (what): verdict.\nfigures"."""
-    items = next(b for b in _section(doc, "headline").blocks if isinstance(b, Bullets)).items
+    items = next(b for b in section(doc, "headline").blocks if isinstance(b, Bullets)).items
     return {item.split("**")[1]: item for item in items}
 
 
 def _rows(doc: Document, anchor: str, first: str = "interpreter") -> dict[str, list[Cell]]:
     """The rows of the first table of a section whose first header is ``first``, by id."""
-    table = next(b for b in _section(doc, anchor).blocks
-                 if isinstance(b, Table) and b.headers[0] == first)
-    return {str(row[0]): row for row in table.rows}
-
-
-def _texts(doc: Document, anchor: str = "", after: str = "") -> list[str]:
-    """The model's text in page order, no markup added: title, subtitle and intro, then each
-    section's title, intro, paragraphs, bullet items, chart alts and captions, table headers,
-    cells and captions. Only section ``anchor`` if given; from its first paragraph that
-    contains ``after`` if given."""
-    out = [] if anchor else [doc.title, doc.subtitle, *doc.intro]
-    for s in doc.sections:
-        if anchor and s.anchor != anchor:
-            continue
-        blocks = s.blocks
-        if after:
-            blocks = blocks[next(i for i, b in enumerate(blocks)
-                                 if isinstance(b, Para) and after in b.text):]
-        else:
-            out += [s.title, s.intro]
-        for b in blocks:
-            if isinstance(b, Para):
-                out.append(b.text)
-            elif isinstance(b, Bullets):
-                out += b.items
-            elif isinstance(b, Chart):
-                out += [b.alt, b.caption]
-            else:
-                out += [*b.headers, b.caption]
-                out += [c if isinstance(c, str) else c.text for row in b.rows for c in row]
-    return out
-
-
-def _has(doc: Document, words: str, anchor: str = "", after: str = "") -> bool:
-    """Whether one text of the model (see ``_texts``) holds ``words``."""
-    return any(words in t for t in _texts(doc, anchor, after))
+    table = next(t for t in tables(section(doc, anchor)) if t.headers[0] == first)
+    return {str(row[0]): list(row) for row in table.rows}
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -118,9 +76,9 @@ def test_html_is_self_contained(full: Path) -> None:
     assert not re.search(r"url\(\s*['\"]?(https?:|//)", page)
     assert "<link" not in page and "@import" not in page and "<img" not in page
     assert page.count("<svg") == len(list((full / "report").glob("chart-*.svg")))
-    for section in ("Headline", "Interpreter facts", "Thread scaling", "Correctness",
-                    "Single-thread cost", "Latency", "Method and environment"):
-        assert f">{section}" in page
+    for title in ("Headline", "Interpreter facts", "Thread scaling", "Correctness",
+                  "Single-thread cost", "Latency", "Method and environment"):
+        assert f">{title}" in page
 
 
 def test_rebuild_is_byte_identical(full: Path, tmp_path: Path) -> None:
@@ -151,7 +109,7 @@ def test_changing_a_value_changes_table_and_chart(tmp_path: Path) -> None:
     results = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
     files = report.write_report(results, tmp_path / "before")
     before = _files(files.output)
-    before_doc = _doc(results)
+    before_doc = document(results)
     _scale_values(results / "3.13t.json", "countdown/threads=2", 2.0)
     report.write_report(results, tmp_path / "after")
     after = _files(tmp_path / "after")
@@ -162,7 +120,7 @@ def test_changing_a_value_changes_table_and_chart(tmp_path: Path) -> None:
         "countdown/threads=2"
     )
     mean = bench.format_value(bench.mean()) + " ± "
-    assert str(_rows(_doc(results), "scaling")["3.13t"][2]).startswith(mean)
+    assert str(_rows(document(results), "scaling")["3.13t"][2]).startswith(mean)
     assert not str(_rows(before_doc, "scaling")["3.13t"][2]).startswith(mean)
     # A chart that the data does not touch stays the same.
     assert after["chart-latency.svg"] == before["chart-latency.svg"]
@@ -199,7 +157,7 @@ def test_compare_md_falls_back_to_pairs_when_pyperf_refuses(tmp_path: Path) -> N
 
 def test_headline_verdicts_follow_the_rules(full: Path) -> None:
     # One item per interpreter: the verdict, then (on its next line) the figures behind it.
-    lines = _verdicts(_doc(full))
+    lines = _verdicts(document(full))
     assert len(lines) == 6
     assert "runs Python threads in parallel" in lines["3.13t"]
     assert "runs Python threads in parallel" in lines["jython2.7"]
@@ -219,7 +177,7 @@ def test_wide_spread_gives_no_verdict(tmp_path: Path) -> None:
     results.mkdir()
     write_interpreter(results, "3.13", processes=2)
     write_interpreter(results, "3.13t", processes=2, noise=0.9)
-    item = _verdicts(_doc(results))["3.13t"]
+    item = _verdicts(document(results))["3.13t"]
     assert "no clear verdict" in item and "unstable" in item
     assert "runs Python threads" not in item  # an interval including 1 is never a speedup
 
@@ -242,23 +200,23 @@ def test_lost_updates_are_summed_over_runs(full: Path) -> None:
     lost = sum(r.get_metadata()["lost_updates"] for r in bench.get_runs())
     expected = sum(r.get_metadata()["expected_updates"] for r in bench.get_runs())
     assert lost > 0
-    doc = _doc(full)
+    doc = document(full)
     row = _rows(doc, "correctness")["3.13t"]
     assert f"{lost:,} of {expected:,}" in [str(cell).split("\n")[0] for cell in row]
-    table = next(b for b in _section(doc, "correctness").blocks if isinstance(b, Table))
+    table = tables(section(doc, "correctness"))[0]
     assert "100 threads: the notebook's case" in table.caption
 
 
 def test_facts_and_environment_come_from_the_facts_files(full: Path) -> None:
-    doc = _doc(full)
-    assert "container: podman, image localhost/harness-jython:2.7" in _texts(doc, "facts")
-    assert _has(doc, "LOAD_GLOBAL 0 (n)", "facts")
-    assert "`python -m harness run -o results`" in _texts(doc, "method")
-    assert _has(doc, "57c77ce", "method")
-    assert _has(doc, "2026-11-25T15:30:00+00:00", "method")
-    assert _has(doc, f"pyperf {pyperf.__version__}", "method")
+    doc = document(full)
+    assert "container: podman, image localhost/harness-jython:2.7" in texts(doc, "facts")
+    assert has(doc, "LOAD_GLOBAL 0 (n)", "facts")
+    assert "`python -m harness run -o results`" in texts(doc, "method")
+    assert has(doc, "57c77ce", "method")
+    assert has(doc, "2026-11-25T15:30:00+00:00", "method")
+    assert has(doc, f"pyperf {pyperf.__version__}", "method")
     # Unsupported points are listed with their reason, where they would have been.
-    assert _has(doc, "Jython has no GIL and no sys.setswitchinterval", "latency")
+    assert has(doc, "Jython has no GIL and no sys.setswitchinterval", "latency")
 
 
 def test_speedup_comes_from_paired_process_ratios() -> None:
@@ -322,7 +280,7 @@ def test_failed_interpreter_is_reported_not_fatal(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
     write_interpreter(results, "pypy3.9", suite=False)
     files = report.write_report(results)
-    item = _verdicts(_doc(results))["pypy3.9"]
+    item = _verdicts(document(results))["pypy3.9"]
     assert "no measurements" in item
     assert "worker exited with status 1: ImportError" in item
     assert "pypy3.9.json" not in files.compare.read_text()
@@ -331,15 +289,15 @@ def test_failed_interpreter_is_reported_not_fatal(tmp_path: Path) -> None:
 def test_unreadable_suite_is_reported(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
     (results / "2.7.json").write_text("{not json", encoding="utf-8")
-    assert "unreadable" in _verdicts(_doc(results))["2.7"]
+    assert "unreadable" in _verdicts(document(results))["2.7"]
 
 
 def test_one_interpreter_only(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("3.13t",))
     files = report.write_report(results)
     assert "Nothing to compare" in files.compare.read_text()
-    doc = _doc(results)
-    assert _has(doc, "Only 3.13t was measured", "single-thread")
+    doc = document(results)
+    assert has(doc, "Only 3.13t was measured", "single-thread")
     assert "chart-scaling-countdown.svg" in {p.name for p in files.charts}
     assert "runs Python threads in parallel" in _verdicts(doc)["3.13t"]
 
@@ -350,12 +308,12 @@ def test_jython_without_optional_workloads(tmp_path: Path) -> None:
     write_interpreter(results, "3.13", workloads=("countdown", "switch_latency"))
     write_interpreter(results, "jython2.7", workloads=("countdown",))
     files = report.write_report(results)
-    doc = _doc(results)
+    doc = document(results)
     # No counter results at all: said in words, and no empty chart.
-    assert _has(doc, "No `counter_race` results", "correctness")
+    assert has(doc, "No `counter_race` results", "correctness")
     assert "chart-lost-updates.svg" not in {p.name for p in files.charts}
     # Jython has no latency benchmark: listed as not measured.
-    assert "**jython2.7**: not measured (no benchmark of this workload)" in _texts(
+    assert "**jython2.7**: not measured (no benchmark of this workload)" in texts(
         doc, "latency")
 
 
@@ -364,7 +322,7 @@ def test_facts_only_folder_still_renders(tmp_path: Path) -> None:
     results.mkdir()
     write_interpreter(results, "3.13", suite=False)
     files = report.write_report(results)
-    assert "no measurements" in _verdicts(_doc(results))["3.13"]
+    assert "no measurements" in _verdicts(document(results))["3.13"]
     assert files.charts == ()
     assert "Nothing to compare" in files.compare.read_text()
 
@@ -387,7 +345,7 @@ def test_unknown_facts_version_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     facts = json.loads((results / "3.13t.facts.json").read_text())
     facts["version"] = 99
     (results / "3.13t.facts.json").write_text(json.dumps(facts))
-    assert _has(_doc(results), "unknown facts format version 99")
+    assert has(document(results), "unknown facts format version 99")
 
 
 @pytest.mark.slow
@@ -411,9 +369,9 @@ def test_report_of_a_real_fast_run(tmp_path: Path) -> None:
     assert main(["report", str(results)]) == 0
     out = results / "report"
     assert (out / "README.md").exists() and (out / "index.html").exists()
-    doc = _doc(results)
+    doc = document(results)
     assert set(wanted) <= set(_verdicts(doc))
-    assert _has(doc, "**Smoke test**", "headline")
+    assert has(doc, "**Smoke test**", "headline")
     assert {"chart-scaling-countdown.svg", "chart-lost-updates.svg",
             "chart-latency.svg"} <= {p.name for p in out.glob("*.svg")}
     if len(wanted) == 2:
@@ -424,8 +382,8 @@ def test_report_of_a_real_fast_run(tmp_path: Path) -> None:
 
 
 def test_headline_table_comes_from_the_suites(full: Path) -> None:
-    doc = _doc(full)
-    table = next(b for b in _section(doc, "headline").blocks if isinstance(b, Table))
+    doc = document(full)
+    table = tables(section(doc, "headline"))[0]
     assert table.headers[:3] == ["interpreter", "GIL", "2 threads of `countdown` vs 1"]
     rows = _rows(doc, "headline")
     results = {r.id: r for r in model.load_results(full)}
@@ -484,14 +442,13 @@ def test_unavailable_interpreters_are_named_once_not_in_every_table(tmp_path: Pa
     results = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
     _unavailable(results, "3.14t")
     assert main(["report", str(results)]) == 0
-    doc = _doc(results)
+    doc = document(results)
     said = next(t for t in doc.intro if "3.14t" in t)
     assert said.startswith("Not available on this machine, so not in this report: **3.14t**")
     row = ["3.14t", "(all)", "not available", "to provide it: python -m harness provision 3.14t"]
-    assert row in [list(r) for b in _section(doc, "method").blocks if isinstance(b, Table)
-                   for r in b.rows]
+    assert row in [list(r) for t in tables(section(doc, "method")) for r in t.rows]
     # Nowhere else: no empty column in the facts, no row in the headline table.
-    assert [t for t in _texts(doc) if "3.14t" in t] == [said, row[0], row[3]]
+    assert [t for t in texts(doc) if "3.14t" in t] == [said, row[0], row[3]]
     assert "2 interpreters (2 measured)" in doc.subtitle
 
 
@@ -509,7 +466,7 @@ def test_one_process_gives_no_verdict_and_no_crash(tmp_path: Path) -> None:
     results.mkdir()
     write_interpreter(results, "3.13", processes=1)
     write_interpreter(results, "3.13t", processes=1)
-    lines = _verdicts(_doc(results))
+    lines = _verdicts(document(results))
     assert "no verdict on threads: not enough processes" in lines["3.13t"]
     assert "runs Python threads" not in lines["3.13t"]
     assert "1 process: no interval" in lines["3.13t"]
@@ -522,19 +479,18 @@ def test_speedup_above_the_cores_always_carries_its_note(tmp_path: Path) -> None
     # 2.6x on 2 cores, measured tightly: the interval excludes the limit.
     write_interpreter(results, "3.13", noise=0.005, processes=6)
     write_interpreter(results, "3.13t", speed=2.6, noise=0.005, processes=6)
-    doc = _doc(results)
+    doc = document(results)
     cell = str(_rows(doc, "headline")["3.13t"][2])
     assert "above the physical limit of 2x and its interval excludes it" in cell
     assert "measurement fault" in cell
-    scaling = [str(c) for b in _section(doc, "scaling").blocks if isinstance(b, Table)
-               for row in b.rows for c in row]
+    scaling = [str(c) for t in tables(section(doc, "scaling")) for row in t.rows for c in row]
     assert any("measurement fault" in c for c in scaling)
     # Just above, within noise: the interval includes the limit.
     noisy = tmp_path / "n"
     noisy.mkdir()
     write_interpreter(noisy, "3.13", noise=0.3, processes=3)
     write_interpreter(noisy, "3.13t", speed=2.05, noise=0.3, processes=3)
-    lines = _verdicts(_doc(noisy))
+    lines = _verdicts(document(noisy))
     if "above the physical limit" in lines["3.13t"]:  # only when the estimate is above 2
         assert "its interval includes 2: noise" in lines["3.13t"]
 
@@ -560,9 +516,9 @@ def test_weak_scaling_reads_as_time_unchanged(tmp_path: Path) -> None:
     results.mkdir()
     for ident in ("3.13", "3.13t"):
         write_interpreter(results, ident, workloads=("countdown", "io_wait"))
-    doc = _doc(results)
-    assert _has(doc, "time unchanged (the ideal)", "scaling", after="`io_wait`")
-    assert not _has(doc, "n.s.", "scaling", after="`io_wait`")
+    doc = document(results)
+    assert has(doc, "time unchanged (the ideal)", "scaling", after="`io_wait`")
+    assert not has(doc, "n.s.", "scaling", after="`io_wait`")
 
 
 def test_suites_from_two_hosts_are_not_compared_across_machines(tmp_path: Path) -> None:
@@ -571,37 +527,37 @@ def test_suites_from_two_hosts_are_not_compared_across_machines(tmp_path: Path) 
     write_interpreter(results, "3.13", hostname="runner-a", cpu_model="AMD EPYC 7763")
     write_interpreter(results, "3.13t", hostname="runner-b", cpu_model="Intel Xeon 8370C")
     write_interpreter(results, "3.13t+gil", hostname="runner-a", cpu_model="AMD EPYC 7763")
-    doc = _doc(results)
+    doc = document(results)
     lines = _verdicts(doc)
     # Each keeps its own scaling; only cross-machine single-thread figures are withheld.
     assert "runs Python threads in parallel" in lines["3.13t"]
     assert "not comparable with 3.13 (different machines)" in lines["3.13t"]
     assert "not comparable" not in lines["3.13t+gil"]
     assert _rows(doc, "headline")["3.13t"][5] == "not comparable (different machines)"
-    assert _has(doc, "**Several machines**", "headline")
-    assert _has(doc, "not comparable (different machines)", "single-thread")
-    assert _has(doc, "more than one machine", "method") and _has(doc, "runner-b", "method")
-    assert _has(doc, "AMD EPYC 7763", "method") and _has(doc, "Intel Xeon 8370C", "method")
+    assert has(doc, "**Several machines**", "headline")
+    assert has(doc, "not comparable (different machines)", "single-thread")
+    assert has(doc, "more than one machine", "method") and has(doc, "runner-b", "method")
+    assert has(doc, "AMD EPYC 7763", "method") and has(doc, "Intel Xeon 8370C", "method")
 
 
 def test_new_runner_facts_are_rendered(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"), new_facts=True)
-    doc = _doc(results)
-    assert _has(doc, "thread start + join", "facts") and _has(doc, "work scaled", "facts")
-    assert "countdown x16" in _texts(doc, "facts")
-    assert _has(doc, "machine noise during 3.13t's run", "method") and _has(doc, "3.1%")
-    assert _has(doc, "CPU affinity 0,1", "method")
-    assert _has(doc, "point order random (seed 12345)", "method")
-    assert _has(doc, "sampling target met", "method")
-    assert _has(doc, "missed: countdown/threads=4 (5 processes)", "method")
+    doc = document(results)
+    assert has(doc, "thread start + join", "facts") and has(doc, "work scaled", "facts")
+    assert "countdown x16" in texts(doc, "facts")
+    assert has(doc, "machine noise during 3.13t's run", "method") and has(doc, "3.1%")
+    assert has(doc, "CPU affinity 0,1", "method")
+    assert has(doc, "point order random (seed 12345)", "method")
+    assert has(doc, "sampling target met", "method")
+    assert has(doc, "missed: countdown/threads=4 (5 processes)", "method")
     # ... and the Method section names it with why (not reached, the budget record)
-    assert _has(doc, "`countdown/threads=4`: precision not reached (5 processes)", "method")
+    assert has(doc, "`countdown/threads=4`: precision not reached (5 processes)", "method")
     busy = tmp_path / "b"
     write_results(busy, ids=("3.13",), new_facts=True)
     facts = json.loads((busy / "3.13.facts.json").read_text())
     facts["environment"]["busy_at_start"] = True
     (busy / "3.13.facts.json").write_text(json.dumps(facts))
-    assert _has(_doc(busy), "**Busy machine**", "headline")
+    assert has(document(busy), "**Busy machine**", "headline")
 
 
 def test_kind_comes_from_metadata_before_the_workloads_folder(tmp_path: Path) -> None:
@@ -619,10 +575,10 @@ def test_kind_comes_from_metadata_before_the_workloads_folder(tmp_path: Path) ->
                                    collect_metadata=False))
         benches.append(pyperf.Benchmark(runs))
     pyperf.BenchmarkSuite(benches).dump(str(results / "3.13.json"), replace=True)
-    doc = _doc(results)
-    assert "`countdown`: a countdown relabelled weak" in _texts(doc, "scaling")
+    doc = document(results)
+    assert "`countdown`: a countdown relabelled weak" in texts(doc, "scaling")
     # Scaled as weak: throughput against 1, whose ideal is the time unchanged.
-    assert _has(doc, "time unchanged", "scaling")
+    assert has(doc, "time unchanged", "scaling")
 
 
 def test_headers_have_no_literal_backticks_in_html(full: Path) -> None:
@@ -655,28 +611,28 @@ def test_a_lock_convoy_is_named_with_its_figures() -> None:
     thread: the correctness section names them with interval and spread; the GIL builds
     of CPython 3, whose lock costs nothing more with threads, are not named."""
     published = Path(__file__).resolve().parents[1] / "reports" / "2026-11-26-debian12-2cpu-x86_64"
-    doc = _doc(published)  # rendered in tests/test_report_published.py
-    assert _has(doc, "**pypy3.9** (GIL on), 4 threads: 0.06x (", "correctness", "a lock convoy")
-    assert _has(doc, "**2.7** (GIL on), 2 threads", "correctness", "a lock convoy")
-    assert not _has(doc, "**3.13**", "correctness", "a lock convoy")
-    assert not _has(doc, "**3.13t**", "correctness", "a lock convoy")
+    doc = document(published)  # rendered in tests/test_report_published.py
+    assert has(doc, "**pypy3.9** (GIL on), 4 threads: 0.06x (", "correctness", "a lock convoy")
+    assert has(doc, "**2.7** (GIL on), 2 threads", "correctness", "a lock convoy")
+    assert not has(doc, "**3.13**", "correctness", "a lock convoy")
+    assert not has(doc, "**3.13t**", "correctness", "a lock convoy")
 
 
 def test_no_convoy_paragraph_without_one(tmp_path: Path) -> None:
     """Fixture data whose locked counter scales like the others: nothing to name."""
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
-    assert not _has(_doc(results), "lock convoy")
+    assert not has(document(results), "lock convoy")
 
 
 def test_the_header_states_the_machine_noise(tmp_path: Path) -> None:
     """The report's subtitle (and so the README block) carries the machine's noise."""
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"), new_facts=True)
-    head = _doc(results).subtitle
+    head = document(results).subtitle
     # One noise record for the whole (interleaved) run: one figure, not a range of equals.
     assert "machine noise 3.1% (the reference loop's relative standard deviation during " \
         "the run)" in head, head
     plain = write_results(tmp_path / "p", ids=("3.13",))
-    assert not _has(_doc(plain), "machine noise")
+    assert not has(document(plain), "machine noise")
 
 
 def test_an_interval_that_excludes_one_never_prints_as_including_it() -> None:
