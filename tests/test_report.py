@@ -289,6 +289,7 @@ def test_failed_interpreter_is_reported_not_fatal(tmp_path: Path) -> None:
 def test_unreadable_suite_is_reported(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
     (results / "2.7.json").write_text("{not json", encoding="utf-8")
+    assert report.write_report(results).markdown.exists()  # written, not a crash
     assert "unreadable" in _verdicts(document(results))["2.7"]
 
 
@@ -345,6 +346,7 @@ def test_unknown_facts_version_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     facts = json.loads((results / "3.13t.facts.json").read_text())
     facts["version"] = 99
     (results / "3.13t.facts.json").write_text(json.dumps(facts))
+    assert report.write_report(results).markdown.exists()  # written, not a crash
     assert has(document(results), "unknown facts format version 99")
 
 
