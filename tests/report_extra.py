@@ -1,6 +1,7 @@
 """Extra points for the synthetic results of ``report_data``: a workload's benchmarks added
 to an interpreter's suite, one run per process with the given mean (small, seeded noise),
-and the document built from the folder (the sections' blocks, not their Markdown)."""
+and the document built from the folder, read as data: its sections, tables, bullets and
+texts (the model's blocks, not their Markdown)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pyperf
 
 from harness import results
 from harness.report.build import build_document
-from harness.report.document import Bullets, Document, Section, Table
+from harness.report.document import Bullets, Chart, Document, Para, Section, Table
 from harness.report.model import load_results
 
 
@@ -59,3 +60,36 @@ def tables(sec: Section) -> list[Table]:
 def bullets(sec: Section) -> list[str]:
     """Every bullet item of the section, in order."""
     return [item for b in sec.blocks if isinstance(b, Bullets) for item in b.items]
+
+
+def texts(doc: Document, anchor: str = "", after: str = "") -> list[str]:
+    """The model's text in page order, no markup added: title, subtitle and intro, then each
+    section's title, intro, paragraphs, bullet items, chart alts and captions, table headers,
+    cells and captions. Only section ``anchor`` if given; from its first paragraph that
+    contains ``after`` if given (a StopIteration when none does)."""
+    out = [] if anchor else [doc.title, doc.subtitle, *doc.intro]
+    for sec in doc.sections:
+        if anchor and sec.anchor != anchor:
+            continue
+        blocks = sec.blocks
+        if after:
+            blocks = blocks[next(i for i, b in enumerate(blocks)
+                                 if isinstance(b, Para) and after in b.text):]
+        else:
+            out += [sec.title, sec.intro]
+        for b in blocks:
+            if isinstance(b, Para):
+                out.append(b.text)
+            elif isinstance(b, Bullets):
+                out += b.items
+            elif isinstance(b, Chart):
+                out += [b.alt, b.caption]
+            else:
+                out += [*b.headers, b.caption]
+                out += [c if isinstance(c, str) else c.text for row in b.rows for c in row]
+    return out
+
+
+def has(doc: Document, words: str, anchor: str = "", after: str = "") -> bool:
+    """Whether one text of the model (see ``texts``) holds ``words``."""
+    return any(words in t for t in texts(doc, anchor, after))

@@ -15,37 +15,28 @@ from pathlib import Path
 import pyperf
 import pytest
 from report_data import INTERPRETERS, write_interpreter, write_results
+from report_extra import document, has, section, tables, texts
 
 from harness import report, stats
 from harness.__main__ import main
 from harness.errors import UsageError
 from harness.report import build, markdown, model
 from harness.report.context import fmt_compare, fmt_interval
-from harness.report.document import Bullets, Cell, Document, Section, Table
+from harness.report.document import Bullets, Cell, Document
 from harness.report.sections.method import merge_commands
 from harness.stats import Estimate
 
 
-def _doc(folder: Path) -> Document:
-    """The document the report of ``folder`` renders (its model, not its Markdown)."""
-    return build.build_document(model.load_results(folder))[0]
-
-
-def _section(doc: Document, anchor: str) -> Section:
-    return next(s for s in doc.sections if s.anchor == anchor)
-
-
 def _verdicts(doc: Document) -> dict[str, str]:
     """The headline's items by interpreter id: "**id** (what): verdict.\nfigures"."""
-    items = next(b for b in _section(doc, "headline").blocks if isinstance(b, Bullets)).items
+    items = next(b for b in section(doc, "headline").blocks if isinstance(b, Bullets)).items
     return {item.split("**")[1]: item for item in items}
 
 
 def _rows(doc: Document, anchor: str, first: str = "interpreter") -> dict[str, list[Cell]]:
     """The rows of the first table of a section whose first header is ``first``, by id."""
-    table = next(b for b in _section(doc, anchor).blocks
-                 if isinstance(b, Table) and b.headers[0] == first)
-    return {str(row[0]): row for row in table.rows}
+    table = next(t for t in tables(section(doc, anchor)) if t.headers[0] == first)
+    return {str(row[0]): list(row) for row in table.rows}
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -85,9 +76,9 @@ def test_html_is_self_contained(full: Path) -> None:
     assert not re.search(r"url\(\s*['\"]?(https?:|//)", page)
     assert "<link" not in page and "@import" not in page and "<img" not in page
     assert page.count("<svg") == len(list((full / "report").glob("chart-*.svg")))
-    for section in ("Headline", "Interpreter facts", "Thread scaling", "Correctness",
-                    "Single-thread cost", "Latency", "Method and environment"):
-        assert f">{section}" in page
+    for title in ("Headline", "Interpreter facts", "Thread scaling", "Correctness",
+                  "Single-thread cost", "Latency", "Method and environment"):
+        assert f">{title}" in page
 
 
 def test_rebuild_is_byte_identical(full: Path, tmp_path: Path) -> None:
@@ -118,17 +109,19 @@ def test_changing_a_value_changes_table_and_chart(tmp_path: Path) -> None:
     results = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
     files = report.write_report(results, tmp_path / "before")
     before = _files(files.output)
+    before_doc = document(results)
     _scale_values(results / "3.13t.json", "countdown/threads=2", 2.0)
     report.write_report(results, tmp_path / "after")
     after = _files(tmp_path / "after")
     assert after["chart-scaling-countdown.svg"] != before["chart-scaling-countdown.svg"]
     assert after["index.html"] != before["index.html"]
-    # The table shows the new mean, as pyperf formats it.
+    # The scaling table's 2-thread cell shows the new mean, as pyperf formats it.
     bench = pyperf.BenchmarkSuite.load(str(results / "3.13t.json")).get_benchmark(
         "countdown/threads=2"
     )
-    assert bench.format_value(bench.mean()) in after["README.md"].decode()
-    assert bench.format_value(bench.mean()) not in before["README.md"].decode()
+    mean = bench.format_value(bench.mean()) + " ± "
+    assert str(_rows(document(results), "scaling")["3.13t"][2]).startswith(mean)
+    assert not str(_rows(before_doc, "scaling")["3.13t"][2]).startswith(mean)
     # A chart that the data does not touch stays the same.
     assert after["chart-latency.svg"] == before["chart-latency.svg"]
 
@@ -164,7 +157,7 @@ def test_compare_md_falls_back_to_pairs_when_pyperf_refuses(tmp_path: Path) -> N
 
 def test_headline_verdicts_follow_the_rules(full: Path) -> None:
     # One item per interpreter: the verdict, then (on its next line) the figures behind it.
-    lines = _verdicts(_doc(full))
+    lines = _verdicts(document(full))
     assert len(lines) == 6
     assert "runs Python threads in parallel" in lines["3.13t"]
     assert "runs Python threads in parallel" in lines["jython2.7"]
@@ -184,7 +177,7 @@ def test_wide_spread_gives_no_verdict(tmp_path: Path) -> None:
     results.mkdir()
     write_interpreter(results, "3.13", processes=2)
     write_interpreter(results, "3.13t", processes=2, noise=0.9)
-    item = _verdicts(_doc(results))["3.13t"]
+    item = _verdicts(document(results))["3.13t"]
     assert "no clear verdict" in item and "unstable" in item
     assert "runs Python threads" not in item  # an interval including 1 is never a speedup
 
@@ -207,23 +200,23 @@ def test_lost_updates_are_summed_over_runs(full: Path) -> None:
     lost = sum(r.get_metadata()["lost_updates"] for r in bench.get_runs())
     expected = sum(r.get_metadata()["expected_updates"] for r in bench.get_runs())
     assert lost > 0
-    doc = _doc(full)
+    doc = document(full)
     row = _rows(doc, "correctness")["3.13t"]
     assert f"{lost:,} of {expected:,}" in [str(cell).split("\n")[0] for cell in row]
-    table = next(b for b in _section(doc, "correctness").blocks if isinstance(b, Table))
+    table = tables(section(doc, "correctness"))[0]
     assert "100 threads: the notebook's case" in table.caption
 
 
 def test_facts_and_environment_come_from_the_facts_files(full: Path) -> None:
-    page = (full / "report" / "index.html").read_text()
-    assert "container: podman, image localhost/harness-jython:2.7" in page
-    assert "LOAD_GLOBAL 0 (n)" in page
-    assert "python -m harness run -o results" in page
-    assert "57c77ce" in page
-    assert "2026-11-25T15:30:00+00:00" in page
-    assert f"pyperf {pyperf.__version__}" in page
+    doc = document(full)
+    assert "container: podman, image localhost/harness-jython:2.7" in texts(doc, "facts")
+    assert has(doc, "LOAD_GLOBAL 0 (n)", "facts")
+    assert "`python -m harness run -o results`" in texts(doc, "method")
+    assert has(doc, "57c77ce", "method")
+    assert has(doc, "2026-11-25T15:30:00+00:00", "method")
+    assert has(doc, f"pyperf {pyperf.__version__}", "method")
     # Unsupported points are listed with their reason, where they would have been.
-    assert "Jython has no GIL and no sys.setswitchinterval" in page
+    assert has(doc, "Jython has no GIL and no sys.setswitchinterval", "latency")
 
 
 def test_speedup_comes_from_paired_process_ratios() -> None:
@@ -287,29 +280,27 @@ def test_failed_interpreter_is_reported_not_fatal(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
     write_interpreter(results, "pypy3.9", suite=False)
     files = report.write_report(results)
-    page = files.html.read_text()
-    assert "pypy3.9" in page
-    assert "no measurements" in page
-    assert "worker exited with status 1: ImportError" in page
+    item = _verdicts(document(results))["pypy3.9"]
+    assert "no measurements" in item
+    assert "worker exited with status 1: ImportError" in item
     assert "pypy3.9.json" not in files.compare.read_text()
 
 
 def test_unreadable_suite_is_reported(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
     (results / "2.7.json").write_text("{not json", encoding="utf-8")
-    files = report.write_report(results)
-    readme = files.markdown.read_text()
-    assert "2.7" in readme and "unreadable" in readme
+    assert report.write_report(results).markdown.exists()  # written, not a crash
+    assert "unreadable" in _verdicts(document(results))["2.7"]
 
 
 def test_one_interpreter_only(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("3.13t",))
     files = report.write_report(results)
     assert "Nothing to compare" in files.compare.read_text()
-    readme = files.markdown.read_text()
-    assert "Only 3.13t was measured" in readme
+    doc = document(results)
+    assert has(doc, "Only 3.13t was measured", "single-thread")
     assert "chart-scaling-countdown.svg" in {p.name for p in files.charts}
-    assert "runs Python threads in parallel" in readme
+    assert "runs Python threads in parallel" in _verdicts(doc)["3.13t"]
 
 
 def test_jython_without_optional_workloads(tmp_path: Path) -> None:
@@ -318,12 +309,13 @@ def test_jython_without_optional_workloads(tmp_path: Path) -> None:
     write_interpreter(results, "3.13", workloads=("countdown", "switch_latency"))
     write_interpreter(results, "jython2.7", workloads=("countdown",))
     files = report.write_report(results)
-    readme = files.markdown.read_text()
+    doc = document(results)
     # No counter results at all: said in words, and no empty chart.
-    assert "No `counter_race` results" in readme
+    assert has(doc, "No `counter_race` results", "correctness")
     assert "chart-lost-updates.svg" not in {p.name for p in files.charts}
     # Jython has no latency benchmark: listed as not measured.
-    assert "**jython2.7**: not measured (no benchmark of this workload)" in readme
+    assert "**jython2.7**: not measured (no benchmark of this workload)" in texts(
+        doc, "latency")
 
 
 def test_facts_only_folder_still_renders(tmp_path: Path) -> None:
@@ -331,8 +323,7 @@ def test_facts_only_folder_still_renders(tmp_path: Path) -> None:
     results.mkdir()
     write_interpreter(results, "3.13", suite=False)
     files = report.write_report(results)
-    text = files.markdown.read_text()
-    assert "no measurements" in text
+    assert "no measurements" in _verdicts(document(results))["3.13"]
     assert files.charts == ()
     assert "Nothing to compare" in files.compare.read_text()
 
@@ -355,8 +346,8 @@ def test_unknown_facts_version_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     facts = json.loads((results / "3.13t.facts.json").read_text())
     facts["version"] = 99
     (results / "3.13t.facts.json").write_text(json.dumps(facts))
-    files = report.write_report(results)
-    assert "unknown facts format version 99" in files.markdown.read_text()
+    assert report.write_report(results).markdown.exists()  # written, not a crash
+    assert has(document(results), "unknown facts format version 99")
 
 
 @pytest.mark.slow
@@ -379,11 +370,10 @@ def test_report_of_a_real_fast_run(tmp_path: Path) -> None:
     assert main(argv) == 0
     assert main(["report", str(results)]) == 0
     out = results / "report"
-    readme = (out / "README.md").read_text()
-    headline = readme.split("## Headline")[1].split("\n## ")[0]
-    for ident in wanted:
-        assert f"- **{ident}**" in headline
-    assert "**Smoke test**" in headline
+    assert (out / "README.md").exists() and (out / "index.html").exists()
+    doc = document(results)
+    assert set(wanted) <= set(_verdicts(doc))
+    assert has(doc, "**Smoke test**", "headline")
     assert {"chart-scaling-countdown.svg", "chart-lost-updates.svg",
             "chart-latency.svg"} <= {p.name for p in out.glob("*.svg")}
     if len(wanted) == 2:
@@ -394,8 +384,8 @@ def test_report_of_a_real_fast_run(tmp_path: Path) -> None:
 
 
 def test_headline_table_comes_from_the_suites(full: Path) -> None:
-    doc = _doc(full)
-    table = next(b for b in _section(doc, "headline").blocks if isinstance(b, Table))
+    doc = document(full)
+    table = tables(section(doc, "headline"))[0]
     assert table.headers[:3] == ["interpreter", "GIL", "2 threads of `countdown` vs 1"]
     rows = _rows(doc, "headline")
     results = {r.id: r for r in model.load_results(full)}
@@ -454,15 +444,14 @@ def test_unavailable_interpreters_are_named_once_not_in_every_table(tmp_path: Pa
     results = write_results(tmp_path / "results", ids=("3.13", "3.13t"))
     _unavailable(results, "3.14t")
     assert main(["report", str(results)]) == 0
-    readme = (results / "report" / "README.md").read_text()
-    assert "Not available on this machine, so not in this report: **3.14t**" in readme
-    assert "| 3.14t | (all) | not available | to provide it: python -m harness provision" in readme
+    doc = document(results)
+    said = next(t for t in doc.intro if "3.14t" in t)
+    assert said.startswith("Not available on this machine, so not in this report: **3.14t**")
+    row = ["3.14t", "(all)", "not available", "to provide it: python -m harness provision 3.14t"]
+    assert row in [list(r) for t in tables(section(doc, "method")) for r in t.rows]
     # Nowhere else: no empty column in the facts, no row in the headline table.
-    assert [line for line in readme.splitlines() if "3.14t" in line] == [
-        line for line in readme.splitlines() if "Not available on this machine" in line
-        or line.startswith("| 3.14t | (all)")
-    ]
-    assert "2 interpreters (2 measured)" in readme
+    assert [t for t in texts(doc) if "3.14t" in t] == [said, row[0], row[3]]
+    assert "2 interpreters (2 measured)" in doc.subtitle
 
 
 def test_only_unavailable_interpreters_is_one_clear_error(
@@ -474,18 +463,12 @@ def test_only_unavailable_interpreters_is_one_clear_error(
     assert len(err) == 1 and "nothing was measured" in err[0] and "3.14t" in err[0]
 
 
-def _headline_items(readme: str) -> dict[str, str]:
-    headline = readme.split("## Headline")[1].split("\n## ")[0]
-    items = [item.replace("<br>\n  ", " ") for item in headline.split("\n- ")[1:]]
-    return {item.split("**")[1]: item.split("\n\n")[0] for item in items}
-
-
 def test_one_process_gives_no_verdict_and_no_crash(tmp_path: Path) -> None:
     results = tmp_path / "r"
     results.mkdir()
     write_interpreter(results, "3.13", processes=1)
     write_interpreter(results, "3.13t", processes=1)
-    lines = _verdicts(_doc(results))
+    lines = _verdicts(document(results))
     assert "no verdict on threads: not enough processes" in lines["3.13t"]
     assert "runs Python threads" not in lines["3.13t"]
     assert "1 process: no interval" in lines["3.13t"]
@@ -498,19 +481,18 @@ def test_speedup_above_the_cores_always_carries_its_note(tmp_path: Path) -> None
     # 2.6x on 2 cores, measured tightly: the interval excludes the limit.
     write_interpreter(results, "3.13", noise=0.005, processes=6)
     write_interpreter(results, "3.13t", speed=2.6, noise=0.005, processes=6)
-    doc = _doc(results)
+    doc = document(results)
     cell = str(_rows(doc, "headline")["3.13t"][2])
     assert "above the physical limit of 2x and its interval excludes it" in cell
     assert "measurement fault" in cell
-    scaling = [str(c) for b in _section(doc, "scaling").blocks if isinstance(b, Table)
-               for row in b.rows for c in row]
+    scaling = [str(c) for t in tables(section(doc, "scaling")) for row in t.rows for c in row]
     assert any("measurement fault" in c for c in scaling)
     # Just above, within noise: the interval includes the limit.
     noisy = tmp_path / "n"
     noisy.mkdir()
     write_interpreter(noisy, "3.13", noise=0.3, processes=3)
     write_interpreter(noisy, "3.13t", speed=2.05, noise=0.3, processes=3)
-    lines = _verdicts(_doc(noisy))
+    lines = _verdicts(document(noisy))
     if "above the physical limit" in lines["3.13t"]:  # only when the estimate is above 2
         assert "its interval includes 2: noise" in lines["3.13t"]
 
@@ -536,10 +518,9 @@ def test_weak_scaling_reads_as_time_unchanged(tmp_path: Path) -> None:
     results.mkdir()
     for ident in ("3.13", "3.13t"):
         write_interpreter(results, ident, workloads=("countdown", "io_wait"))
-    readme = report.write_report(results).markdown.read_text()
-    scaling = readme.split("`io_wait`")[1].split("\n## ")[0]
-    assert "time unchanged (the ideal)" in scaling
-    assert "n.s." not in scaling.split("_time per run")[0]
+    doc = document(results)
+    assert has(doc, "time unchanged (the ideal)", "scaling", after="`io_wait`")
+    assert not has(doc, "n.s.", "scaling", after="`io_wait`")
 
 
 def test_suites_from_two_hosts_are_not_compared_across_machines(tmp_path: Path) -> None:
@@ -548,40 +529,37 @@ def test_suites_from_two_hosts_are_not_compared_across_machines(tmp_path: Path) 
     write_interpreter(results, "3.13", hostname="runner-a", cpu_model="AMD EPYC 7763")
     write_interpreter(results, "3.13t", hostname="runner-b", cpu_model="Intel Xeon 8370C")
     write_interpreter(results, "3.13t+gil", hostname="runner-a", cpu_model="AMD EPYC 7763")
-    doc = _doc(results)
+    doc = document(results)
     lines = _verdicts(doc)
     # Each keeps its own scaling; only cross-machine single-thread figures are withheld.
     assert "runs Python threads in parallel" in lines["3.13t"]
     assert "not comparable with 3.13 (different machines)" in lines["3.13t"]
     assert "not comparable" not in lines["3.13t+gil"]
     assert _rows(doc, "headline")["3.13t"][5] == "not comparable (different machines)"
-    # End to end, as printed:
-    readme = report.write_report(results).markdown.read_text()
-    assert "**Several machines**" in readme
-    single = readme.split("## Single-thread cost")[1].split("\n## ")[0]
-    assert "not comparable (different machines)" in single
-    method = readme.split("## Method and environment")[1]
-    assert "more than one machine" in method and "runner-b" in method
-    assert "AMD EPYC 7763" in method and "Intel Xeon 8370C" in method
+    assert has(doc, "**Several machines**", "headline")
+    assert has(doc, "not comparable (different machines)", "single-thread")
+    assert has(doc, "more than one machine", "method") and has(doc, "runner-b", "method")
+    assert has(doc, "AMD EPYC 7763", "method") and has(doc, "Intel Xeon 8370C", "method")
 
 
 def test_new_runner_facts_are_rendered(tmp_path: Path) -> None:
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"), new_facts=True)
-    readme = report.write_report(results).markdown.read_text()
-    assert "thread start + join" in readme and "work scaled" in readme
-    assert "countdown x16" in readme
-    assert "machine noise during 3.13t's run" in readme and "3.1%" in readme
-    assert "CPU affinity 0,1" in readme and "point order random (seed 12345)" in readme
-    assert "sampling target met" in readme
-    assert "missed: countdown/threads=4 (5 processes)" in readme
+    doc = document(results)
+    assert has(doc, "thread start + join", "facts") and has(doc, "work scaled", "facts")
+    assert "countdown x16" in texts(doc, "facts")
+    assert has(doc, "machine noise during 3.13t's run", "method") and has(doc, "3.1%")
+    assert has(doc, "CPU affinity 0,1", "method")
+    assert has(doc, "point order random (seed 12345)", "method")
+    assert has(doc, "sampling target met", "method")
+    assert has(doc, "missed: countdown/threads=4 (5 processes)", "method")
     # ... and the Method section names it with why (not reached, the budget record)
-    assert "`countdown/threads=4`: precision not reached (5 processes)" in readme
+    assert has(doc, "`countdown/threads=4`: precision not reached (5 processes)", "method")
     busy = tmp_path / "b"
     write_results(busy, ids=("3.13",), new_facts=True)
     facts = json.loads((busy / "3.13.facts.json").read_text())
     facts["environment"]["busy_at_start"] = True
     (busy / "3.13.facts.json").write_text(json.dumps(facts))
-    assert "**Busy machine**" in report.write_report(busy).markdown.read_text()
+    assert has(document(busy), "**Busy machine**", "headline")
 
 
 def test_kind_comes_from_metadata_before_the_workloads_folder(tmp_path: Path) -> None:
@@ -599,9 +577,10 @@ def test_kind_comes_from_metadata_before_the_workloads_folder(tmp_path: Path) ->
                                    collect_metadata=False))
         benches.append(pyperf.Benchmark(runs))
     pyperf.BenchmarkSuite(benches).dump(str(results / "3.13.json"), replace=True)
-    readme = report.write_report(results).markdown.read_text()
-    assert "a countdown relabelled weak" in readme
-    assert "time unchanged" in readme or "time " in readme.split("## Thread scaling")[1]
+    doc = document(results)
+    assert "`countdown`: a countdown relabelled weak" in texts(doc, "scaling")
+    # Scaled as weak: throughput against 1, whose ideal is the time unchanged.
+    assert has(doc, "time unchanged", "scaling")
 
 
 def test_headers_have_no_literal_backticks_in_html(full: Path) -> None:
@@ -629,41 +608,33 @@ def test_a_dozen_interpreters_get_distinct_styles(tmp_path: Path) -> None:
     assert cpython == ["3.15", "3.14", "3.13", "3.12", "3.11", "2.7"]
 
 
-def test_a_lock_convoy_is_named_with_its_figures(tmp_path: Path) -> None:
+def test_a_lock_convoy_is_named_with_its_figures() -> None:
     """The published run's PyPy and 2.7 threads under one lock run far slower than one
     thread: the correctness section names them with interval and spread; the GIL builds
     of CPython 3, whose lock costs nothing more with threads, are not named."""
     published = Path(__file__).resolve().parents[1] / "reports" / "2026-11-26-debian12-2cpu-x86_64"
-    out = tmp_path / "out"
-    assert main(["report", str(published), "--output", str(out)]) == 0
-    text = (out / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("a lock convoy"):text.index("## Single-thread cost")]
-    assert "**pypy3.9** (GIL on), 4 threads: 0.06x (" in section
-    assert "**2.7** (GIL on), 2 threads" in section
-    assert "**3.13**" not in section and "**3.13t**" not in section
+    doc = document(published)  # rendered in tests/test_report_published.py
+    assert has(doc, "**pypy3.9** (GIL on), 4 threads: 0.06x (", "correctness", "a lock convoy")
+    assert has(doc, "**2.7** (GIL on), 2 threads", "correctness", "a lock convoy")
+    assert not has(doc, "**3.13**", "correctness", "a lock convoy")
+    assert not has(doc, "**3.13t**", "correctness", "a lock convoy")
 
 
 def test_no_convoy_paragraph_without_one(tmp_path: Path) -> None:
     """Fixture data whose locked counter scales like the others: nothing to name."""
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"))
-    out = tmp_path / "out"
-    assert main(["report", str(results), "--output", str(out)]) == 0
-    assert "lock convoy" not in (out / "README.md").read_text(encoding="utf-8")
+    assert not has(document(results), "lock convoy")
 
 
 def test_the_header_states_the_machine_noise(tmp_path: Path) -> None:
     """The report's subtitle (and so the README block) carries the machine's noise."""
     results = write_results(tmp_path / "r", ids=("3.13", "3.13t"), new_facts=True)
-    out = tmp_path / "out"
-    assert main(["report", str(results), "--output", str(out)]) == 0
-    head = (out / "README.md").read_text(encoding="utf-8").splitlines()[2]
-    assert "machine noise" in head and "relative standard deviation" in head
+    head = document(results).subtitle
     # One noise record for the whole (interleaved) run: one figure, not a range of equals.
     assert "machine noise 3.1% (the reference loop's relative standard deviation during " \
         "the run)" in head, head
     plain = write_results(tmp_path / "p", ids=("3.13",))
-    assert main(["report", str(plain), "--output", str(tmp_path / "o2")]) == 0
-    assert "machine noise" not in (tmp_path / "o2" / "README.md").read_text(encoding="utf-8")
+    assert not has(document(plain), "machine noise")
 
 
 def test_an_interval_that_excludes_one_never_prints_as_including_it() -> None:

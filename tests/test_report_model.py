@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyperf
 from report_data import write_results
+from report_extra import section, tables
 
 from harness import stats
 from harness.report import build, charts, model
@@ -22,7 +23,7 @@ from harness.report.context import (
     pct,
     pct_change,
 )
-from harness.report.document import REPORT_FOOTER, Document, Link, Table
+from harness.report.document import REPORT_FOOTER, Document, Link
 from harness.report.html_page import render_html
 from harness.report.markdown import render_markdown
 from harness.stats import Estimate
@@ -35,15 +36,10 @@ def _document(tmp_path: Path, **kw: object) -> tuple[Document, Context]:
     return doc, ctx
 
 
-def _table(doc: Document, anchor: str) -> Table:
-    section = next(s for s in doc.sections if s.anchor == anchor)
-    return next(b for b in section.blocks if isinstance(b, Table))
-
-
 def test_headline_cells_are_the_speedups_worded_once(tmp_path: Path) -> None:
     doc, ctx = _document(tmp_path)
     series = next(s for s in ctx.series if s.workload == ctx.workload("headline"))
-    table = _table(doc, "headline")
+    table = tables(section(doc, "headline"))[0]
     for row in table.rows:
         r = next(x for x in ctx.results if x.id == row[0])
         est = stats.speedup(r.benchmark(series.names[1]), r.benchmark(series.names[2]))
