@@ -39,8 +39,6 @@ COUNT = 2_000_000
 # Below this share of the cores it needs, a stretch is "low": the processes measured
 # in it are re-run or flagged (run metadata ``harness_capacity_low``).
 LOW_FRACTION = 0.75
-# The one-process time is the fastest of this many recent solo loops and this one.
-SOLO_MEMORY = 10
 # A low reading is taken again, up to this many readings in all, and is low only when
 # most of them are: a core taken for a few milliseconds is not a stretch without it.
 VOTES = 3
@@ -85,10 +83,11 @@ class ParallelReference:
 
     ``python`` (default: the harness's own interpreter) runs the children. A
     reading times one child alone, then all of them at once (the solo time of
-    the same moment, or a faster one among the last ``SOLO_MEMORY``: a machine
-    that is slower for everyone is not a loss of parallel capacity, a solo loop
-    slowed by another job is not a gain). A ``workers`` of 1 or less measures nothing (a 1-thread
-    run needs no second core).
+    the fastest solo loop of the run so far: on a 2-vCPU VM a busy loop on one
+    core slowed the solo loop on the other from 27 to 45-64 ms, so a solo time of
+    the same moment hid the lost core; a machine slower for everyone then reads
+    as low capacity too, which it is for a point that needs every core). A
+    ``workers`` of 1 or less measures nothing (a 1-thread run needs no second core).
     """
 
     def __init__(self, workers: int, python: str = sys.executable, count: int = COUNT) -> None:
@@ -97,6 +96,7 @@ class ParallelReference:
         self.python = python
         self.children: list[subprocess.Popen[str]] = []
         self._turn = 0  # the child timed alone last
+        self.fastest_solo = float("inf")  # seconds: the run's quiet one-process time
         self.readings: list[dict[str, Any]] = []
 
     @property
@@ -171,11 +171,10 @@ class ParallelReference:
         try:
             while len(votes) < VOTES:
                 solo, times = self.times()
-                # A solo loop that shared its core with another job would make every core
-                # look free: the fastest of the recent solo times is the one-process time.
-                recent = [r["solo_ms"] / 1e3 for r in self.readings[-SOLO_MEMORY:]]
-                votes.append((capacity_of(min([solo, *recent, *(v[1] for v in votes)]), times),
-                              solo, times))
+                # A solo loop slowed by another job would make every core look free:
+                # the one-process time is the fastest solo loop of the run so far.
+                self.fastest_solo = min(self.fastest_solo, solo)
+                votes.append((capacity_of(self.fastest_solo, times), solo, times))
                 lows = sum(1 for v in votes if low(v[0], self.workers))
                 if lows == 0 or max(lows, len(votes) - lows) > VOTES // 2:
                     break  # not low at once, or a majority either way

@@ -251,16 +251,18 @@ def test_the_capacity_reference_notices_a_core_taken() -> None:
     from harness import capacity
 
     cores = sorted(os.sched_getaffinity(0))[:2]
-    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        os.sched_setaffinity(hog.pid, {cores[0]})
-        with capacity.ParallelReference(2) as ref:
+    with capacity.ParallelReference(2) as ref:
+        quiet = [ref.sample() for _ in range(3)]  # the run's quiet start (``Machine.settle``)
+        assert all(r is not None for r in quiet)
+        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            os.sched_setaffinity(hog.pid, {cores[0]})
             readings = [ref.sample() for _ in range(7)]
             # each child on a core of its own: the scheduler cannot seat both on one
             assert [os.sched_getaffinity(c.pid) for c in ref.children] == [{c} for c in cores]
-    finally:
-        hog.kill()
-        hog.wait()
+        finally:
+            hog.kill()
+            hog.wait()
     capacities = sorted(r["capacity"] for r in readings if r is not None)
     assert len(capacities) == 7
     # One of the two processes shares its core with the busy loop: about 1 effective core
