@@ -51,7 +51,7 @@ from typing import Any
 
 import pyperf
 
-from harness import affinity, kinds, paths, sampling, venvs
+from harness import affinity, kinds, paths, points, sampling, venvs
 from harness import suite as suite_mod
 from harness.environment import now
 from harness.errors import HarnessError, WorkerError
@@ -344,7 +344,7 @@ def _calibration(
         job.outcomes.append(Outcome(job.work_key, "unsupported", str(doc["unsupported"])))
         return doc, loops
     for point in doc["points"]:
-        name = suite_mod.benchmark_name(job.name, point["key"])
+        name = points.benchmark_name(job.name, point["key"])
         if point.get("unsupported"):
             job.outcomes.append(Outcome(name, "unsupported", str(point["unsupported"])))
         else:
@@ -385,7 +385,7 @@ def calibrate(job: WorkloadJob, run_interp: Interpreter, round_index: int) -> Pl
         runs = measure_process(job, plan, 0, round_index)
         warm: dict[str, int] = {}
         for key, n in loops.items():
-            name = suite_mod.benchmark_name(job.name, key)
+            name = points.benchmark_name(job.name, key)
             warm[key] = _recalibrated(n, runs[name], job.profile.min_time)
             job.runs.kept[name].append(_as_recalibration(runs[name], warm[key]))
         plan = dataclasses.replace(plan, loops=warm)
@@ -425,7 +425,7 @@ def measure_process(
     runs = {name: with_metadata(run, extra)
             for name, run in suite_mod.runs_from_document(doc, ctx).items()}
     for key in plan.loops:
-        name = suite_mod.benchmark_name(job.name, key)
+        name = points.benchmark_name(job.name, key)
         if name not in runs:
             raise WorkerError(
                 f"worker for {job.name!r} under {job.interp.id!r} returned no values for "

@@ -86,10 +86,14 @@ class Point:
         return name_of(self.workload, params)
 
 
+def benchmark_name(workload: str, key: str | None) -> str:
+    """The benchmark name shared by every interpreter: ``workload/key`` (or ``workload``)."""
+    return f"{workload}/{key}" if key else workload
+
+
 def name_of(workload: str, params: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> str:
     """``countdown``, [("threads", "2")] -> ``countdown/threads=2`` (the suites' names)."""
-    key = ",".join(f"{k}={v}" for k, v in params)
-    return f"{workload}/{key}" if key else workload
+    return benchmark_name(workload, ",".join(f"{k}={v}" for k, v in params))
 
 
 def workload_of(name: str) -> str:

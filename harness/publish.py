@@ -26,7 +26,7 @@ from harness import kinds, points, roles, stats
 from harness.fileutil import atomic_write_text
 from harness.report import charts
 from harness.report.changes import suite_ids
-from harness.report.context import fmt_ratio
+from harness.report.context import fmt_ratio, none_kept
 from harness.report.diff import render_pages
 from harness.report.document import (
     Bullets,
@@ -168,7 +168,7 @@ def headline(r: Published) -> str:
     """2 threads of the headline workload against one, per interpreter, fastest first."""
     if not r.speedup2:
         return "no headline workload at 1 and 2 threads"
-    kept = {i: e for i, e in r.speedup2.items() if e.processes and math.isfinite(e.value)}
+    kept = {i: e for i, e in r.speedup2.items() if not none_kept(e)}
     best = sorted(kept.items(), key=lambda kv: -kv[1].value)
     none = sorted(set(r.speedup2) - set(kept))
     return (f"2 threads of {r.workload} vs 1: "

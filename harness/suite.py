@@ -23,6 +23,7 @@ from harness import spec
 from harness.affinity import format_list
 from harness.errors import WorkerError
 from harness.fileutil import atomic_write
+from harness.points import benchmark_name
 
 # The worker's JSON document format this runner understands.
 WORKER_FORMAT_VERSION = 1
@@ -71,11 +72,6 @@ NOT_AVAILABLE = "not available"
 # pyperf refuses values <= 0; a clock with a coarse tick (Jython's time.time)
 # can report 0 for a very short loop.  The smallest value we store instead.
 _MIN_VALUE = 1e-9
-
-
-def benchmark_name(workload: str, key: str | None) -> str:
-    """The benchmark name shared by every interpreter: ``workload/key`` (or ``workload``)."""
-    return f"{workload}/{key}" if key else workload
 
 
 def parse_worker_output(stdout: str, interpreter: str, workload: str) -> dict[str, Any]:

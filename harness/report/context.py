@@ -185,10 +185,15 @@ def _bounds(est: stats.Estimate, word: Callable[[float], str], form: str = "[{},
     return form.format(word(est.low), word(est.high))
 
 
+def none_kept(est: stats.Estimate) -> bool:
+    """True when no process is left behind ``est`` (all ran short of free cores): no ratio."""
+    return not est.processes or math.isnan(est.value)
+
+
 def fmt_ratio(est: stats.Estimate) -> str:
     """A ratio with its interval in brackets (the diff's and the index's): "0.98x [0.96, 1.00]";
-    "no process kept" when none is left (all ran short of free cores: no ratio at all)."""
-    if not est.processes or math.isnan(est.value):
+    "no process kept" when none is left (``none_kept``)."""
+    if none_kept(est):
         return "no process kept"
     return f"{est.value:.2f}x " + (_bounds(est, lambda x: f"{x:.2f}") or "(no interval)")
 
