@@ -57,6 +57,7 @@ class Runs:
     discarded: dict[str, list[pyperf.Run]] = field(default_factory=dict)
     seconds: list[float] = field(default_factory=list)  # every measuring process's duration
     processes: int = 0  # measuring processes kept
+    usable: int = 0  # of them, those that ran with the free cores their points needed
     flagged: int = 0  # processes that failed a check (re-run or kept flagged)
     reruns: int = 0
 
@@ -66,6 +67,9 @@ class Runs:
             if name in self.kept:
                 self.kept[name].append(run)
         self.processes = index
+        if not any(run.get_metadata().get("harness_capacity_low") is True
+                   for run in runs.values()):
+            self.usable += 1
 
     def set_aside(self, runs: Mapping[str, pyperf.Run], reason: str) -> None:
         """A process measured again: its runs kept apart, saying why."""

@@ -43,7 +43,6 @@ from harness.stats import Estimate
 
 # The figure every report is summed up by: 2 threads of its headline workload (the role
 # ``headline`` in ``harness.roles``: CPU-bound Python, a fixed total) against one.
-HEADLINE_ROLE = "headline"
 HEADLINE_COUNT = 2
 CHART_FILE = "chart-countdown-2-threads.svg"  # (the published name, kept)
 
@@ -123,7 +122,7 @@ def _headline_pair(suite: pyperf.BenchmarkSuite,
     for bench in suite.get_benchmarks():
         meta = bench.get_metadata()
         point = points.Point.parse(bench.get_name(), meta)
-        if roles.role_of(point.workload, meta) == HEADLINE_ROLE and point.plain \
+        if roles.role_of(point.workload, meta) == roles.HEADLINE and point.plain \
                 and not point.pinned and point.count in (1, HEADLINE_COUNT):
             found.setdefault(point.count, bench)
     if 1 in found and HEADLINE_COUNT in found:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# The role the report's first words and the sampler's stricter floor rest on.
+HEADLINE = "headline"
 # role -> what the report does with a workload of that role
 ROLES: dict[str, str] = {
     "headline": "CPU-bound Python over T threads: the headline ratio, threads as a way",

@@ -17,13 +17,14 @@ misses its target and the run's time cap allows:
 
 The run measures in rounds across interpreters (``harness.schedule``): every
 job (an interpreter's workload) first gets the profile's minimum of processes,
-whatever the time (the floor); then each round gives one more process to every
-job that misses a target, while the run's time allows: the profile's budget per
-interpreter, times how much slower this machine's reference loop is than the
-machine the budgets were chosen on (``time_scale``), at most ``cap_factor``
-times the budget (the cap). When a round does not fit in what is left, the jobs
-furthest from their targets go first and the others are marked "cap reached"
-(``plan_round``).
+whatever the time (the floor; the headline workload counts only the processes
+that ran with the free cores it needed, ``floor_count``); then each round gives
+one more process to every job that misses a target, while the run's time
+allows: the profile's budget per interpreter, times how much slower this
+machine's reference loop is than the machine the budgets were chosen on
+(``time_scale``), at most ``cap_factor`` times the budget (the cap). When a
+round does not fit in what is left, the jobs furthest from their targets go
+first and the others are marked "cap reached" (``plan_round``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ from harness.points import Point
 
 # Fewer processes give no interval at all.
 FLOOR_PROCESSES = 2
+# The headline workload (role "headline") counts toward the floor only the processes that
+# ran with the free cores its points needed, until it has had this many times the floor
+# (in a profile that adds processes for precision; the fast one only checks that it runs):
+# the report's first words rest on it, and on a machine whose second core comes and goes
+# half its processes can be left out of its ratios (``floor_count``).
+HEADLINE_FLOOR_FACTOR = 3
 # The reference loop (environment.REFERENCE_COUNT) on the machine the budgets were chosen
 # on (Debian 12 under KVM, 2 vCPUs, the harness in CPython 3.11): its quiet baseline was
 # 13.4-14.3 ms in the four published runs of 2026-11-26. A machine whose loop is slower
@@ -212,6 +219,15 @@ class Budget:
     def fits(self, seconds: float) -> bool:
         """True when ``seconds`` more still fit in what is left."""
         return seconds <= self.left()
+
+
+def floor_count(processes: int, usable: int, floor: int, headline: bool) -> int:
+    """How many of a job's ``processes`` count toward the ``floor``: all of them, except
+    for the headline workload, where only the ``usable`` ones count (not short of free
+    cores) until it has had ``HEADLINE_FLOOR_FACTOR`` times the floor."""
+    if not headline or processes >= HEADLINE_FLOOR_FACTOR * floor:
+        return processes
+    return usable
 
 
 def plan_round(

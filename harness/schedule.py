@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from harness import sampling
+from harness import roles, sampling
 from harness.job import JobState
 from harness.machine import Machine
 from harness.measure import WorkloadJob
@@ -135,7 +135,10 @@ class Schedule:
 
     def _plan(self) -> list[WorkloadJob]:
         candidates = [
-            (job, job.checks(self.target), job.runs.per_process(), job.processes)
+            (job, job.checks(self.target), job.runs.per_process(),
+             sampling.floor_count(job.processes, job.runs.usable, self.profile.processes,
+                                  self.profile.adds_processes
+                                  and job.workload.role == roles.HEADLINE))
             for m in self.members for job in m.jobs if job.state is JobState.MEASURING
         ]
         maximum = self.profile.max_processes if self.profile.adds_processes else 0

@@ -386,3 +386,63 @@ def test_the_command_line_seed_orders_the_rounds(tmp_path: Path) -> None:
     bad = subprocess.run([*argv, "--seed", "x"], cwd=REPO, env=env, capture_output=True,
                          text=True, check=False)
     assert bad.returncode == 2 and "--seed" in bad.stderr.strip().splitlines()[-1]
+
+
+def test_the_headline_counts_only_processes_with_free_cores_toward_its_floor(
+    tmp_path: Path,
+) -> None:
+    """The second core taken for the whole run: the headline workload (ROLE "headline")
+    gets processes past the floor, up to HEADLINE_FLOOR_FACTOR times it; another workload
+    stops at the floor. Taken only for the first readings: the headline stops as soon as
+    it has the floor's count of processes that ran with both cores."""
+    from harness import capacity, environment, machine, sampling
+
+    folder = tmp_path / "workloads"
+    folder.mkdir()
+    tiny = (FAKE_WORKLOADS / "tiny.py").read_text(encoding="utf-8")
+    (folder / "tiny.py").write_text(tiny, encoding="utf-8")
+    (folder / "head.py").write_text(tiny + '\nROLE = "headline"\n', encoding="utf-8")
+    (folder / "MANIFEST").write_text("tiny fake\nhead fake\n", encoding="utf-8")
+
+    class Taken(capacity.ParallelReference):
+        """Its first ``low`` readings find one core (the loops twice as slow side by side)."""
+
+        def __init__(self, low: int) -> None:
+            super().__init__(2)
+            self.left = low
+
+        def times(self) -> tuple[float, list[float]]:
+            self.left -= 1
+            t = 0.020 if self.left >= 0 else 0.010
+            return 0.010, [t, t]
+
+    def counts(out: Path) -> dict[str, tuple[int, int]]:
+        """workload -> (processes, of them with both cores), from the files."""
+        seen: dict[str, dict[int, bool]] = {}
+        for run in _runs(out, "a"):
+            meta = run.get_metadata()
+            name = str(meta["name"]).split("/")[0]
+            low = meta.get("harness_capacity_low") is True
+            seen.setdefault(name, {})[meta["process"]] = low or seen.get(name, {}).get(
+                meta["process"], False)
+        return {w: (len(p), sum(1 for low in p.values() if not low)) for w, p in seen.items()}
+
+    floor = 3
+    # A profile that adds processes (one past the floor where a target is missed).
+    profile = dataclasses.replace(_profile(floor), max_processes=floor + 1)
+    for low, expected_head in ((10_000, (floor * sampling.HEADLINE_FLOOR_FACTOR, 0)),
+                               (12, None)):
+        out = tmp_path / f"out-{low}"
+        references = machine.Machine(environment.NoiseMonitor(measure=lambda: 0.02),
+                                     capacity=Taken(low))
+        summary = runner.run([_host("a")], resolve_workloads(["head", "tiny"], folder), out,
+                             threads=[1, 2], profile=profile, workloads_dir=folder,
+                             seed=3, machine=references)
+        assert summary.ok, summary.lines()
+        found = counts(out)
+        assert floor <= found["tiny"][0] <= floor + 1, found  # +1: its target missed
+        if expected_head is not None:
+            assert found["head"] == expected_head, found
+        else:
+            processes, usable = found["head"]
+            assert floor <= usable <= floor + 1 and floor < processes < floor * 3, found

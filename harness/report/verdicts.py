@@ -1,14 +1,14 @@
 """Words from intervals: a verdict is drawn only where the 95% interval supports it.
 
-- Strong scaling (a fixed total split over T): "in parallel" needs the whole
-  interval at or above 60% of the ideal gain; "partly in parallel" needs it all
-  above the practical threshold (1.02, ``context.PRACTICAL``); "in each other's
-  way" needs it all below 0.9; "a little slower than one thread" all below
-  1 / 1.02; "take turns" needs it inside 1 +- 10%; anything else (an interval
-  reaching outside 1 +- 10% without lying beyond the threshold) gives no verdict.
-  A refinement needs its whole interval beyond the threshold, not only excluding
-  1, so a 1% difference does not flip the words between two runs. One process
-  gives no interval: no verdict.
+- Strong scaling (a fixed total split over T on ``ideal`` cores): "in parallel"
+  needs the whole interval at or above a quarter of the ideal gain
+  (``1 + CLEAR_FRACTION * (ideal - 1)``: 1.25x for 2 threads on 2 cores); "in each
+  other's way" needs it all below ``SLOWER_THAN_ONE`` (0.75x); "take turns" needs it
+  all below the parallel line; anything else (an interval across a line) gives no
+  verdict. The lines lie far from where interpreters are, so two runs with an
+  interval each say the same words; how much faster or slower is the figure's to
+  say, not the words' ("a little slower than one thread" and "partly in parallel"
+  flipped between runs of one build). One process gives no interval: no verdict.
 - Weak scaling (fixed work per thread): the ideal is "time unchanged", which
   is what an interval including T x throughput means: it is never a failure.
 - A speedup above the physical limit (the cores, or T when fewer) is always
@@ -19,25 +19,20 @@
 from __future__ import annotations
 
 from harness import stats
-from harness.report.context import FLAT_BAND, NOT_ENOUGH, PARALLEL_FRACTION, beyond
+from harness.report.context import CLEAR_FRACTION, NOT_ENOUGH, SLOWER_THAN_ONE, beyond
 
 
 def strong_verdict(est: stats.Estimate, ideal: float) -> str:
     """The headline verdict on threads from a strong-scaling speedup at ``ideal`` cores."""
     if est.low is None or est.high is None:  # (not est.enough; spelled out for mypy)
         return f"no verdict on threads: {NOT_ENOUGH}"
-    gain_needed = 1.0 + PARALLEL_FRACTION * (ideal - 1.0)
-    if est.low >= gain_needed:
+    # One core has no parallel gain to find: its line is still the one of two cores.
+    parallel = 1.0 + CLEAR_FRACTION * (max(ideal, 2.0) - 1.0)
+    if est.low >= parallel:
         return "runs Python threads in parallel"
-    if beyond(est) > 0:
-        if est.high < gain_needed:
-            return "runs Python threads partly in parallel"
-        return "runs Python threads at least partly in parallel"
-    if est.high < 1.0 - FLAT_BAND:
+    if est.high < SLOWER_THAN_ONE:
         return "threads get in each other's way: slower than one thread"
-    if beyond(est) < 0:
-        return "threads take turns: no speedup (a little slower than one thread)"
-    if est.low >= 1.0 - FLAT_BAND and est.high <= 1.0 + FLAT_BAND:
+    if est.high < parallel:
         return "threads take turns: no speedup for CPU-bound Python"
     return "no clear verdict on threads: the 95% interval is too wide"
 

@@ -10,7 +10,9 @@ import pyperf
 
 from harness import stats
 from harness.report.context import (
+    CLEAR_FRACTION,
     PRACTICAL,
+    SLOWER_THAN_ONE,
     UNSTABLE,
     Context,
     distinct,
@@ -46,14 +48,19 @@ INTERVALS = (
     "without rounds its interval is Welch's t-interval on the logarithms of the block "
     "means (Welch-Satterthwaite degrees of freedom), so different process counts and "
     "spreads are fine. Quantiles come from scipy.stats. A difference is significant, and "
-    "worded (faster, slower, \"a little slower than one thread\", \"partly in parallel\"), "
+    "worded (faster, slower), "
     f"only when its whole interval lies beyond the practical threshold of {PRACTICAL:.0%} "
     f"(above {1 + PRACTICAL:g}, or below 1 / {1 + PRACTICAL:g} = {1 / (1 + PRACTICAL):.3f}), "
     "not only when it excludes 1: a 1% difference that one run calls significant and the "
     "next does not would flip the words; in between it reads \"no significant change\" "
     "(n.s.). With one process there is no interval and no verdict. A speedup above the "
     "physical limit (the cores, or T when fewer) carries a note: noise when its interval "
-    "includes the limit, a measurement fault when it does not."
+    "includes the limit, a measurement fault when it does not. The headline's words on "
+    f"threads have lines {CLEAR_FRACTION:.0%} of the ideal gain away from 1 (1.25x with 2 "
+    "threads on 2 cores): \"in parallel\" needs the whole interval at or above it, \"take turns\" "
+    f"all below it, \"in each other's way\" all below {SLOWER_THAN_ONE:g}x, and an "
+    "interval across a line gives no verdict; interpreters lie far from these lines, so "
+    "two runs say the same words, and how much faster or slower is the figure's to say."
 )
 
 
