@@ -244,6 +244,18 @@ def _main(argv: Sequence[str] | None) -> int:
         return code
     except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP
         return _interrupted(exc, args.command)
+    except ModuleNotFoundError as exc:  # a dependency missing from this Python
+        if args.verbose or not exc.name or exc.name.split(".")[0] == "harness":
+            raise
+        print(f"error: {missing_dependency_line(exc.name)}", file=sys.stderr)
+        return 2
+
+
+def missing_dependency_line(module: str) -> str:
+    """What to do when a module the project depends on is not installed for this Python."""
+    return (f"the module {module.split('.')[0]!r} is not installed for {sys.executable}: "
+            "install the project with its dependencies (python3 -m pip install . in the "
+            "checkout, or pipx install it), or run it through python3 -m nox -s compare")
 
 
 def os_error_line(exc: OSError) -> tuple[str, int]:

@@ -262,3 +262,23 @@ def test_a_config_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
     assert proc.returncode != 0
     line = one_line(proc.stderr)
     assert str(config) in line and "not UTF-8" in line and "save the file as UTF-8" in line
+
+
+def test_a_dependency_missing_from_this_python_is_one_line(results: Path,
+                                                           tmp_path: Path) -> None:
+    """``python3 -m harness report`` under a Python without matplotlib (here: its import
+    blocked): one line naming the module and how to install it, exit 2, no traceback;
+    ``-v`` shows the traceback."""
+    script = ("import sys; sys.modules['matplotlib'] = None; "
+              "from harness.__main__ import main; sys.exit(main(sys.argv[1:]))")
+    args = ["report", str(results), "--output", str(tmp_path / "out")]
+    done = subprocess.run([sys.executable, "-c", script, *args], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300, check=False,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert done.returncode == 2
+    line = one_line(done.stderr)
+    assert "'matplotlib' is not installed" in line and "pip install" in line
+    verbose = subprocess.run([sys.executable, "-c", script, "-v", *args], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=300, check=False,
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert verbose.returncode != 0 and "Traceback" in verbose.stderr
