@@ -140,6 +140,9 @@ def _report_parsers(sub: Any) -> None:
     p.add_argument("--between", nargs=2, metavar=("A", "B"),
                    help="compare two interpreters measured in the same run (OLD is that "
                    "run's results folder): B against A, paired by round")
+    p.add_argument("--history", nargs="+", metavar="DIR", default=[],
+                   help="earlier runs of OLD's code on the same machine: every interval "
+                   "then includes the variation between runs (not with --between)")
     p.add_argument("--output", "-o", metavar="DIR", help="write diff.md and diff.html here")
     p.add_argument("--fail-on-regression", action="store_true",
                    help="exit 1 when a change's whole 95%% interval lies beyond "

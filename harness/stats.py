@@ -276,14 +276,16 @@ def mean_interval(samples: Sequence[float], blocks: int = MAX_BLOCKS,
 
 
 def ratio_of_means(a: Sequence[float], b: Sequence[float], blocks: int = MAX_BLOCKS,
-                   confidence: float = QUANTILE_LEVEL) -> Estimate:
+                   confidence: float = QUANTILE_LEVEL,
+                   extra: tuple[float, float] | None = None) -> Estimate:
     """``b`` relative to ``a`` (per-process means of each, in time order): Welch's
     t-interval on the logs of their block means.
 
     The estimate is ``exp(mean(log b) - mean(log a))``; the counts may differ;
-    fewer than two on either side gives no interval. Never raises.
+    fewer than two on either side gives no interval; ``extra`` as in ``log_contrast``.
+    Never raises.
     """
-    return log_contrast([(a, -1), (b, +1)], blocks, confidence)
+    return log_contrast([(a, -1), (b, +1)], blocks, confidence, extra)
 
 
 def difference_of_means(a: Sequence[float], b: Sequence[float],
@@ -294,7 +296,8 @@ def difference_of_means(a: Sequence[float], b: Sequence[float],
 
 
 def log_contrast(terms: Sequence[tuple[Sequence[float], int]],
-                 blocks: int = MAX_BLOCKS, confidence: float = QUANTILE_LEVEL) -> Estimate:
+                 blocks: int = MAX_BLOCKS, confidence: float = QUANTILE_LEVEL,
+                 extra: tuple[float, float] | None = None) -> Estimate:
     """``exp(sum(sign * mean(log x)))`` over independent samples, with a Welch t-interval.
 
     Each term is (samples in time order, +1 or -1); the variance of the sum is
@@ -303,16 +306,50 @@ def log_contrast(terms: Sequence[tuple[Sequence[float], int]],
     ``ratio_of_means`` is the two-term case; four terms adjust a change between
     two runs by the change of a reference measured in both (the machine got 4%
     slower: so did everything). Fewer than two samples in any term give no
-    interval. Never raises.
+    interval. ``extra`` (a variance on the log scale, its degrees of freedom) is one
+    more independent part of the sum's variance: the variation between runs
+    (``between_runs``). Never raises.
     """
     return _welch([([math.log(x) for x in xs if x > 0], sign) for xs, sign in terms],
-                  math.exp, blocks, confidence)
+                  math.exp, blocks, confidence, extra)
+
+
+def log_centre(terms: Sequence[tuple[Sequence[float], int]],
+               blocks: int = MAX_BLOCKS) -> tuple[float, float] | None:
+    """``sum(sign * mean(log x))`` over the terms and the variance of that sum (from each
+    term's block means): one run's centre for ``between_runs``; None when a term has
+    fewer than two samples."""
+    logs = [([math.log(x) for x in xs if x > 0], sign) for xs, sign in terms]
+    if any(len(xs) < 2 for xs, _ in logs):
+        return None
+    grouped = [block_means(xs, blocks) for xs, _ in logs]
+    return (sum(sign * statistics.fmean(xs) for xs, sign in logs),
+            sum(statistics.variance(ms) / len(ms) for ms in grouped))
+
+
+def between_runs(centres: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
+    """The variance a run's own effect adds to its centre, from runs of identical code on
+    one machine: each run's (centre, variance of that centre), from ``log_centre``.
+
+    Method of moments for a random run effect (Kalibera and Jones, 2013): the
+    variance of the centres less the mean of their own variances, at least 0,
+    with ``K - 1`` degrees of freedom for ``K`` runs. A run whose every process
+    is shifted (a JVM's thread start twice as slow for a whole run) is the
+    variation no interval from one run can hold. None for fewer than two runs.
+    """
+    if len(centres) < 2:
+        return None
+    spread = statistics.variance([c for c, _ in centres])
+    own = statistics.fmean([v for _, v in centres])
+    return max(0.0, spread - own), float(len(centres) - 1)
 
 
 def _welch(terms: Sequence[tuple[list[float], int]], back: Callable[[float], float],
-           blocks: int = MAX_BLOCKS, confidence: float = QUANTILE_LEVEL) -> Estimate:
+           blocks: int = MAX_BLOCKS, confidence: float = QUANTILE_LEVEL,
+           extra: tuple[float, float] | None = None) -> Estimate:
     """``back(sum(sign * mean(x)))`` and its Welch-Satterthwaite t-interval over each
-    term's block means, mapped by ``back``."""
+    term's block means (and ``extra``: a variance and its degrees of freedom), mapped
+    by ``back``."""
     n = min((len(xs) for xs, _ in terms), default=0)
     if any(not xs for xs, _ in terms):
         return Estimate(math.nan, None, None, n, UNPAIRED)
@@ -320,11 +357,13 @@ def _welch(terms: Sequence[tuple[list[float], int]], back: Callable[[float], flo
     if n < 2:
         return Estimate(back(centre), None, None, n, UNPAIRED)
     grouped = [block_means(xs, blocks) for xs, _ in terms]
-    parts = [statistics.variance(ms) / len(ms) for ms in grouped]
-    se2 = sum(parts)
+    parts = [(statistics.variance(ms) / len(ms), len(ms) - 1.0) for ms in grouped]
+    if extra is not None and extra[0] > 0:
+        parts.append(extra)
+    se2 = sum(v for v, _ in parts)
     if se2 == 0.0:
         return Estimate(back(centre), back(centre), back(centre), n, UNPAIRED)
-    df = se2**2 / sum(v**2 / (len(ms) - 1) for v, ms in zip(parts, grouped, strict=True))
+    df = se2**2 / sum(v**2 / dof for v, dof in parts)
     half = _t_quantile(df, confidence) * math.sqrt(se2)
     return Estimate(back(centre), back(centre - half), back(centre + half), n, UNPAIRED)
 

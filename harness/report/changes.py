@@ -22,8 +22,9 @@ The command and the pages are in ``harness.report.diff``.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,6 +254,18 @@ class Diff:
     only_new: list[str]
     # What is compared, when not two folders ("RESULTS: branch against main, one run").
     title: str = ""
+    # Earlier runs of OLD's code on its machine (--history): the intervals hold the
+    # variation between runs estimated from them and OLD; none: within runs only.
+    history: list[Path] = field(default_factory=list)
+
+    def between_runs(self) -> str:
+        """What the intervals hold, in one line."""
+        if self.history:
+            return (f"intervals include the variation between runs, estimated from "
+                    f"{len(self.history) + 1} runs (OLD and {len(self.history)} --history)")
+        return ("intervals hold the variation within each run only: a whole run shifted "
+                "(another tenant for 20 minutes) can read as a change; --history with "
+                "earlier runs of OLD's code on this machine includes it")
 
     def regressions(self, threshold_pct: float) -> list[Regression]:
         """Every judged loss, worst first (see ``Regression``)."""
@@ -426,38 +439,76 @@ def quiet_reference(facts: results.Facts | None) -> list[float]:
     return samples
 
 
+def _references(facts: results.Facts | None) -> dict[str, list[float]]:
+    """The machine's references of one run, by key (the loop, thread start, memory)."""
+    out = {LOOP: quiet_reference(facts)}
+    for key in (drift.THREAD_KEY, drift.MEMORY_KEY):
+        out[key] = drift.samples(facts.noise if facts else None, key)
+    return out
+
+
+@dataclass(frozen=True)
+class History:
+    """Earlier runs of the same code on the same machine as OLD: what varies between runs."""
+
+    runs: Sequence[tuple[pyperf.BenchmarkSuite, dict[str, list[float]]]]  # suite, references
+
+    def extra(self, old: tuple[float, float] | None,
+              centre: Callable[[pyperf.BenchmarkSuite, dict[str, list[float]]],
+                               tuple[float, float] | None]) -> tuple[float, float] | None:
+        """The variance two runs' own effects add to a change (twice one run's, from the
+        centres of these runs and OLD's, ``stats.between_runs``), with its degrees of
+        freedom; None without history."""
+        centres = [c for suite, refs in self.runs if (c := centre(suite, refs)) is not None]
+        between = stats.between_runs(centres + ([old] if old is not None else []))
+        return None if between is None else (2.0 * between[0], between[1])
+
+
 def compare_interpreter(
     ident: str, old: pyperf.BenchmarkSuite, new: pyperf.BenchmarkSuite,
     old_facts: results.Facts | None, new_facts: results.Facts | None,
+    history: History | None = None,
 ) -> InterpreterDiff:
-    """Every point of ``ident`` present in both suites, compared."""
+    """Every point of ``ident`` present in both suites, compared (with ``history``, every
+    interval holds the variation between runs too)."""
     d = InterpreterDiff(ident, fact_differences(old_facts, new_facts, BUILD_FACTS),
                         fact_differences(old_facts, new_facts, MACHINE_FACTS))
     old_names, new_names = old.get_benchmark_names(), new.get_benchmark_names()
     common = [n for n in old_names if n in new_names]
     d.only_old = [n for n in old_names if n not in new_names]
     d.only_new = [n for n in new_names if n not in old_names]
-    refs = {LOOP: (quiet_reference(old_facts), quiet_reference(new_facts))}
-    for key in (drift.THREAD_KEY, drift.MEMORY_KEY):
-        refs[key] = (drift.samples(old_facts.noise if old_facts else None, key),
-                     drift.samples(new_facts.noise if new_facts else None, key))
+    old_refs, new_refs = _references(old_facts), _references(new_facts)
+    history = history or History(())
     for name in common:
         a, b = old.get_benchmark(name), new.get_benchmark(name)
         ma, mb = _means(a), _means(b)
+
+        def run_centre(suite: pyperf.BenchmarkSuite, refs: dict[str, list[float]],
+                       key: str = "", point: str = name) -> tuple[float, float] | None:
+            """One run's log mean of the point (less its reference's, by ``key``)."""
+            if point not in suite.get_benchmark_names():
+                return None
+            terms = [(_means(suite.get_benchmark(point)), +1)]
+            return stats.log_centre(terms + ([(refs.get(key, []), -1)] if key else []))
+
         # A point slows down with the machine's cost it mostly pays; a sleep does not.
-        raw = stats.ratio_of_means(ma, mb)
+        raw = stats.ratio_of_means(ma, mb, extra=history.extra(run_centre(old, old_refs),
+                                                                run_centre))
         key = adjustment(b)
-        ref_a, ref_b = refs.get(key, ([], []))
+        ref_a, ref_b = old_refs.get(key, []), new_refs.get(key, [])
         if (len(ref_a) < 2 or len(ref_b) < 2) and key == drift.THREAD_KEY \
                 and point_kind(b) == "strong":
             # Older files have no drift references: a strong workload's point (the
             # 100-thread counters) is still adjusted by the loop, as before them.
             key = LOOP
-            ref_a, ref_b = refs[LOOP]
+            ref_a, ref_b = old_refs[LOOP], new_refs[LOOP]
         by = ""
         change = raw
         if len(ref_a) >= 2 and len(ref_b) >= 2:
-            change = stats.log_contrast([(ma, -1), (mb, +1), (ref_a, +1), (ref_b, -1)])
+            extra = history.extra(run_centre(old, old_refs, key),
+                                  functools.partial(run_centre, key=key))
+            change = stats.log_contrast([(ma, -1), (mb, +1), (ref_a, +1), (ref_b, -1)],
+                                        extra=extra)
             by = drift.LABELS.get(key, key)
         d.times.append(TimeChange(name, stats.mean_interval(ma), stats.mean_interval(mb),
                                   change, work_difference(a, b), by, raw))
@@ -468,22 +519,40 @@ def compare_interpreter(
     for base, point, scale in scaling_pairs(common):
         # Work per thread fixed (weak scaling: the ideal is T times the throughput).
         factor = float(scale) if point_kind(new.get_benchmark(point)) == "weak" else 1.0
-        ra = stats.paired_ratios(old.get_benchmark(base), old.get_benchmark(point), factor)
-        rb = stats.paired_ratios(new.get_benchmark(base), new.get_benchmark(point), factor)
+
+        def ratios(suite: pyperf.BenchmarkSuite, base: str = base, point: str = point,
+                   factor: float = factor) -> list[float]:
+            names = suite.get_benchmark_names()
+            if base not in names or point not in names:
+                return []
+            return stats.paired_ratios(suite.get_benchmark(base), suite.get_benchmark(point),
+                                       factor)
+
+        def ratio_centre(suite: pyperf.BenchmarkSuite, _refs: dict[str, list[float]],
+                         ratios: Callable[[pyperf.BenchmarkSuite], list[float]] = ratios,
+                         ) -> tuple[float, float] | None:
+            return stats.log_centre([(ratios(suite), +1)])
+
+        ra, rb = ratios(old), ratios(new)
+        extra = history.extra(ratio_centre(old, {}), ratio_centre)
         work = work_difference(old.get_benchmark(base), new.get_benchmark(base)) or \
             work_difference(old.get_benchmark(point), new.get_benchmark(point))
         d.scaling.append(ScalingChange(point, base, scale, stats.ratio_interval(ra),
-                                       stats.ratio_interval(rb), stats.ratio_of_means(ra, rb),
-                                       work))
+                                       stats.ratio_interval(rb),
+                                       stats.ratio_of_means(ra, rb, extra=extra), work))
     return d
 
 
-def compare(old: Side, new: Side) -> Diff:
-    """NEW against OLD; ``DiffError`` when they have no interpreter and point in common
-    (or only points whose work per call differs)."""
+def compare(old: Side, new: Side, history: Sequence[Side] = ()) -> Diff:
+    """NEW against OLD (``history``: earlier runs of OLD's code on its machine, whose
+    variation between runs every interval then holds); ``DiffError`` when they have no
+    interpreter and point in common (or only points whose work per call differs)."""
     common = [i for i in old.suites if i in new.suites]
-    diffs = [compare_interpreter(i, old.suites[i], new.suites[i], old.facts.get(i),
-                                 new.facts.get(i)) for i in common]
+    diffs = [compare_interpreter(
+        i, old.suites[i], new.suites[i], old.facts.get(i), new.facts.get(i),
+        History([(h.suites[i], _references(h.facts.get(i))) for h in history
+                 if i in h.suites]))
+        for i in common]
     diffs = [d for d in diffs if d.times]
     if not diffs:
         raise DiffError(
@@ -500,9 +569,11 @@ def compare(old: Side, new: Side) -> Diff:
         )
     return Diff(old.folder, new.folder, diffs,
                 [i for i in old.suites if i not in new.suites],
-                [i for i in new.suites if i not in old.suites])
+                [i for i in new.suites if i not in old.suites],
+                history=[h.folder for h in history])
 
 
-def diff_folders(old: Path, new: Path) -> Diff:
-    """Load both folders and compare them (every input error is a ``DiffError``)."""
-    return compare(load_side(old, "OLD"), load_side(new, "NEW"))
+def diff_folders(old: Path, new: Path, history: Sequence[Path] = ()) -> Diff:
+    """Load the folders and compare them (every input error is a ``DiffError``)."""
+    return compare(load_side(old, "OLD"), load_side(new, "NEW"),
+                   [load_side(h, "--history") for h in history])

@@ -19,7 +19,7 @@ from harness.report import between as between_mod
 from harness.report import changes
 from harness.report.changes import Diff, InterpreterDiff
 from harness.report.context import fmt_ratio, interval_pct, pct_change
-from harness.report.document import Bullets, Document, Para, Section, Table
+from harness.report.document import Block, Bullets, Document, Para, Section, Table
 from harness.report.html_page import render_html
 from harness.report.markdown import render_markdown
 from harness.stats import Estimate
@@ -172,7 +172,8 @@ def _text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[s
 
 def terminal_text(d: Diff, threshold: float) -> str:
     """The compact table and the list of what changed, for the terminal."""
-    lines = [f"diff: {d.title or f'OLD {d.old} -> NEW {d.new}'}", headline(d, threshold), ""]
+    lines = [f"diff: {d.title or f'OLD {d.old} -> NEW {d.new}'}", headline(d, threshold)]
+    lines += ([d.between_runs()] if not d.title else []) + [""]
     lines += _text_table(SUMMARY_HEADERS, summary_rows(d))
     found = change_lines(d)
     if found:
@@ -268,6 +269,16 @@ def _method(d: Diff, threshold: float, between: bool = False) -> Section:
         "that ran while the machine had fewer free cores than the point needed (run "
         "metadata `harness_capacity_low`) are left out. Its change is Welch's interval on "
         "the logarithms of the two sets of paired ratios.",
+        "Variation between runs (`--history DIR...`: earlier runs of OLD's code on the "
+        "same machine): a whole run can shift (3.13's countdown took 201, 165, 150 and "
+        "150 ms in four runs of one code on one machine), which no interval from one run "
+        "holds. With a history, each point's centre in every earlier run and OLD (its "
+        "logarithm, less its reference's) gives the variance a run adds (the variance of "
+        "the centres less their own, at least 0; Kalibera and Jones, 2013), and every "
+        "change's interval adds it twice (OLD's run and NEW's), with runs - 1 degrees of "
+        "freedom: with two or three runs the gate sees only large changes; more runs "
+        "narrow it. Without a history the intervals hold the variation within runs only, "
+        "which the output says.",
         f"Gate (`--fail-on-regression`): a change fails it when its whole 95% interval lies "
         f"beyond the threshold ({threshold:g}%) in the bad direction (slower, or a lower "
         "ratio): significantly larger than the threshold, not only significant. Two "
@@ -285,8 +296,9 @@ def _method(d: Diff, threshold: float, between: bool = False) -> Section:
 
 def build_document(d: Diff, threshold: float, between: bool = False) -> Document:
     """The comparison as a document (the report's model): rendered to HTML and Markdown."""
-    summary = Section("summary", "Summary", headline(d, threshold),
-                      [Table(SUMMARY_HEADERS, summary_rows(d), numeric_from=len(SUMMARY_HEADERS))])
+    blocks: list[Block] = [] if between else [Para(sentence_of(d.between_runs()))]
+    blocks.append(Table(SUMMARY_HEADERS, summary_rows(d), numeric_from=len(SUMMARY_HEADERS)))
+    summary = Section("summary", "Summary", headline(d, threshold), blocks)
     regressions = d.regressions(threshold)
     if regressions:
         summary.blocks.append(Para(f"Regressions beyond {threshold:g}%, worst first",
@@ -359,7 +371,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
     start = time.monotonic()
     pair = getattr(args, "between", None)
     command = ""
+    history = [Path(h) for h in getattr(args, "history", None) or []]
     if pair:
+        if history:
+            raise changes.DiffError(
+                "--history is for two runs of one code; --between compares two "
+                "interpreters of one run, paired by round",
+                f"python -m harness diff {args.old} --between {pair[0]} {pair[1]}")
         if args.new is not None:
             raise changes.DiffError(
                 f"--between compares two interpreters of one results folder, but two "
@@ -372,7 +390,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
                                 "python -m harness diff OLD NEW, or "
                                 "python -m harness diff RESULTS --between A B")
     else:
-        result = changes.diff_folders(Path(args.old), Path(args.new))
+        result = changes.diff_folders(Path(args.old), Path(args.new), history)
     if args.output:  # checked once the inputs are read (bad input creates no folder)
         problem = paths.folder_problem(Path(args.output))
         if problem:
