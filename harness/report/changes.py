@@ -22,9 +22,8 @@ The command and the pages are in ``harness.report.diff``.
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -447,27 +446,54 @@ def _references(facts: results.Facts | None) -> dict[str, list[float]]:
     return out
 
 
+def _time_centre(suite: pyperf.BenchmarkSuite, refs: dict[str, list[float]], point: str,
+                 key: str = "") -> tuple[float, float] | None:
+    """One run's log mean of ``point`` (less its reference's, by ``key``): None without it."""
+    if point not in suite.get_benchmark_names():
+        return None
+    terms = [(_means(suite.get_benchmark(point)), +1)]
+    return stats.log_centre(terms + ([(refs.get(key, []), -1)] if key else []))
+
+
+def _ratios(suite: pyperf.BenchmarkSuite, base: str, point: str, factor: float) -> list[float]:
+    """One run's paired ratios of ``point`` against ``base`` ([] without either)."""
+    names = suite.get_benchmark_names()
+    if base not in names or point not in names:
+        return []
+    return stats.paired_ratios(suite.get_benchmark(base), suite.get_benchmark(point), factor)
+
+
 @dataclass(frozen=True)
 class History:
-    """Earlier runs of the same code on the same machine as OLD: what varies between runs."""
+    """OLD and the earlier runs of its code on its machine: what varies between runs."""
 
-    runs: Sequence[tuple[pyperf.BenchmarkSuite, dict[str, list[float]]]]  # suite, references
+    # (suite, references) of each run, OLD's first; OLD alone: no history
+    runs: Sequence[tuple[pyperf.BenchmarkSuite, dict[str, list[float]]]]
 
-    def extra(self, old: tuple[float, float] | None,
-              centre: Callable[[pyperf.BenchmarkSuite, dict[str, list[float]]],
-                               tuple[float, float] | None]) -> tuple[float, float] | None:
-        """The variance two runs' own effects add to a change (twice one run's, from the
-        centres of these runs and OLD's, ``stats.between_runs``), with its degrees of
-        freedom; None without history."""
-        centres = [c for suite, refs in self.runs if (c := centre(suite, refs)) is not None]
-        between = stats.between_runs(centres + ([old] if old is not None else []))
+    def _extra(self, centres: Sequence[tuple[float, float] | None]) -> tuple[float, float] | None:
+        """The variance two runs' own effects add to a change (twice one run's,
+        ``stats.between_runs``) and its degrees of freedom."""
+        between = stats.between_runs([c for c in centres if c is not None])
         return None if between is None else (2.0 * between[0], between[1])
+
+    def time_extra(self, point: str, key: str = "") -> tuple[float, float] | None:
+        """For a time change (adjusted by the reference ``key``); None without history."""
+        if len(self.runs) < 2:
+            return None
+        return self._extra([_time_centre(suite, refs, point, key) for suite, refs in self.runs])
+
+    def ratio_extra(self, base: str, point: str, factor: float) -> tuple[float, float] | None:
+        """For a change of a ratio against one worker; None without history."""
+        if len(self.runs) < 2:
+            return None
+        return self._extra([stats.log_centre([(_ratios(suite, base, point, factor), +1)])
+                            for suite, _refs in self.runs])
 
 
 def compare_interpreter(
     ident: str, old: pyperf.BenchmarkSuite, new: pyperf.BenchmarkSuite,
     old_facts: results.Facts | None, new_facts: results.Facts | None,
-    history: History | None = None,
+    history: Sequence[tuple[pyperf.BenchmarkSuite, dict[str, list[float]]]] = (),
 ) -> InterpreterDiff:
     """Every point of ``ident`` present in both suites, compared (with ``history``, every
     interval holds the variation between runs too)."""
@@ -478,22 +504,12 @@ def compare_interpreter(
     d.only_old = [n for n in old_names if n not in new_names]
     d.only_new = [n for n in new_names if n not in old_names]
     old_refs, new_refs = _references(old_facts), _references(new_facts)
-    history = history or History(())
+    runs = History([(old, old_refs), *history])
     for name in common:
         a, b = old.get_benchmark(name), new.get_benchmark(name)
         ma, mb = _means(a), _means(b)
-
-        def run_centre(suite: pyperf.BenchmarkSuite, refs: dict[str, list[float]],
-                       key: str = "", point: str = name) -> tuple[float, float] | None:
-            """One run's log mean of the point (less its reference's, by ``key``)."""
-            if point not in suite.get_benchmark_names():
-                return None
-            terms = [(_means(suite.get_benchmark(point)), +1)]
-            return stats.log_centre(terms + ([(refs.get(key, []), -1)] if key else []))
-
         # A point slows down with the machine's cost it mostly pays; a sleep does not.
-        raw = stats.ratio_of_means(ma, mb, extra=history.extra(run_centre(old, old_refs),
-                                                                run_centre))
+        raw = stats.ratio_of_means(ma, mb, extra=runs.time_extra(name))
         key = adjustment(b)
         ref_a, ref_b = old_refs.get(key, []), new_refs.get(key, [])
         if (len(ref_a) < 2 or len(ref_b) < 2) and key == drift.THREAD_KEY \
@@ -505,10 +521,8 @@ def compare_interpreter(
         by = ""
         change = raw
         if len(ref_a) >= 2 and len(ref_b) >= 2:
-            extra = history.extra(run_centre(old, old_refs, key),
-                                  functools.partial(run_centre, key=key))
             change = stats.log_contrast([(ma, -1), (mb, +1), (ref_a, +1), (ref_b, -1)],
-                                        extra=extra)
+                                        extra=runs.time_extra(name, key))
             by = drift.LABELS.get(key, key)
         d.times.append(TimeChange(name, stats.mean_interval(ma), stats.mean_interval(mb),
                                   change, work_difference(a, b), by, raw))
@@ -519,27 +533,12 @@ def compare_interpreter(
     for base, point, scale in scaling_pairs(common):
         # Work per thread fixed (weak scaling: the ideal is T times the throughput).
         factor = float(scale) if point_kind(new.get_benchmark(point)) == "weak" else 1.0
-
-        def ratios(suite: pyperf.BenchmarkSuite, base: str = base, point: str = point,
-                   factor: float = factor) -> list[float]:
-            names = suite.get_benchmark_names()
-            if base not in names or point not in names:
-                return []
-            return stats.paired_ratios(suite.get_benchmark(base), suite.get_benchmark(point),
-                                       factor)
-
-        def ratio_centre(suite: pyperf.BenchmarkSuite, _refs: dict[str, list[float]],
-                         ratios: Callable[[pyperf.BenchmarkSuite], list[float]] = ratios,
-                         ) -> tuple[float, float] | None:
-            return stats.log_centre([(ratios(suite), +1)])
-
-        ra, rb = ratios(old), ratios(new)
-        extra = history.extra(ratio_centre(old, {}), ratio_centre)
+        ra, rb = _ratios(old, base, point, factor), _ratios(new, base, point, factor)
         work = work_difference(old.get_benchmark(base), new.get_benchmark(base)) or \
             work_difference(old.get_benchmark(point), new.get_benchmark(point))
-        d.scaling.append(ScalingChange(point, base, scale, stats.ratio_interval(ra),
-                                       stats.ratio_interval(rb),
-                                       stats.ratio_of_means(ra, rb, extra=extra), work))
+        d.scaling.append(ScalingChange(
+            point, base, scale, stats.ratio_interval(ra), stats.ratio_interval(rb),
+            stats.ratio_of_means(ra, rb, extra=runs.ratio_extra(base, point, factor)), work))
     return d
 
 
@@ -550,8 +549,7 @@ def compare(old: Side, new: Side, history: Sequence[Side] = ()) -> Diff:
     common = [i for i in old.suites if i in new.suites]
     diffs = [compare_interpreter(
         i, old.suites[i], new.suites[i], old.facts.get(i), new.facts.get(i),
-        History([(h.suites[i], _references(h.facts.get(i))) for h in history
-                 if i in h.suites]))
+        [(h.suites[i], _references(h.facts.get(i))) for h in history if i in h.suites])
         for i in common]
     diffs = [d for d in diffs if d.times]
     if not diffs:
