@@ -104,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, metavar="N",
                    help="the seed of the point and round orders (default: a random one; "
                    "recorded in the facts as environment.seed and run.round_seed)")
+    p.add_argument("--recalibrate", action="store_true",
+                   help="choose every job's loops and work scale afresh, not the ones an "
+                   "earlier run on this machine chose (remembered in the cache either way)")
 
     _warmup_parser(sub)
 

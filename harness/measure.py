@@ -51,7 +51,7 @@ from typing import Any
 
 import pyperf
 
-from harness import affinity, kinds, paths, points, sampling, venvs
+from harness import affinity, calibrations, fileutil, kinds, paths, points, sampling, venvs
 from harness import suite as suite_mod
 from harness.environment import now
 from harness.errors import HarnessError, WorkerError
@@ -85,6 +85,7 @@ class JobSetup:
     seed: int = 0
     on_step: Callable[[str], None] | None = None
     cpus: affinity.Cpus = ()  # pinned to these CPU ids (run --cpus); (): all
+    memory: calibrations.Memory | None = None  # plans chosen before on this machine
 
 
 class WorkloadJob:
@@ -125,6 +126,7 @@ class WorkloadJob:
         self.env = JobEnvironment()
         self.capped = False  # the run's time cap left it short of its target (harness.schedule)
         self.escaped: list[str] = []  # processes its workers left running, killed (spawn)
+        self.calibration: dict[str, str] = {}  # its plan: recalled, fresh or changed (facts)
 
     def step(self, what: str) -> None:
         """Tell the run's observer what this job does now."""
@@ -258,13 +260,16 @@ class WorkloadJob:
         """The facts file's ``work[workload]``: the scale and the parameters passed.
 
         A user's workload adds its folder; ``REQUIRES`` its environment (what
-        was installed, or why not); a GIL turned on by an import, which one.
+        was installed, or why not); a GIL turned on by an import, which one;
+        with a calibration memory, whether the plan was recalled (``calibration``).
         """
         out: WorkFacts = {"scale": float(self.work.scale), "params": dict(self.work.params)}
         if self.user:
             out["folder"] = str(self.folder)
         if self.requires:
             out["requires"] = list(self.requires)
+        if self.calibration:
+            out["calibration"] = dict(self.calibration)
         out.update(self.env.facts())
         return out
 
@@ -358,13 +363,19 @@ def calibrate(job: WorkloadJob, run_interp: Interpreter, round_index: int) -> Pl
 
     A calibration process; again with a larger total when a call is too short;
     a JIT's loops again from one warm process (stored as pyperf's calibration run).
+    A plan remembered for this job on this machine is kept while the fresh
+    choices lie near it (``harness.calibrations``).
     """
     job.step("calibrate")
+    key = _memory_key(job)
+    recalled = job.setup.memory.recall(key) if job.setup.memory and key else None
     doc, loops = _calibration(job, run_interp)
     if not loops:
         return None
     job.env.check_gil(job, run_interp, doc)
     scale = job._sized_scale(doc)
+    if recalled is not None and job.profile.min_call > 0 and job.workload.sized_by:
+        scale = calibrations.keep(scale, recalled.scale, calibrations.SCALE_FACTOR)
     if scale > 1:
         sized_by = job.workload.sized_by
         total = int(job.workload.params[sized_by])
@@ -383,13 +394,57 @@ def calibrate(job: WorkloadJob, run_interp: Interpreter, round_index: int) -> Pl
     if kinds.has_jit(job.interp) and doc.get("measures") != "own":
         job.step("recalibrate")
         runs = measure_process(job, plan, 0, round_index)
-        warm: dict[str, int] = {}
-        for key, n in loops.items():
-            name = points.benchmark_name(job.name, key)
-            warm[key] = _recalibrated(n, runs[name], job.profile.min_time)
-            job.runs.kept[name].append(_as_recalibration(runs[name], warm[key]))
-        plan = dataclasses.replace(plan, loops=warm)
+        warm = {k: _recalibrated(n, runs[points.benchmark_name(job.name, k)],
+                                 job.profile.min_time) for k, n in loops.items()}
+        chosen = _kept_loops(warm, recalled)
+        for k in loops:
+            name = points.benchmark_name(job.name, k)
+            job.runs.kept[name].append(_as_recalibration(runs[name], chosen[k]))
+    else:
+        chosen = _kept_loops(loops, recalled)
+    plan = dataclasses.replace(plan, loops=chosen)
+    job.calibration = _remembered(job, key, recalled, plan)
     return plan
+
+
+def _memory_key(job: WorkloadJob) -> str | None:
+    """The job's key in the calibration memory (None: no memory, or its file unreadable)."""
+    if job.setup.memory is None:
+        return None
+    try:
+        digest = fileutil.sha256_of(job.workload.path)
+    except OSError:
+        return None
+    i = job.interp
+    return job.setup.memory.key({
+        "interpreter": [i.id, i.version, list(i.argv), [list(e) for e in i.env]],
+        "workload": [job.name, digest], "params": workload_params(job.workload, job.profile),
+        "threads": list(job.threads), "cpus": list(job.setup.cpus),
+        "min_time": job.profile.min_time, "min_call": job.profile.min_call,
+    })
+
+
+def _kept_loops(fresh: dict[str, int], recalled: calibrations.Plan | None) -> dict[str, int]:
+    """Each point's loops: the remembered count while the fresh one lies near it."""
+    if recalled is None:
+        return dict(fresh)
+    return {k: calibrations.keep(n, recalled.loops.get(k), calibrations.LOOPS_FACTOR)
+            for k, n in fresh.items()}
+
+
+def _remembered(job: WorkloadJob, key: str | None, recalled: calibrations.Plan | None,
+                plan: Plan) -> dict[str, str]:
+    """Remember the plan unless it is the recalled one; the facts' ``calibration`` entry."""
+    memory = job.setup.memory
+    if memory is None or key is None:
+        return {}
+    if (recalled is not None and dict(recalled.loops) == dict(plan.loops)
+            and recalled.scale == plan.scale):
+        return {"plan": "recalled", "recorded": recalled.recorded}
+    saved = memory.remember(key, plan.loops, plan.scale, f"{job.interp.id} {job.work_key}")
+    how = "fresh" if recalled is None else "changed"
+    return {"plan": how, "recorded": saved.recorded if saved else "",
+            **({"replaced": recalled.recorded} if recalled else {})}
 
 
 # ---------------------------------------------------------------- one process

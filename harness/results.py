@@ -149,6 +149,9 @@ class WorkFacts(TypedDict, total=False):
     requires: list[str]  # its ``REQUIRES``
     environment: dict[str, Any]  # its environment here (``venvs.Environment.to_json``)
     gil_reenabled: dict[str, list[dict[str, str]]]  # {"by": [{import, module}]}
+    # harness.calibrations: {"plan": "recalled" | "fresh" | "changed", "recorded": when
+    # the plan used was chosen, "replaced": when the one it replaced was}
+    calibration: dict[str, str]
 
 
 @dataclass

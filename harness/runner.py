@@ -22,6 +22,7 @@ run per results folder at a time (``harness.lock``).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
 import shlex
@@ -36,6 +37,7 @@ import pyperf
 import harness
 from harness import (
     affinity,
+    calibrations,
     container,
     drift,
     environment,
@@ -135,6 +137,7 @@ class RunOptions:
     worker: Path = paths.WORKER_SCRIPT
     seed: int = 0
     cpus: Sequence[affinity.Cpus] = ((),)  # one set of processes per choice (run --cpus)
+    memory: calibrations.Memory | None = None  # plans chosen before on this machine
 
     @property
     def target(self) -> sampling.Target:
@@ -333,6 +336,7 @@ class InterpreterRun:
             seed=self.opts.seed,
             on_step=self._step,
             cpus=cpus,
+            memory=self.opts.memory,
         )
         return WorkloadJob(self.interp, workload, self.opts.threads, self.opts.profile, setup)
 
@@ -432,10 +436,13 @@ def run(
     seed: int | None = None,
     cpus: Sequence[affinity.Cpus] = ((),),
     machine: Machine | None = None,
+    memory: calibrations.Memory | None = None,
 ) -> RunSummary:
     """Run every workload under every interpreter, interleaved in rounds (``harness.schedule``).
 
     ``machine`` (default: the real references) is the seam for tests.
+    ``memory``: the plans calibrated before on this machine, recalled
+    (``harness.calibrations``; ``cmd_run`` gives the cache's, None calibrates afresh).
 
     Processes run one after another: measuring on a 2-core machine while
     something else measures would only measure the contention.  ``seed``
@@ -455,6 +462,7 @@ def run(
         worker=worker,
         seed=random.SystemRandom().randrange(1, 2**31) if seed is None else seed,
         cpus=list(cpus),
+        memory=memory,
     )
     summary = RunSummary()
     started = time.monotonic()
@@ -535,6 +543,7 @@ def _run_and_record(
         progress=progress,
         seed=getattr(args, "seed", None),
         cpus=cpus,
+        memory=calibration_memory(recall=not getattr(args, "recalibrate", False)),
     )
     progress.line(f"done in {summary.seconds:.0f} s; results in {output}")
     for line in summary.lines():
@@ -549,6 +558,12 @@ def _run_and_record(
                 kept = "" if written else " (not recorded: earlier results in the folder kept)"
                 progress.line(f"  {interp.id}: {why}{kept}")
     return 0 if summary.ok else 1
+
+
+def calibration_memory(recall: bool = True) -> calibrations.Memory:
+    """The cache's calibration memory for this machine (its CPU model, count and architecture)."""
+    machine = f"{environment.cpu_model()}|{os.cpu_count()}|{platform.machine()}"
+    return calibrations.Memory(paths.cache_dir() / calibrations.FILE_NAME, machine, recall)
 
 
 def record_unavailable(output: Path, profile_name: str) -> list[tuple[Interpreter, bool]]:
