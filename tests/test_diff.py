@@ -543,6 +543,9 @@ def test_history_puts_the_variation_between_runs_into_the_gate(
     code, out, _ = run_diff(capsys, run4, run3, "--fail-on-regression")
     assert code == 1 and "jython2.7 thread_start/start_join" in out, out
     assert "variation within each run only" in out
+    # The calibration chose 256 loops in run 4 and 64 in run 3 (harness.calibrations).
+    [loops] = [line for line in out.splitlines() if line.startswith("jython2.7: other loops")]
+    assert "thread_start/start_join (256 -> 64)" in loops
     code, out, _ = run_diff(capsys, run4, run3, "--fail-on-regression",
                             "--history", run1, run2, run5)
     assert code == 0, out

@@ -645,3 +645,23 @@ def test_an_interval_that_excludes_one_never_prints_as_including_it() -> None:
     assert fmt_compare(Estimate(1.022, 1.003, 1.041, 5)).startswith("no significant change")
     assert fmt_compare(Estimate(1.032, 1.021, 1.043, 5)) == "1.03x slower (1.02-1.04x)"
     assert fmt_compare(Estimate(1.31, 1.29, 1.34, 5)) == "1.31x slower (1.29-1.34x)"
+
+
+def test_the_method_says_how_many_jobs_kept_a_remembered_plan(tmp_path: Path) -> None:
+    """Facts ``work[...].calibration`` (harness.calibrations) become one sentence with counts;
+    files without it (older runs) say nothing of it."""
+    folder = write_results(tmp_path / "r", ids=("3.13", "3.13t"), new_facts=True)
+    assert not any("Loops and work scales" in t for t in texts(document(folder), "method"))
+    plans = {"3.13": {"plan": "recalled", "recorded": "2026-12-07T09:40:12+00:00"},
+             "3.13t": {"plan": "changed", "recorded": "2026-12-07T10:01:00+00:00",
+                       "replaced": "2026-12-07T09:41:00+00:00"}}
+    for ident, plan in plans.items():
+        path = folder / f"{ident}.facts.json"
+        data = json.loads(path.read_text())
+        data["work"]["countdown"]["calibration"] = plan
+        path.write_text(json.dumps(data))
+    [text] = [t for t in texts(document(folder), "method")
+              if t.startswith("Loops and work scales")]
+    assert "of 2 jobs, 1 kept the plan an earlier run on this machine chose (chosen from " \
+        "2026-12-07 09:40 UTC on), 0 chose afresh and 1 replaced a remembered plan" in text
+    assert "`run --recalibrate`" in text

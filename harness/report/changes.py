@@ -158,6 +158,7 @@ class TimeChange:
     # the machine's reference loop, or its thread-start or fresh-memory reference.
     adjusted_by: str = ""
     raw: Estimate | None = None  # NEW / OLD before any adjustment
+    loops: str = ""  # the loops per value differ ("256 -> 64": another calibration): judged
 
     @property
     def adjusted(self) -> bool:
@@ -386,6 +387,13 @@ def work_difference(old: pyperf.Benchmark, new: pyperf.Benchmark) -> str:
     return "; ".join(out)
 
 
+def loops_difference(old: pyperf.Benchmark, new: pyperf.Benchmark) -> str:
+    """"256 -> 64" when the processes' loops per value differ (calibration chose otherwise)."""
+    la, lb = ({r.get_loops() for r in b.get_runs() if r.values} for b in (old, new))
+    return "" if la == lb else f"{'/'.join(map(str, sorted(la)))} -> " \
+        f"{'/'.join(map(str, sorted(lb)))}"
+
+
 def point_role(bench: pyperf.Benchmark) -> str:
     """The role of the point's workload (``roles.role_of``: its run metadata, else legacy)."""
     meta = bench.get_metadata()
@@ -525,7 +533,8 @@ def compare_interpreter(
                                         extra=runs.time_extra(name, key))
             by = drift.LABELS.get(key, key)
         d.times.append(TimeChange(name, stats.mean_interval(ma), stats.mean_interval(mb),
-                                  change, work_difference(a, b), by, raw))
+                                  change, work_difference(a, b), by, raw,
+                                  loops_difference(a, b)))
         role = point_role(b)
         lost_a, lost_b = lost_total(a), lost_total(b)
         if role in LOST_ROLES and lost_a and lost_b:

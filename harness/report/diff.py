@@ -102,6 +102,10 @@ def side_lines(d: Diff) -> list[str]:
         other = [f"{t.point} ({t.work})" for t in i.times if t.work]
         if other:
             out.append(f"{i.id}: other work per call, times not compared: {'; '.join(other)}")
+        loops = [f"{t.point} ({t.loops})" for t in i.times if t.loops and not t.work]
+        if loops:
+            out.append(f"{i.id}: other loops per value (calibration chose otherwise; compared, "
+                       f"but a time per call can move with its loops): {'; '.join(loops)}")
         if i.only_old:
             out.append(f"{i.id}: points only in OLD: {', '.join(i.only_old)}")
         if i.only_new:

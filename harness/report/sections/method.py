@@ -9,6 +9,7 @@ from typing import Any
 import pyperf
 
 from harness import stats
+from harness.calibrations import LOOPS_FACTOR, SCALE_FACTOR
 from harness.report.context import (
     CLEAR_FRACTION,
     PRACTICAL,
@@ -80,6 +81,7 @@ def method(ctx: Context) -> Section:
     sec.blocks += precision.method_blocks(ctx)
     sec.blocks.append(Para(_machines_text(ctx)))
     sec.blocks += _sampling(ctx)
+    sec.blocks += _calibration(ctx)
     sec.blocks += discarded_blocks(ctx)
     sec.blocks += _problems(ctx)
     return sec
@@ -199,6 +201,26 @@ def _sampling(ctx: Context) -> list[Block]:
         caption="per benchmark (ranges over benchmarks); unstable: stdev above "
         f"{UNSTABLE:.0%} of the mean, which pyperf warns about: rerun on a quiet "
         "machine, with more processes (`--rigorous`)")]
+
+
+def _calibration(ctx: Context) -> list[Block]:
+    """How many jobs kept the loops and work scale an earlier run chose (facts ``work``)."""
+    found = [entry.get("calibration") for r in ctx.measured for entry in (r.facts.work or {})
+             .values() if isinstance(entry, dict)]
+    plans: list[dict[str, str]] = [p for p in found if isinstance(p, dict) and p.get("plan")]
+    if not plans:
+        return []
+    count = {how: sum(p["plan"] == how for p in plans) for how in ("recalled", "fresh", "changed")}
+    oldest = min((str(p.get("recorded")) for p in plans if p["plan"] == "recalled"), default="")
+    since = f" (chosen from {oldest.replace('T', ' ')[:16]} UTC on)" if oldest else ""
+    return [Para(
+        f"Loops and work scales: of {len(plans)} jobs, {count['recalled']} kept the plan an "
+        f"earlier run on this machine chose{since}, {count['fresh']} chose afresh and "
+        f"{count['changed']} replaced a remembered plan their own choice lay more than "
+        f"{LOOPS_FACTOR}x (loops) or {SCALE_FACTOR}x (work scale) from. A choice that flips "
+        "between two runs moves what a whole run measures (Jython's thread start took twice as "
+        "long a call with 64 loops as with 256), so runs on one machine keep one plan; "
+        "`run --recalibrate` chooses afresh.")]
 
 
 def _target(sampling: dict[str, Any] | None) -> str:
