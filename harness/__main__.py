@@ -107,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--recalibrate", action="store_true",
                    help="choose every job's loops and work scale afresh, not the ones an "
                    "earlier run on this machine chose (remembered in the cache either way)")
+    p.add_argument("--plans-from", metavar="DIR",
+                   help="take each job's loops and work scale from the run in DIR (a results "
+                   "or published report folder) while the fresh calibration lies near them")
 
     _warmup_parser(sub)
 

@@ -17,9 +17,13 @@ and the profile's ``min_time`` and ``min_call``. A later calibration of the same
 key keeps a remembered choice while its own lies within ``LOOPS_FACTOR`` (loops)
 or ``SCALE_FACTOR`` (work scale) of it; beyond that (a much faster build, a
 changed machine) the fresh choice wins and is remembered. ``run --recalibrate``
-takes every fresh choice and remembers it. The facts' ``work`` entry says which
-(``calibration``). The file is only an optimisation of agreement: an unreadable
-or unwritable one means fresh plans, never a failed run.
+takes every fresh choice and remembers it. ``run --plans-from DIR`` takes the
+plans of the run in DIR (its suites' loops and ``work_scale``) before the
+cache's, under the same rule: a CI job on a fresh runner then measures with the
+plans of the baseline it is gated against (``compare --against`` passes it).
+The facts' ``work`` entry says which (``calibration``). The file is only an
+optimisation of agreement: an unreadable or unwritable one means fresh plans,
+never a failed run.
 """
 
 from __future__ import annotations
@@ -35,7 +39,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyperf
+
+from harness.errors import UsageError
 from harness.fileutil import atomic_write_text
+from harness.points import Point
 
 FILE_NAME = "calibrations.json"
 FORMAT_VERSION = 1
@@ -52,7 +60,8 @@ class Plan:
 
     loops: Mapping[str, int]
     scale: int
-    recorded: str  # when it was chosen (ISO 8601, seconds)
+    recorded: str  # when it was chosen (ISO 8601, seconds); "" for a results folder's
+    source: str = ""  # "": the cache; else the results folder it was read from
 
 
 def keep(fresh: int, remembered: int | None, factor: float) -> int:
@@ -65,18 +74,24 @@ def keep(fresh: int, remembered: int | None, factor: float) -> int:
 class Memory:
     """The calibrations remembered on one machine (``path``, a JSON file)."""
 
-    def __init__(self, path: Path, machine: str, recall: bool = True) -> None:
+    def __init__(self, path: Path, machine: str, recall: bool = True,
+                 seeds: Mapping[tuple[str, str], Plan] | None = None) -> None:
         self.path = path
         self.machine = machine
         self.recall_enabled = recall  # False: run --recalibrate (choose afresh, still remember)
+        # run --plans-from DIR: (interpreter id, workload) -> its plan there, before the cache's
+        self.seeds = dict(seeds or {})
 
     def key(self, parts: Mapping[str, Any]) -> str:
         """The key of one job: the machine and ``parts`` (JSON-able), hashed."""
         text = json.dumps({"machine": self.machine, **parts}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
-    def recall(self, key: str) -> Plan | None:
-        """The plan remembered for ``key`` (None: none, unreadable, or ``--recalibrate``)."""
+    def recall(self, key: str, job: tuple[str, str] = ("", "")) -> Plan | None:
+        """The plan for ``job`` (interpreter id, workload) from ``--plans-from``, else the one
+        remembered for ``key`` (None: none, unreadable, or ``--recalibrate``)."""
+        if job in self.seeds:
+            return self.seeds[job]
         if not self.recall_enabled:
             return None
         entry = self._read().get(key)
@@ -124,3 +139,35 @@ class Memory:
             yield
         finally:
             os.close(fd)
+
+
+def from_results(folder: Path) -> dict[tuple[str, str], Plan]:
+    """The plans of the run in ``folder`` (``run --plans-from``): per (interpreter id,
+    workload), each point's loops (the most common among its processes) and work scale.
+
+    A folder without a readable suite is a :class:`UsageError` (one line, exit 2).
+    """
+    suites = sorted(p for p in folder.glob("*.json") if not p.name.endswith(".facts.json"))
+    plans: dict[tuple[str, str], Plan] = {}
+    for path in suites:
+        try:
+            suite = pyperf.BenchmarkSuite.load(str(path))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        loops: dict[tuple[str, str], dict[str, int]] = {}
+        scales: dict[tuple[str, str], int] = {}
+        for bench in suite.get_benchmarks():
+            runs = [r for r in bench.get_runs() if r.values]
+            if not runs:
+                continue
+            meta = runs[0].get_metadata()
+            point = Point.parse(bench.get_name(), meta)
+            job = (path.name[: -len(".json")], point.workload)
+            counts = [r.get_loops() for r in runs]
+            loops.setdefault(job, {})[point.key] = max(counts, key=counts.count)
+            scales[job] = max(scales.get(job, 1), round(float(meta.get("work_scale") or 1)))
+        plans.update({job: Plan(n, scales[job], "", str(folder)) for job, n in loops.items()})
+    if not plans:
+        raise UsageError(f"--plans-from {folder}: no pyperf suite with measured points there",
+                         "give a results folder or a published report folder of a run")
+    return plans

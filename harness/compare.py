@@ -41,7 +41,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--against", metavar="DIR",
-        help="after the report, diff against DIR (e.g. reports/<name>); fail on a regression",
+        help="measure with the plans (loops, work scale) of the run in DIR, then diff against "
+        "it (e.g. reports/<name>); fail on a regression",
     )
     parser.add_argument("--threshold", metavar="PCT", help="the diff's threshold (default 5)")
 
@@ -59,6 +60,14 @@ def machine_name() -> str:
     except OSError:
         osname = platform.system().lower()
     return f"{osname}-{os.cpu_count()}cpu-{platform.machine()}"
+
+
+def _plans(args: argparse.Namespace, run_args: Sequence[str]) -> list[str]:
+    """``--against DIR``: the run measures with DIR's plans (loops, work scale), unless the
+    run's own options say otherwise (``--plans-from``, ``--recalibrate``)."""
+    own = any(a in ("--recalibrate", "--plans-from") or a.startswith("--plans-from=")
+              for a in run_args)
+    return ["--plans-from", args.against] if args.against and not own else []
 
 
 def _steps(args: argparse.Namespace, run_args: Sequence[str],
@@ -81,7 +90,7 @@ def _steps(args: argparse.Namespace, run_args: Sequence[str],
     steps = {
         "provision": parse(["provision"]),
         "interpreters": parse(["interpreters"]),
-        "run": parse(["run", *run_args, "--output", str(results)]),
+        "run": parse(["run", *run_args, *_plans(args, run_args), "--output", str(results)]),
         "report": parse(["report", str(results), "--output", str(report), *readme]),
     }
     parse_threads(steps["run"].threads)  # checked by run itself too, but only after provisioning

@@ -368,7 +368,8 @@ def calibrate(job: WorkloadJob, run_interp: Interpreter, round_index: int) -> Pl
     """
     job.step("calibrate")
     key = _memory_key(job)
-    recalled = job.setup.memory.recall(key) if job.setup.memory and key else None
+    recalled = job.setup.memory.recall(key, (job.interp.id, job.name)) \
+        if job.setup.memory and key else None
     doc, loops = _calibration(job, run_interp)
     if not loops:
         return None
@@ -438,13 +439,16 @@ def _remembered(job: WorkloadJob, key: str | None, recalled: calibrations.Plan |
     memory = job.setup.memory
     if memory is None or key is None:
         return {}
-    if (recalled is not None and dict(recalled.loops) == dict(plan.loops)
+    source = {"from": recalled.source} if recalled is not None and recalled.source else {}
+    if (recalled is not None and all(recalled.loops.get(k) == n for k, n in plan.loops.items())
             and recalled.scale == plan.scale):
-        return {"plan": "recalled", "recorded": recalled.recorded}
+        if source:  # a folder's plan, kept: the cache remembers it for the runs after
+            memory.remember(key, plan.loops, plan.scale, f"{job.interp.id} {job.work_key}")
+        return {"plan": "recalled", "recorded": recalled.recorded, **source}
     saved = memory.remember(key, plan.loops, plan.scale, f"{job.interp.id} {job.work_key}")
     how = "fresh" if recalled is None else "changed"
     return {"plan": how, "recorded": saved.recorded if saved else "",
-            **({"replaced": recalled.recorded} if recalled else {})}
+            **({"replaced": recalled.recorded or recalled.source} if recalled else {})}
 
 
 # ---------------------------------------------------------------- one process

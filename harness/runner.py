@@ -498,6 +498,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_id(ident)  # a name, not a path: before anything reads or writes a file
     output = Path(args.output)
     lock.check_output(output)
+    plans_from = getattr(args, "plans_from", None)
+    seeds = calibrations.from_results(Path(plans_from)) if plans_from else None
+    memory = calibration_memory(not getattr(args, "recalibrate", False), seeds)
     worker_memory()  # a bad HARNESS_WORKER_MEMORY stops here, before any work (exit 2)
     workloads = workloads_mod.resolve_workloads(
         list(args.workload) if args.workload else None,
@@ -514,7 +517,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = Progress(stamp=False)
     with lock.hold(output, progress.line):
         return _run_and_record(args, (profile_name, threads, cpus), interps, workloads, output,
-                               progress)
+                               progress, memory)
 
 
 def _run_and_record(
@@ -524,6 +527,7 @@ def _run_and_record(
     workloads: Sequence[Any],
     output: Path,
     progress: Progress,
+    memory: calibrations.Memory,
 ) -> int:
     """``cmd_run`` once the folder is locked: run, summarize, record the absent defaults."""
     profile_name, threads, cpus = how
@@ -543,7 +547,7 @@ def _run_and_record(
         progress=progress,
         seed=getattr(args, "seed", None),
         cpus=cpus,
-        memory=calibration_memory(recall=not getattr(args, "recalibrate", False)),
+        memory=memory,
     )
     progress.line(f"done in {summary.seconds:.0f} s; results in {output}")
     for line in summary.lines():
@@ -560,10 +564,14 @@ def _run_and_record(
     return 0 if summary.ok else 1
 
 
-def calibration_memory(recall: bool = True) -> calibrations.Memory:
-    """The cache's calibration memory for this machine (its CPU model, count and architecture)."""
+def calibration_memory(
+    recall: bool = True, seeds: dict[tuple[str, str], calibrations.Plan] | None = None
+) -> calibrations.Memory:
+    """The cache's calibration memory for this machine (its CPU model, count and architecture);
+    ``seeds``: the plans of ``run --plans-from DIR``, recalled first."""
     machine = f"{environment.cpu_model()}|{os.cpu_count()}|{platform.machine()}"
-    return calibrations.Memory(paths.cache_dir() / calibrations.FILE_NAME, machine, recall)
+    return calibrations.Memory(paths.cache_dir() / calibrations.FILE_NAME, machine, recall,
+                               seeds)
 
 
 def record_unavailable(output: Path, profile_name: str) -> list[tuple[Interpreter, bool]]:

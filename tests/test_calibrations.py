@@ -141,6 +141,48 @@ def test_a_memory_that_cannot_be_read_or_written_means_fresh_plans(tmp_path: Pat
     assert job.plan is not None and job.calibration == {"plan": "fresh", "recorded": ""}
 
 
+PUBLISHED = REPO / "reports" / "2026-12-07-debian12-2cpu-x86_64-back-to-back-4"
+
+
+@pytest.mark.skipif(not PUBLISHED.is_dir(), reason=f"{PUBLISHED.name} is not in this checkout")
+def test_plans_are_read_from_a_published_run() -> None:
+    """Run 4 of 2026-12-07: Jython's thread start with 256 loops, PyPy's countdown sized up."""
+    plans = calibrations.from_results(PUBLISHED)
+    thread_start = plans[("jython2.7", "thread_start")]
+    assert dict(thread_start.loops) == {"start_join": 256}
+    assert thread_start.source == str(PUBLISHED) and thread_start.recorded == ""
+    countdown = plans[("pypy3.11", "countdown")]
+    assert countdown.scale > 1 and set(countdown.loops) == {"threads=1", "threads=2", "threads=4"}
+    assert plans[("3.13", "countdown")].scale == 1
+
+
+def test_a_folder_without_suites_is_one_line_exit_2(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "run", "--plans-from", str(tmp_path), "-o",
+         str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=REPO, check=False, timeout=120,
+        env={"HARNESS_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert f"--plans-from {tmp_path}: no pyperf suite" in line
+
+
+@pytest.mark.slow
+def test_a_folders_plan_comes_before_the_cache_and_is_remembered(tmp_path: Path) -> None:
+    folder = _workloads(tmp_path, "cpu")
+    first = _calibrated(folder, _memory(tmp_path))
+    assert first.plan is not None
+    near = {k: _not_a_power_of_two_near(n) for k, n in first.plan.loops.items()}
+    seeds = {("host", "sized"): calibrations.Plan(near, first.work.scale, "", "reports/x")}
+    seeded = calibrations.Memory(_memory(tmp_path).path, MACHINE, seeds=seeds)
+    job = _calibrated(folder, seeded)
+    assert job.plan is not None and dict(job.plan.loops) == near
+    assert job.calibration == {"plan": "recalled", "recorded": "", "from": "reports/x"}
+    again = _calibrated(folder, _memory(tmp_path))  # the cache has it now
+    assert again.plan is not None and dict(again.plan.loops) == near
+
+
 def _run(tmp_path: Path, out: Path, *extra: str) -> Facts:
     config = tmp_path / "interpreters.toml"
     config.write_text(f'[interpreters.testhost]\npath = "{sys.executable}"\n')

@@ -12,6 +12,7 @@ environment's).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -210,6 +211,9 @@ def test_the_actions_steps_run_report_summarise_and_gate(tmp_path: Path) -> None
     (tmp_path / "second").mkdir()
     statuses = second.run(work)
     assert statuses["gate"] == 0, second.outputs
+    facts = json.loads((work / "out" / "results" / f"{mine}.facts.json").read_text())
+    plan = facts["work"]["spin"]["calibration"]  # the baseline's plan (run --plans-from)
+    assert "bench-baseline" in (plan.get("from"), plan.get("replaced")), plan
     regressions = second.outputs["gate"]["regressions"]
     assert regressions in ("true", "false")
     assert ("Fail on a regression" in statuses) == (regressions == "true")

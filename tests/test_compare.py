@@ -68,6 +68,16 @@ def test_compare_provisions_lists_runs_and_reports_in_that_order(tmp_path: Path)
     diff = steps.of("diff")
     assert (diff.old, Path(diff.new), diff.fail_on_regression, diff.threshold) == (
         str(against), Path("results/n1"), True, 3.0)
+    assert run.plans_from == str(against)  # measured with the plans it is gated against
+
+
+@pytest.mark.parametrize("own", [["--recalibrate"], ["--plans-from", "elsewhere"]])
+def test_the_runs_own_plan_option_wins_over_against(tmp_path: Path, own: list[str]) -> None:
+    steps = Steps()
+    _compare(["--no-provision", "--name", "n", "--against", str(tmp_path), *own], steps)
+    run = steps.of("run")
+    assert run.plans_from == ("elsewhere" if "--plans-from" in own else None)
+    assert run.recalibrate == ("--recalibrate" in own)
 
 
 def test_no_provision_skips_only_provisioning() -> None:

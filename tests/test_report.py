@@ -662,6 +662,15 @@ def test_the_method_says_how_many_jobs_kept_a_remembered_plan(tmp_path: Path) ->
         path.write_text(json.dumps(data))
     [text] = [t for t in texts(document(folder), "method")
               if t.startswith("Loops and work scales")]
-    assert "of 2 jobs, 1 kept the plan an earlier run on this machine chose (chosen from " \
+    assert "of 2 jobs, 1 kept the plan an earlier run chose (chosen from " \
         "2026-12-07 09:40 UTC on), 0 chose afresh and 1 replaced a remembered plan" in text
     assert "`run --recalibrate`" in text
+    path = folder / "3.13t.facts.json"
+    data = json.loads(path.read_text())
+    data["work"]["countdown"]["calibration"] = {"plan": "recalled", "recorded": "",
+                                                "from": "reports/x"}
+    path.write_text(json.dumps(data))
+    [text] = [t for t in texts(document(folder), "method")
+              if t.startswith("Loops and work scales")]
+    assert "of 2 jobs, 2 kept the plan an earlier run chose (chosen from 2026-12-07 09:40 UTC " \
+        "on) (1 of them from `reports/x`: `--plans-from`), 0 chose afresh" in text

@@ -211,11 +211,16 @@ def _calibration(ctx: Context) -> list[Block]:
     if not plans:
         return []
     count = {how: sum(p["plan"] == how for p in plans) for how in ("recalled", "fresh", "changed")}
-    oldest = min((str(p.get("recorded")) for p in plans if p["plan"] == "recalled"), default="")
+    oldest = min((str(p.get("recorded")) for p in plans if p["plan"] == "recalled"
+                  and p.get("recorded")), default="")
     since = f" (chosen from {oldest.replace('T', ' ')[:16]} UTC on)" if oldest else ""
+    folders = sorted({str(p["from"]) for p in plans if p["plan"] == "recalled" and p.get("from")})
+    if folders:
+        since += f" ({sum(bool(p.get('from')) for p in plans if p['plan'] == 'recalled')} " \
+            f"of them from {', '.join(f'`{f}`' for f in folders)}: `--plans-from`)"
     return [Para(
         f"Loops and work scales: of {len(plans)} jobs, {count['recalled']} kept the plan an "
-        f"earlier run on this machine chose{since}, {count['fresh']} chose afresh and "
+        f"earlier run chose{since}, {count['fresh']} chose afresh and "
         f"{count['changed']} replaced a remembered plan their own choice lay more than "
         f"{LOOPS_FACTOR}x (loops) or {SCALE_FACTOR}x (work scale) from. A choice that flips "
         "between two runs moves what a whole run measures (Jython's thread start took twice as "
