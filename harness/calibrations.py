@@ -14,9 +14,10 @@ So each job's plan is remembered (``calibrations.json`` in the cache folder),
 keyed by the machine, the interpreter (id, version, command, environment), the
 workload (name and the sha256 of its file), its parameters, the thread counts
 and the profile's ``min_time`` and ``min_call``. A later calibration of the same
-key keeps a remembered choice while its own lies within ``LOOPS_FACTOR`` (loops)
-or ``SCALE_FACTOR`` (work scale) of it; beyond that (a much faster build, a
-changed machine) the fresh choice wins and is remembered. ``run --recalibrate``
+key keeps a remembered choice while its own lies near it: at most ``LOOPS_MORE``
+times more or ``LOOPS_FEWER`` times fewer loops, a work scale within
+``SCALE_FACTOR``; beyond that (a much faster build, a changed machine) the
+fresh choice wins and is remembered. ``run --recalibrate``
 takes every fresh choice and remembers it. ``run --plans-from DIR`` takes the
 plans of the run in DIR (its suites' loops and ``work_scale``) before the
 cache's, under the same rule: a CI job on a fresh runner then measures with the
@@ -47,10 +48,14 @@ from harness.points import Point
 
 FILE_NAME = "calibrations.json"
 FORMAT_VERSION = 1
-# A remembered choice is kept while the fresh one is within this factor of it:
-# loops 4x (a value then lasts between a quarter and 4 times min_time), the
-# work scale 2x (a call at least half of min_call: thread start stays small in it).
-LOOPS_FACTOR = 4
+# A remembered choice is kept while the fresh one lies near it. Loops: the fresh
+# pick at most 16x more (a value then lasts at least min_time / 16: PyPy's
+# counter_lock, whose calls are fast or slow by how its threads meet at the
+# lock, picked 1 loop in one run and 8 in the next) or 4x fewer (a value lasts
+# at most about 8x min_time: the run's time). The work scale within 2x either
+# way (a call at least half of min_call: thread start stays small in it).
+LOOPS_MORE = 16
+LOOPS_FEWER = 4
 SCALE_FACTOR = 2
 
 
@@ -64,11 +69,13 @@ class Plan:
     source: str = ""  # "": the cache; else the results folder it was read from
 
 
-def keep(fresh: int, remembered: int | None, factor: float) -> int:
-    """``remembered`` while ``fresh`` lies within ``factor`` of it, else ``fresh``."""
+def keep(fresh: int, remembered: int | None, fewer: float, more: float | None = None) -> int:
+    """``remembered`` while ``fresh`` lies between ``remembered / fewer`` and ``remembered *
+    more`` (``more`` defaults to ``fewer``), else ``fresh``."""
     if remembered is None or remembered < 1:
         return fresh
-    return remembered if remembered / factor <= fresh <= remembered * factor else fresh
+    top = remembered * (fewer if more is None else more)
+    return remembered if remembered / fewer <= fresh <= top else fresh
 
 
 class Memory:

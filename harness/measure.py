@@ -429,8 +429,8 @@ def _kept_loops(fresh: dict[str, int], recalled: calibrations.Plan | None) -> di
     """Each point's loops: the remembered count while the fresh one lies near it."""
     if recalled is None:
         return dict(fresh)
-    return {k: calibrations.keep(n, recalled.loops.get(k), calibrations.LOOPS_FACTOR)
-            for k, n in fresh.items()}
+    return {k: calibrations.keep(n, recalled.loops.get(k), calibrations.LOOPS_FEWER,
+                                 calibrations.LOOPS_MORE) for k, n in fresh.items()}
 
 
 def _remembered(job: WorkloadJob, key: str | None, recalled: calibrations.Plan | None,

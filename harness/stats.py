@@ -92,13 +92,17 @@ class Estimate:
     @property
     def enough(self) -> bool:
         """True when the interval is known (at least two processes)."""
-        return self.low is not None and self.high is not None
+        return self.bounds is not None
+
+    @property
+    def bounds(self) -> tuple[float, float] | None:
+        """(low, high), or None without an interval: the one check of both ends."""
+        return None if self.low is None or self.high is None else (self.low, self.high)
 
     def half_width(self) -> float | None:
         """(high - low) / 2, in the value's unit; None without an interval."""
-        if self.low is None or self.high is None:
-            return None
-        return (self.high - self.low) / 2.0
+        bounds = self.bounds
+        return None if bounds is None else (bounds[1] - bounds[0]) / 2.0
 
     def rel_half_width(self) -> float | None:
         """half_width / value; None without an interval or for a zero value."""
@@ -109,9 +113,8 @@ class Estimate:
 
     def excludes(self, x: float) -> bool:
         """True when the interval is known and ``x`` lies outside it."""
-        if self.low is None or self.high is None:
-            return False
-        return x < self.low or x > self.high
+        bounds = self.bounds
+        return bounds is not None and not bounds[0] <= x <= bounds[1]
 
     def includes(self, x: float) -> bool:
         """True when the interval is known and ``x`` lies inside it (bounds included)."""

@@ -48,11 +48,15 @@ def _not_a_power_of_two_near(n: int) -> int:
     return n + 1 if n % 2 == 0 else n + 2
 
 
-def test_keep_holds_a_remembered_choice_within_its_factor() -> None:
-    assert calibrations.keep(64, 256, 4) == 256
-    assert calibrations.keep(256, 64, 4) == 64
-    assert calibrations.keep(32, 256, 4) == 32  # 8x apart: the fresh choice wins
-    assert calibrations.keep(2048, 256, 4) == 2048
+def test_keep_holds_a_remembered_choice_within_its_factors() -> None:
+    fewer, more = calibrations.LOOPS_FEWER, calibrations.LOOPS_MORE
+    assert calibrations.keep(64, 256, fewer, more) == 256  # Jython's thread start, 2026-12-07
+    assert calibrations.keep(256, 64, fewer, more) == 64
+    assert calibrations.keep(8, 1, fewer, more) == 1  # PyPy's counter_lock: 1 loop, then 8
+    assert calibrations.keep(32, 256, fewer, more) == 32  # 8x fewer: the fresh choice wins
+    assert calibrations.keep(32, 1, fewer, more) == 32  # 32x more: the fresh choice wins
+    assert calibrations.keep(12, 8, 2) == 8 and calibrations.keep(17, 8, 2) == 17  # scale
+    assert calibrations.keep(4, 8, 2) == 8 and calibrations.keep(3, 8, 2) == 3
     assert calibrations.keep(12, None, 4) == 12
     assert calibrations.keep(12, 0, 4) == 12
 

@@ -98,10 +98,9 @@ class Series:
         ys = tuple(e.value * scale for _, e in points)
         if not any(e.enough for _, e in points):
             return cls(label, xs, ys, style=style)
-        lows = tuple((e.value - e.low) * scale if e.low is not None and e.high is not None
-                     else 0.0 for _, e in points)
-        highs = tuple((e.high - e.value) * scale if e.low is not None and e.high is not None
-                      else 0.0 for _, e in points)
+        ends = [(e.value, e.bounds) for _, e in points]
+        lows = tuple((v - b[0]) * scale if b else 0.0 for v, b in ends)
+        highs = tuple((b[1] - v) * scale if b else 0.0 for v, b in ends)
         return cls(label, xs, ys, lows, highs, style)
 
     def yerr(self) -> list[list[float]] | None:

@@ -151,11 +151,12 @@ def missing_lines(ctx: Context, workload: str) -> list[str]:
 def beyond(est: stats.Estimate, threshold: float = PRACTICAL) -> int:
     """+1 when the whole interval lies above 1 + ``threshold``, -1 when it lies below
     1 / (1 + ``threshold``) (the same distance on a log scale), else 0 (also without one)."""
-    if est.low is None or est.high is None or not est.enough:
+    bounds = est.bounds
+    if bounds is None:
         return 0
-    if est.low > 1.0 + threshold:
+    if bounds[0] > 1.0 + threshold:
         return 1
-    if est.high < 1.0 / (1.0 + threshold):
+    if bounds[1] < 1.0 / (1.0 + threshold):
         return -1
     return 0
 
@@ -174,8 +175,8 @@ def fmt_interval(est: stats.Estimate, digits: int = 2, unit: str = "x") -> str:
     usable process)" when none is left (e.g. every one ran short of free cores)."""
     if est.processes == 0 or est.value != est.value:  # NaN: nothing to estimate from
         return "no figure (no usable process)"
-    if unit == "x" and est.low is not None and est.high is not None and est.excludes(1.0):
-        digits = clear_digits(est.low, est.high, digits)
+    if unit == "x" and est.bounds is not None and est.excludes(1.0):
+        digits = clear_digits(*est.bounds, digits)
     head = f"{est.value:.{digits}f}{unit}"
     if not est.enough:
         n = est.processes
@@ -185,9 +186,8 @@ def fmt_interval(est: stats.Estimate, digits: int = 2, unit: str = "x") -> str:
 
 def _bounds(est: stats.Estimate, word: Callable[[float], str], form: str = "[{}, {}]") -> str:
     """The interval's two ends, each worded by ``word``, in ``form``; "" without one."""
-    if est.low is None or est.high is None:
-        return ""
-    return form.format(word(est.low), word(est.high))
+    bounds = est.bounds
+    return "" if bounds is None else form.format(word(bounds[0]), word(bounds[1]))
 
 
 def none_kept(est: stats.Estimate) -> bool:
@@ -238,17 +238,18 @@ def fmt_compare(est: stats.Estimate, than: str = "") -> str:
     "1.31x slower than 3.13 (1.27-1.35x)", "52.9x faster (50.1-55.6x)": the
     interval in the same direction as the words.
     """
-    if not est.enough:
+    bounds = est.bounds
+    if bounds is None:
         return f"{est.value:.2f}x the time, no verdict ({NOT_ENOUGH})"
-    assert est.low is not None and est.high is not None
+    low, high = bounds
     if not beyond(est):
         return (f"no significant change ({est.value:.2f}x the time, "
-                f"{est.low:.2f}-{est.high:.2f}x)")
+                f"{low:.2f}-{high:.2f}x)")
     than_text = f" than {than}" if than else ""
     if est.value < 1.0:
-        lo, hi, value, word = 1.0 / est.high, 1.0 / est.low, 1.0 / est.value, "faster"
+        lo, hi, value, word = 1.0 / high, 1.0 / low, 1.0 / est.value, "faster"
     else:
-        lo, hi, value, word = est.low, est.high, est.value, "slower"
+        lo, hi, value, word = low, high, est.value, "slower"
     d = clear_digits(lo, hi)
     return f"{value:.{d}f}x {word}{than_text} ({lo:.{d}f}-{hi:.{d}f}x)"
 

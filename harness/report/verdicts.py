@@ -24,15 +24,17 @@ from harness.report.context import CLEAR_FRACTION, NOT_ENOUGH, SLOWER_THAN_ONE, 
 
 def strong_verdict(est: stats.Estimate, ideal: float) -> str:
     """The headline verdict on threads from a strong-scaling speedup at ``ideal`` cores."""
-    if est.low is None or est.high is None:  # (not est.enough; spelled out for mypy)
+    bounds = est.bounds
+    if bounds is None:
         return f"no verdict on threads: {NOT_ENOUGH}"
+    low, high = bounds
     # One core has no parallel gain to find: its line is still the one of two cores.
     parallel = 1.0 + CLEAR_FRACTION * (max(ideal, 2.0) - 1.0)
-    if est.low >= parallel:
+    if low >= parallel:
         return "runs Python threads in parallel"
-    if est.high < SLOWER_THAN_ONE:
+    if high < SLOWER_THAN_ONE:
         return "threads get in each other's way: slower than one thread"
-    if est.high < parallel:
+    if high < parallel:
         return "threads take turns: no speedup for CPU-bound Python"
     return "no clear verdict on threads: the 95% interval is too wide"
 
@@ -65,10 +67,10 @@ def limit_note(est: stats.Estimate, limit: float) -> str | None:
     """The note a speedup above the physical ``limit`` must carry (None when not above)."""
     if not est.value > limit:
         return None
-    if est.low is None or est.high is None:
+    if est.bounds is None:
         return (f"above the physical limit of {limit:g}x, with no interval "
                 f"({NOT_ENOUGH}): not a result")
-    if est.low <= limit:
+    if est.includes(limit):
         return (f"above the physical limit of {limit:g}x, but its interval includes "
                 f"{limit:g}: noise")
     return (f"above the physical limit of {limit:g}x and its interval excludes it: a "
@@ -78,9 +80,9 @@ def limit_note(est: stats.Estimate, limit: float) -> str | None:
 
 def weak_words(est: stats.Estimate, threads: int) -> str:
     """Weak scaling: ``est`` is T x time(1) / time(T); the ideal is T (time unchanged)."""
-    if est.low is None or est.high is None:
+    if est.bounds is None:
         return f"time x{threads / est.value:.2f} ({NOT_ENOUGH})"
-    if est.low <= threads <= est.high:
+    if est.includes(threads):
         return "time unchanged (the ideal)"
     change = threads / est.value
     if change > 1.0:

@@ -58,8 +58,9 @@ class Claim:
 
 def _equivalent(est: stats.Estimate) -> bool:
     """The whole interval within the practical threshold of no change."""
-    return est.enough and est.low is not None and est.high is not None and \
-        est.low >= 1.0 / (1.0 + PRACTICAL) and est.high <= 1.0 + PRACTICAL
+    bounds = est.bounds
+    return bounds is not None and bounds[0] >= 1.0 / (1.0 + PRACTICAL) and \
+        bounds[1] <= 1.0 + PRACTICAL
 
 
 def _scaled(ctx: Context, r: InterpreterResults, role: str,

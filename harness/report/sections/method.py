@@ -9,7 +9,7 @@ from typing import Any
 import pyperf
 
 from harness import stats
-from harness.calibrations import LOOPS_FACTOR, SCALE_FACTOR
+from harness.calibrations import LOOPS_FEWER, LOOPS_MORE, SCALE_FACTOR
 from harness.report.context import (
     CLEAR_FRACTION,
     PRACTICAL,
@@ -221,8 +221,9 @@ def _calibration(ctx: Context) -> list[Block]:
     return [Para(
         f"Loops and work scales: of {len(plans)} jobs, {count['recalled']} kept the plan an "
         f"earlier run chose{since}, {count['fresh']} chose afresh and "
-        f"{count['changed']} replaced a remembered plan their own choice lay more than "
-        f"{LOOPS_FACTOR}x (loops) or {SCALE_FACTOR}x (work scale) from. A choice that flips "
+        f"{count['changed']} replaced a remembered plan their own choice lay far from "
+        f"({LOOPS_MORE}x more or {LOOPS_FEWER}x fewer loops, or a work scale {SCALE_FACTOR}x "
+        "off). A choice that flips "
         "between two runs moves what a whole run measures (Jython's thread start took twice as "
         "long a call with 64 loops as with 256), so runs on one machine keep one plan; "
         "`run --recalibrate` chooses afresh.")]
