@@ -18,7 +18,8 @@ misses its target and the run's time cap allows:
 The run measures in rounds across interpreters (``harness.schedule``): every
 job (an interpreter's workload) first gets the profile's minimum of processes,
 whatever the time (the floor; the headline workload counts only the processes
-that ran with the free cores it needed, ``floor_count``); then each round gives
+that ran with the free cores it needed, and none while its 2-thread interval
+lies across a line of its words, ``floor_count``); then each round gives
 one more process to every job that misses a target, while the run's time
 allows: the profile's budget per interpreter, times how much slower this
 machine's reference loop is than the machine the budgets were chosen on
@@ -45,8 +46,12 @@ FLOOR_PROCESSES = 2
 # ran with the free cores its points needed, until it has had this many times the floor
 # (in a profile that adds processes for precision; the fast one only checks that it runs):
 # the report's first words rest on it, and on a machine whose second core comes and goes
-# half its processes can be left out of its ratios (``floor_count``).
+# half its processes can be left out of its ratios (``floor_count``). Until then it also
+# stays below the floor while its interval at HEADLINE_THREADS lies across a line of its
+# words (``stats.thread_side``): a few more countdown processes are cheap, and "no clear
+# verdict" in one run against "in parallel" in the next is what a reader sees first.
 HEADLINE_FLOOR_FACTOR = 3
+HEADLINE_THREADS = 2
 # The reference loop (environment.REFERENCE_COUNT) on the machine the budgets were chosen
 # on (Debian 12 under KVM, 2 vCPUs, the harness in CPython 3.11): its quiet baseline was
 # 13.4-14.3 ms in the four published runs of 2026-11-26. A machine whose loop is slower
@@ -93,6 +98,7 @@ class PointCheck:
     half_width: float | None  # ratio: absolute; mean: relative to the mean
     limit: float | None
     met: bool
+    estimate: stats.Estimate | None = None  # a ratio's (the headline's words read it)
 
     @property
     def miss(self) -> float:
@@ -155,7 +161,8 @@ def check_point(
     if met and target.pyperf_bar:
         required = bench.required_nprocesses()
         met = required is not None and required <= processes
-    return PointCheck(name, measure, processes, hw, limit, met)
+    return PointCheck(name, measure, processes, hw, limit, met,
+                      est if measure == "ratio" else None)
 
 
 def check_workload(
@@ -221,13 +228,23 @@ class Budget:
         return seconds <= self.left()
 
 
-def floor_count(processes: int, usable: int, floor: int, headline: bool) -> int:
+def floor_count(processes: int, usable: int, floor: int, headline: bool,
+                unclear: bool = False) -> int:
     """How many of a job's ``processes`` count toward the ``floor``: all of them, except
     for the headline workload, where only the ``usable`` ones count (not short of free
-    cores) until it has had ``HEADLINE_FLOOR_FACTOR`` times the floor."""
+    cores), and fewer than the floor while its words are ``unclear``, until it has had
+    ``HEADLINE_FLOOR_FACTOR`` times the floor."""
     if not headline or processes >= HEADLINE_FLOOR_FACTOR * floor:
         return processes
-    return usable
+    return min(usable, floor - 1) if unclear else usable
+
+
+def words_unclear(checks: Sequence[PointCheck]) -> bool:
+    """True when the ratio at ``HEADLINE_THREADS`` has an interval across a line of the
+    headline's words (``stats.thread_side``: no verdict from it yet)."""
+    return any(c.estimate is not None and c.estimate.enough
+               and Point.parse(c.name).count == HEADLINE_THREADS
+               and stats.thread_side(c.estimate, HEADLINE_THREADS) is None for c in checks)
 
 
 def plan_round(

@@ -134,13 +134,13 @@ class Schedule:
         job.add_process(self.budget.fits, round_index=self.machine.round)
 
     def _plan(self) -> list[WorkloadJob]:
-        candidates = [
-            (job, job.checks(self.target), job.runs.per_process(),
-             sampling.floor_count(job.processes, job.runs.usable, self.profile.processes,
-                                  self.profile.adds_processes
-                                  and job.workload.role == roles.HEADLINE))
-            for m in self.members for job in m.jobs if job.state is JobState.MEASURING
-        ]
+        candidates = []
+        for job in (j for m in self.members for j in m.jobs if j.state is JobState.MEASURING):
+            checks = job.checks(self.target)
+            headline = self.profile.adds_processes and job.workload.role == roles.HEADLINE
+            counted = sampling.floor_count(job.processes, job.runs.usable, self.profile.processes,
+                                           headline, headline and sampling.words_unclear(checks))
+            candidates.append((job, checks, job.runs.per_process(), counted))
         maximum = self.profile.max_processes if self.profile.adds_processes else 0
         chosen, capped = sampling.plan_round(
             candidates, self.profile.processes, maximum, self.budget)

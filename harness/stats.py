@@ -381,6 +381,32 @@ def speedup(one: pyperf.Benchmark, many: pyperf.Benchmark, factor: float = 1.0,
     return dataclasses.replace(est, method=PAIRED_PROCESS, order=order)
 
 
+# The headline's lines on threads (``harness.report.verdicts`` words them; the sampler
+# gives the headline processes while its interval lies across one): "in parallel" needs
+# the whole interval a quarter of the way to the ideal gain (1.25x with 2 threads on 2
+# cores), "take turns" all of it below that, "in each other's way" all below 0.75x.
+# Interpreters lie far from these lines (GIL builds 0.85-1.0, 2.7 0.55, free-threaded
+# builds and Jython 1.7-1.8 on 2 cores), so two runs with an interval each agree.
+CLEAR_FRACTION = 0.25
+SLOWER_THAN_ONE = 0.75
+
+
+def thread_side(est: Estimate, ideal: float) -> str | None:
+    """Where a strong-scaling speedup's whole interval lies against the headline's lines:
+    "parallel", "in the way" (below ``SLOWER_THAN_ONE``), "turns" (below the parallel
+    line); None when the interval crosses a line or there is none. One core has no
+    parallel gain to find: its line is still the one of two cores."""
+    bounds = est.bounds
+    if bounds is None:
+        return None
+    parallel = 1.0 + CLEAR_FRACTION * (max(ideal, 2.0) - 1.0)
+    if bounds[0] >= parallel:
+        return "parallel"
+    if bounds[1] < SLOWER_THAN_ONE:
+        return "in the way"
+    return "turns" if bounds[1] < parallel else None
+
+
 def round_ratios(base: pyperf.Benchmark, other: pyperf.Benchmark) -> list[float] | None:
     """Per-round ``other / base`` time per unit of work, in round order; None unless every
     process of both carries ``harness_round`` (a round with several processes of one

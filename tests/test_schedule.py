@@ -446,3 +446,67 @@ def test_the_headline_counts_only_processes_with_free_cores_toward_its_floor(
         else:
             processes, usable = found["head"]
             assert floor <= usable <= floor + 1 and floor < processes < floor * 3, found
+
+
+# A headline whose 2-thread call lasts SLEEP / RATIO: RATIO from the workload's own
+# file (the test writes it), or alternating 1.0 and 1.6 by process (a counter file beside
+# it, bumped at import: the processes of a run are sequential), an interval across 1.25x.
+SLEEPER = '''\
+"""Sleeps: 5 ms at one thread, 5 ms / r at two."""
+import os
+import time
+KIND = "strong"
+ROLE = "headline"
+PARAMS = {}
+HERE = os.path.dirname(os.path.abspath(__file__))
+RATIO = None
+if RATIO is None:
+    path = os.path.join(HERE, "count")
+    n = int(open(path).read()) if os.path.exists(path) else 0
+    with open(path, "w") as out:
+        out.write(str(n + 1))
+    RATIO = 1.0 if n % 2 else 1.6
+
+
+def points(thread_counts, params):
+    return [("threads=%d" % t, {"threads": t}) for t in thread_counts]
+
+
+def run(point, params):
+    time.sleep(0.005 / (RATIO if point["threads"] == 2 else 1.0))
+'''
+
+
+@pytest.mark.parametrize(("ratio", "unclear"), [("None", True), ("2.0", False)])
+def test_the_headline_gets_processes_while_its_words_are_unclear(
+    tmp_path: Path, ratio: str, unclear: bool
+) -> None:
+    """Per-process ratios of 1.0 and 1.6 in turn: an interval across the 1.25x line, so the
+    headline gets processes past the floor, with the time cap spent, up to
+    HEADLINE_FLOOR_FACTOR times the floor. A clear 2.0x stops at the floor."""
+    from harness import capacity, environment, machine, sampling
+
+    folder = tmp_path / "workloads"
+    folder.mkdir()
+    (folder / "head.py").write_text(SLEEPER.replace("RATIO = None", f"RATIO = {ratio}", 1))
+    (folder / "MANIFEST").write_text("head fake\n", encoding="utf-8")
+
+    class Free(capacity.ParallelReference):
+        def times(self) -> tuple[float, list[float]]:
+            return 0.010, [0.010, 0.010]
+
+    floor = 3
+    # The budget is spent at once: only the floor's rule can give a process.
+    profile = dataclasses.replace(_profile(floor), max_processes=floor + 1, budget=1e-9)
+    references = machine.Machine(environment.NoiseMonitor(measure=lambda: 0.02),
+                                 capacity=Free(2))
+    out = tmp_path / "out"
+    summary = runner.run([_host("a")], resolve_workloads(["head"], folder), out,
+                         threads=[1, 2], profile=profile, workloads_dir=folder, seed=3,
+                         machine=references)
+    assert summary.ok, summary.lines()
+    processes = {run.get_metadata()["process"] for run in _runs(out, "a")}
+    if unclear:
+        assert len(processes) == floor * sampling.HEADLINE_FLOOR_FACTOR
+    else:
+        assert len(processes) == floor

@@ -27,14 +27,10 @@ from harness.report.model import (
     short,
 )
 
-# Headline rules: speedup at T threads (T <= cores) against 1 thread.
-# The headline's words need the whole interval a quarter of the way to the ideal gain (1.25x
-# with 2 threads on 2 cores: "in parallel", all above; "take turns", all below), or below
-# 0.75x ("in each other's way"). Interpreters lie far from these lines (GIL builds 0.85-1.0,
-# 2.7 0.55, free-threaded builds and Jython 1.7-1.8 on 2 cores), so the words of two runs
-# agree wherever both have an interval; the figure beside the words carries the detail.
-CLEAR_FRACTION = 0.25
-SLOWER_THAN_ONE = 0.75
+# Headline rules: speedup at T threads (T <= cores) against 1 thread; the lines of its
+# words are the statistics module's (``stats.thread_side``), the sampler's too.
+CLEAR_FRACTION = stats.CLEAR_FRACTION
+SLOWER_THAN_ONE = stats.SLOWER_THAN_ONE
 # The practical threshold: "slower", "faster", "a little slower than one thread", "partly
 # in parallel" need the whole 95% interval beyond 2% of no change, not only excluding 1,
 # so that a 1% difference does not flip between a word and "no significant change".

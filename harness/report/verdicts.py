@@ -2,8 +2,8 @@
 
 - Strong scaling (a fixed total split over T on ``ideal`` cores): "in parallel"
   needs the whole interval at or above a quarter of the ideal gain
-  (``1 + CLEAR_FRACTION * (ideal - 1)``: 1.25x for 2 threads on 2 cores); "in each
-  other's way" needs it all below ``SLOWER_THAN_ONE`` (0.75x); "take turns" needs it
+  (``1 + stats.CLEAR_FRACTION * (ideal - 1)``: 1.25x for 2 threads on 2 cores); "in each
+  other's way" needs it all below ``stats.SLOWER_THAN_ONE`` (0.75x); "take turns" needs it
   all below the parallel line; anything else (an interval across a line) gives no
   verdict. The lines lie far from where interpreters are, so two runs with an
   interval each say the same words; how much faster or slower is the figure's to
@@ -19,24 +19,23 @@
 from __future__ import annotations
 
 from harness import stats
-from harness.report.context import CLEAR_FRACTION, NOT_ENOUGH, SLOWER_THAN_ONE, beyond
+from harness.report.context import NOT_ENOUGH, beyond
+
+THREAD_WORDS = {
+    "parallel": "runs Python threads in parallel",
+    "in the way": "threads get in each other's way: slower than one thread",
+    "turns": "threads take turns: no speedup for CPU-bound Python",
+}
 
 
 def strong_verdict(est: stats.Estimate, ideal: float) -> str:
-    """The headline verdict on threads from a strong-scaling speedup at ``ideal`` cores."""
-    bounds = est.bounds
-    if bounds is None:
+    """The headline verdict on threads from a strong-scaling speedup at ``ideal`` cores
+    (the lines: ``stats.thread_side``)."""
+    if est.bounds is None:
         return f"no verdict on threads: {NOT_ENOUGH}"
-    low, high = bounds
-    # One core has no parallel gain to find: its line is still the one of two cores.
-    parallel = 1.0 + CLEAR_FRACTION * (max(ideal, 2.0) - 1.0)
-    if low >= parallel:
-        return "runs Python threads in parallel"
-    if high < SLOWER_THAN_ONE:
-        return "threads get in each other's way: slower than one thread"
-    if high < parallel:
-        return "threads take turns: no speedup for CPU-bound Python"
-    return "no clear verdict on threads: the 95% interval is too wide"
+    side = stats.thread_side(est, ideal)
+    return THREAD_WORDS[side] if side else \
+        "no clear verdict on threads: the 95% interval is too wide"
 
 
 def change_verdict(change: stats.Estimate, work: str, words: tuple[str, str],
