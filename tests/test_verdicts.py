@@ -106,17 +106,23 @@ def test_the_report_states_the_threshold_and_words_by_it(tmp_path: Path) -> None
     assert "practical threshold of 2% (above 1.02, or below 1 / 1.02 = 0.980)" in md
 
 
-BACK_TO_BACK = [Path(__file__).resolve().parents[1] / "reports" /
-                f"2026-12-07-debian12-2cpu-x86_64-back-to-back-{i}" for i in (3, 4, 5)]
+def _published(*numbers: int) -> list[Path]:
+    return [Path(__file__).resolve().parents[1] / "reports" /
+            f"2026-12-07-debian12-2cpu-x86_64-back-to-back-{i}" for i in numbers]
 
 
-@pytest.mark.skipif(not all(p.is_dir() for p in BACK_TO_BACK),
-                    reason="the back-to-back reports of 2026-12-07 are not in this checkout")
-def test_three_runs_back_to_back_say_the_same_headline_words(tmp_path: Path) -> None:
-    """The published runs 3, 4 and 5 of one code on one machine (noise 19-22%): the
-    headline's words on threads are the same for all 12 interpreters."""
+@pytest.mark.parametrize("runs", [(3, 4, 5), (9, 10)])
+def test_runs_back_to_back_say_the_same_headline_words(
+    tmp_path: Path, runs: tuple[int, ...]
+) -> None:
+    """The published runs 3, 4 and 5 of one code on one machine (noise 19-22%), and runs 9
+    and 10 (one plan, the headline sampled while its words are unclear; noise 24% and
+    19%): the headline's words on threads are the same for all 12 interpreters."""
+    folders = _published(*runs)
+    if not all(p.is_dir() for p in folders):
+        pytest.skip("the back-to-back reports of 2026-12-07 are not in this checkout")
     words = []
-    for i, folder in enumerate(BACK_TO_BACK):
+    for i, folder in enumerate(folders):
         out = tmp_path / str(i)
         assert main(["report", str(folder), "--output", str(out)]) == 0
         md = (out / "README.md").read_text(encoding="utf-8")
@@ -124,7 +130,7 @@ def test_three_runs_back_to_back_say_the_same_headline_words(tmp_path: Path) -> 
                  if line.startswith("- **") and "GIL" in line and "): " in line][:12]
         assert len(lines) == 12, lines
         words.append(lines)
-    assert words[0] == words[1] == words[2]
+    assert all(w == words[0] for w in words)
     assert sum("take turns" in w for w in words[0]) == 9  # the GIL builds and PyPy
     assert sum("in each other's way" in w for w in words[0]) == 1  # 2.7
     assert sum("in parallel" in w for w in words[0]) == 2  # 3.13t and Jython
