@@ -401,7 +401,10 @@ def test_the_headline_counts_only_processes_with_free_cores_toward_its_floor(
     folder.mkdir()
     tiny = (FAKE_WORKLOADS / "tiny.py").read_text(encoding="utf-8")
     (folder / "tiny.py").write_text(tiny, encoding="utf-8")
-    (folder / "head.py").write_text(tiny + '\nROLE = "headline"\n', encoding="utf-8")
+    # The headline at a clear 2.0x (SLEEPER, below): its words never unclear, so only the
+    # free cores decide its floor here.
+    (folder / "head.py").write_text(SLEEPER.replace("RATIO = None", "RATIO = 2.0", 1),
+                                    encoding="utf-8")
     (folder / "MANIFEST").write_text("tiny fake\nhead fake\n", encoding="utf-8")
 
     class Taken(capacity.ParallelReference):
