@@ -325,9 +325,16 @@ def log_centre(terms: Sequence[tuple[Sequence[float], int]],
     logs = [([math.log(x) for x in xs if x > 0], sign) for xs, sign in terms]
     if any(len(xs) < 2 for xs, _ in logs):
         return None
-    grouped = [block_means(xs, blocks) for xs, _ in logs]
-    return (sum(sign * statistics.fmean(xs) for xs, sign in logs),
-            sum(statistics.variance(ms) / len(ms) for ms in grouped))
+    centre = sum(sign * statistics.fmean(xs) for xs, sign in logs)
+    return centre, sum(v for v, _ in _block_variances(logs, blocks))
+
+
+def _block_variances(terms: Sequence[tuple[list[float], int]],
+                     blocks: int) -> list[tuple[float, float]]:
+    """Each term's variance of its mean, from its block means, and its degrees of freedom
+    (every term with at least two samples)."""
+    grouped = [block_means(xs, blocks) for xs, _ in terms]
+    return [(statistics.variance(ms) / len(ms), len(ms) - 1.0) for ms in grouped]
 
 
 def between_runs(centres: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
@@ -359,8 +366,7 @@ def _welch(terms: Sequence[tuple[list[float], int]], back: Callable[[float], flo
     centre = sum(sign * statistics.fmean(xs) for xs, sign in terms)
     if n < 2:
         return Estimate(back(centre), None, None, n, UNPAIRED)
-    grouped = [block_means(xs, blocks) for xs, _ in terms]
-    parts = [(statistics.variance(ms) / len(ms), len(ms) - 1.0) for ms in grouped]
+    parts = _block_variances(terms, blocks)
     if extra is not None and extra[0] > 0:
         parts.append(extra)
     se2 = sum(v for v, _ in parts)

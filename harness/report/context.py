@@ -27,10 +27,6 @@ from harness.report.model import (
     short,
 )
 
-# Headline rules: speedup at T threads (T <= cores) against 1 thread; the lines of its
-# words are the statistics module's (``stats.thread_side``), the sampler's too.
-CLEAR_FRACTION = stats.CLEAR_FRACTION
-SLOWER_THAN_ONE = stats.SLOWER_THAN_ONE
 # The practical threshold: "slower", "faster", "a little slower than one thread", "partly
 # in parallel" need the whole 95% interval beyond 2% of no change, not only excluding 1,
 # so that a 1% difference does not flip between a word and "no significant change".
