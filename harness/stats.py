@@ -40,6 +40,9 @@ interval is the per-process one.
   degrees of freedom).
 - Fewer than two processes give an estimate without an interval ("not enough
   processes"): never a verdict, never an exception.
+- A family of tests (the diff gate's hundreds of changes) is judged by its
+  discoveries at a false discovery rate (``discoveries``, Benjamini-Hochberg),
+  each test's one-sided p-value from its estimate (``Estimate.p_above``).
 
 Distributions come from ``scipy.stats``.
 """
@@ -88,6 +91,11 @@ class Estimate:
     # were cut ("rounds", "start times", "process order"): not part of equality.
     method: str = field(default="", compare=False)
     order: str = field(default="", compare=False)
+    # The interval's standard error and degrees of freedom, on the scale it was drawn on
+    # (``on_logs``: the logarithms of a ratio): what ``p_above`` and ``p_below`` test with.
+    se: float | None = field(default=None, compare=False)
+    df: float | None = field(default=None, compare=False)
+    on_logs: bool = field(default=False, compare=False)
 
     @property
     def enough(self) -> bool:
@@ -119,6 +127,27 @@ class Estimate:
     def includes(self, x: float) -> bool:
         """True when the interval is known and ``x`` lies inside it (bounds included)."""
         return self.enough and not self.excludes(x)
+
+    def p_above(self, x: float) -> float | None:
+        """The one-sided p-value of "the true value is at most ``x``" (small: the value is
+        significantly above ``x``); with the 98% quantile every interval is drawn with,
+        below 0.01 exactly when the whole interval lies above ``x``. None without one."""
+        return self._tail(x, upper=True)
+
+    def p_below(self, x: float) -> float | None:
+        """As ``p_above``, for "the true value is at least ``x``"."""
+        return self._tail(x, upper=False)
+
+    def _tail(self, x: float, upper: bool) -> float | None:
+        if self.bounds is None or self.se is None or self.df is None:
+            return None
+        if self.on_logs and (x <= 0 or self.value <= 0):
+            return None
+        scale = math.log if self.on_logs else float
+        distance = (scale(self.value) - scale(x)) * (1.0 if upper else -1.0)
+        if self.se == 0.0:
+            return 0.0 if distance > 0 else 1.0
+        return float(_scipy_stats.t.sf(distance / self.se, self.df))
 
 
 def _t_quantile(df: float, confidence: float = QUANTILE_LEVEL) -> float:
@@ -245,9 +274,10 @@ def _block_interval(xs: Sequence[float], back: Callable[[float], float], blocks:
     if n < 2:
         return Estimate(back(centre), None, None, n)
     means = block_means(xs, blocks)
-    half = (_t_quantile(len(means) - 1, confidence) * statistics.stdev(means)
-            / math.sqrt(len(means)))
-    return Estimate(back(centre), back(centre - half), back(centre + half), n)
+    se = statistics.stdev(means) / math.sqrt(len(means))
+    half = _t_quantile(len(means) - 1, confidence) * se
+    return Estimate(back(centre), back(centre - half), back(centre + half), n,
+                    se=se, df=len(means) - 1.0, on_logs=back is math.exp)
 
 
 def paired_ratios(
@@ -370,11 +400,25 @@ def _welch(terms: Sequence[tuple[list[float], int]], back: Callable[[float], flo
     if extra is not None and extra[0] > 0:
         parts.append(extra)
     se2 = sum(v for v, _ in parts)
+    logs = back is math.exp
     if se2 == 0.0:
-        return Estimate(back(centre), back(centre), back(centre), n, UNPAIRED)
+        return Estimate(back(centre), back(centre), back(centre), n, UNPAIRED,
+                        se=0.0, df=float(n - 1), on_logs=logs)
     df = se2**2 / sum(v**2 / dof for v, dof in parts)
     half = _t_quantile(df, confidence) * math.sqrt(se2)
-    return Estimate(back(centre), back(centre - half), back(centre + half), n, UNPAIRED)
+    return Estimate(back(centre), back(centre - half), back(centre + half), n, UNPAIRED,
+                    se=math.sqrt(se2), df=df, on_logs=logs)
+
+
+def discoveries(p_values: Sequence[float], rate: float) -> list[bool]:
+    """Which of a family of tests are discoveries at the false discovery ``rate``
+    (Benjamini-Hochberg, ``scipy.stats.false_discovery_control``): the k smallest
+    p-values, for the largest k whose k-th is at most ``rate * k / len(p_values)``.
+    Alone, a test is a discovery when its p-value is at most ``rate``."""
+    if not p_values:
+        return []
+    adjusted = _scipy_stats.false_discovery_control(list(p_values), method="bh")
+    return [bool(q <= rate) for q in adjusted]
 
 
 def speedup(one: pyperf.Benchmark, many: pyperf.Benchmark, factor: float = 1.0,

@@ -6,6 +6,7 @@ The planted copies are written with pyperf's API (``Run`` -> ``Benchmark`` ->
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import shutil
@@ -407,11 +408,12 @@ def test_a_machine_that_got_slower_is_not_a_regression(tmp_path: Path) -> None:
     times = {t.point: t for i in gated.interpreters if i.id == "3.13" for t in i.times}
     assert times["countdown/threads=1"].adjusted
     assert times["countdown/threads=1"].change.includes(1.0)
-    # The same slowdown while the reference loop stayed put is a regression (beyond 2%:
-    # with 3 processes a side the interval of an 8% change reaches down to about 4%).
+    # The same slowdown while the reference loop stayed put lies beyond 2% (with 3
+    # processes a side the interval of an 8% change reaches down to about 4%): alone,
+    # not a discovery among the report's hundreds of changes (``Gate``).
     _with_reference(new, "3.13", quiet)
-    plain = changes.diff_folders(old, new)
-    assert [r for r in plain.regressions(2.0)
+    plain = changes.diff_folders(old, new).gate(2.0)
+    assert [r for r in plain.failing + plain.alone
             if r.interpreter == "3.13" and r.point.startswith("countdown/")]
 
 
@@ -572,7 +574,8 @@ def test_a_side_with_fewer_than_judge_min_processes_is_not_judged() -> None:
     def scaling(processes: int) -> changes.ScalingChange:
         side = Estimate(1.0, 0.95, 1.05, processes)
         return changes.ScalingChange("countdown/threads=2", "countdown/threads=1", 2,
-                                     side, side, Estimate(0.8, 0.75, 0.85, processes))
+                                     side, side, Estimate(0.8, 0.75, 0.85, processes,
+                                                          se=0.03, df=4.0, on_logs=True))
 
     assert changes.JUDGE_MIN == 3
     assert scaling(3).verdict == "lower"
@@ -591,3 +594,52 @@ def test_the_index_names_a_point_with_no_process_kept() -> None:
     for low capacity. The index says so, never "nanx"."""
     text = publish.headline(publish.summarize(BACK_TO_BACK[0]))
     assert "3.13-twin no process kept" in text and "nan" not in text
+
+
+LATER_RUNS = [ROOT / "reports" / f"2026-12-07-debian12-2cpu-x86_64-back-to-back-{i}"
+              for i in (6, 7, 8, 9, 10)]
+
+
+@pytest.mark.skipif(not all(p.is_dir() for p in LATER_RUNS),
+                    reason="the back-to-back reports 6-10 of 2026-12-07 are not in this checkout")
+def test_identical_runs_pass_the_gate_in_every_direction() -> None:
+    """Five runs of one code on one machine (20% noise), the 20 ordered pairs: in 10 of them
+    a change lies beyond 5% alone (1-4 each, about 500 judged), and none is a discovery
+    among the changes judged: the gate passes all 20. The same changes, judged alone (a
+    family of one), fail it."""
+    sides = [changes.load_side(p, "run") for p in LATER_RUNS]
+    alone = 0
+    for a, b in itertools.permutations(range(len(sides)), 2):
+        gate = changes.compare(sides[a], sides[b]).gate(changes.DEFAULT_THRESHOLD)
+        assert gate.failing == [], (a, b, [r.line() for r in gate.failing])
+        assert gate.judged > 450
+        alone += bool(gate.alone)
+        for r in gate.alone:  # alone, the same change is a regression
+            interp = changes.InterpreterDiff(r.interpreter, [], [])
+            d = changes.compare(sides[a], sides[b])
+            found = next(i for i in d.interpreters if i.id == r.interpreter)
+            interp.times = [t for t in found.times if t.point == r.point and r.kind == "time"]
+            interp.scaling = [s for s in found.scaling
+                              if s.point == r.point and r.kind == "scaling"]
+            single = changes.Diff(d.old, d.new, [interp], [], [])
+            assert [x.line() for x in single.regressions(5.0)] == [r.line()]
+    assert alone == 10
+
+
+@pytest.mark.skipif(not all(p.is_dir() for p in LATER_RUNS),
+                    reason="the back-to-back reports 6-10 of 2026-12-07 are not in this checkout")
+def test_the_gate_names_what_lies_beyond_the_threshold_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run 9 against run 10: three changes beyond 5% alone, named in the output and on the
+    page, and the gate passes (exit 0)."""
+    code, out, _ = run_diff(capsys, str(LATER_RUNS[3]), str(LATER_RUNS[4]),
+                            "--fail-on-regression", "--output", str(tmp_path / "out"))
+    assert code == 0, out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("no regression beyond 5% (3 changes beyond it alone, not "
+                           "discoveries among 513 judged at a 5% false discovery rate)"), last
+    assert "3.13t countdown/threads=4: time: +22.9% slower" in out
+    md = (tmp_path / "out" / "diff.md").read_text(encoding="utf-8")
+    assert "Beyond the threshold, not failing the gate" in md
+    assert "Benjamini-Hochberg at a 5% false discovery rate" in md

@@ -38,6 +38,10 @@ from harness.report.verdicts import change_verdict
 from harness.stats import Estimate
 
 DEFAULT_THRESHOLD = 5.0  # percent
+# The gate's false discovery rate over all the changes one comparison judges (``Gate``).
+GATE_FDR = 0.05
+# Verdicts of changes that are not judged (``verdicts.change_verdict``).
+UNJUDGED = ("not enough processes", "other work")
 
 # The roles (``harness.roles``) of the counters whose lost updates are compared: the
 # unsynchronized one (a change is reported) and the locked one (a loss is a regression).
@@ -268,30 +272,48 @@ class Diff:
                 "earlier runs of OLD's code on this machine includes it")
 
     def regressions(self, threshold_pct: float) -> list[Regression]:
-        """Every judged loss, worst first (see ``Regression``)."""
-        out: list[Regression] = []
+        """Every loss that fails the gate, worst first (``gate``)."""
+        return self.gate(threshold_pct).failing
+
+    def gate(self, threshold_pct: float) -> Gate:
+        """The gate's judgement: every loss beyond the threshold that is also a discovery
+        among all the changes judged (see ``Gate``)."""
         limit = threshold_pct / 100.0
+        lost: list[Regression] = []
+        # Every judged change once: its regression (None: not beyond the threshold in the
+        # bad direction) and the p-value of "no change" in that direction.
+        tested: list[tuple[Regression | None, float | None]] = []
         for i in self.interpreters:
             if i.other_machine:  # not comparable: nothing is judged
                 continue
-            out += [Regression(i.id, c.point, "lost updates under a lock",
-                               math.inf, _lost_text(c)) for c in i.lost if c.regression]
+            lost += [Regression(i.id, c.point, "lost updates under a lock",
+                                math.inf, _lost_text(c)) for c in i.lost if c.regression]
             for t in i.times if i.comparable else []:
+                if t.verdict in UNJUDGED:
+                    continue
                 # Significantly beyond the threshold: the whole interval, not only the
                 # estimate (identical runs differ by more than their process-level
                 # intervals on a noisy machine; the threshold is that allowance).
-                loss = t.change.value - 1.0
-                if t.verdict == "slower" and (t.change.low or 0.0) - 1.0 > limit:
-                    out.append(Regression(i.id, t.point, "time", loss, time_text(t, "slower")))
+                beyond = t.verdict == "slower" and (t.change.low or 0.0) - 1.0 > limit
+                tested.append((Regression(i.id, t.point, "time", t.change.value - 1.0,
+                                          time_text(t, "slower")) if beyond else None,
+                               t.change.p_above(1.0)))
             for s in i.scaling if i.comparable else []:
-                loss = 1.0 - s.change.value
-                if s.verdict == "lower" and 1.0 - (s.change.high or 1.0) > limit:
-                    out.append(Regression(
-                        i.id, s.point, "scaling", loss,
-                        f"ratio against one {s.old.value:.2f}x -> {s.new.value:.2f}x "
-                        f"({pct_change(s.change.value)} {interval_pct(s.change)})"))
-        out.sort(key=lambda r: -r.size)
-        return out
+                if s.verdict in UNJUDGED:
+                    continue
+                beyond = s.verdict == "lower" and 1.0 - (s.change.high or 1.0) > limit
+                tested.append((Regression(
+                    i.id, s.point, "scaling", 1.0 - s.change.value,
+                    f"ratio against one {s.old.value:.2f}x -> {s.new.value:.2f}x "
+                    f"({pct_change(s.change.value)} {interval_pct(s.change)})")
+                    if beyond else None, s.change.p_below(1.0)))
+        # Every change is drawn by ``stats`` with its standard error; one without is no
+        # discovery.
+        found = stats.discoveries([1.0 if p is None else p for _, p in tested], GATE_FDR)
+        failing = [r for (r, _), d in zip(tested, found, strict=True) if r and d]
+        alone = [r for (r, _), d in zip(tested, found, strict=True) if r and not d]
+        return Gate(sorted(lost + failing, key=lambda r: -r.size),
+                    sorted(alone, key=lambda r: -r.size), len(tested))
 
     def not_comparable(self) -> str:
         """"" when every interpreter ran on the same machine in both; else the one line that
@@ -305,6 +327,27 @@ class Diff:
         return (f"not comparable: OLD and NEW ran on different machines ({'; '.join(facts)}): "
                 f"nothing judged for {who}; compare with a baseline measured on the same "
                 "machine")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What ``--fail-on-regression`` judges: ``failing`` fails it (worst first).
+
+    A time or ratio change fails when (1) its whole interval lies beyond the
+    threshold in the bad direction, and (2) it is a discovery among all
+    ``judged`` changes: Benjamini-Hochberg on the one-sided p-values of "no
+    change", at a false discovery rate of ``GATE_FDR``. One comparison judges
+    about 500 changes (12 interpreters); on a machine with 20% noise, a few
+    intervals from 5 processes a side lie beyond 5% by chance in every other
+    diff of identical code (10 of 20 directions among five runs, 1-4 each),
+    and none is a discovery. With one change judged the rule is (1) alone.
+    Lost updates under a lock where there were none always fail. ``alone``: the
+    changes that meet (1) but not (2), named, never failing.
+    """
+
+    failing: list[Regression]
+    alone: list[Regression]
+    judged: int
 
 
 def time_text(t: TimeChange, word: str = "") -> str:
