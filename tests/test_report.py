@@ -172,6 +172,26 @@ def test_headline_verdicts_follow_the_rules(full: Path) -> None:
     assert "loses updates" not in lines["3.13"]
 
 
+def test_the_headline_states_the_lines_its_words_use(full: Path) -> None:
+    """The headline's opening sentence names the lines of ``stats.thread_side``: a speedup
+    just past each line it states gets the word it states, just short of it the next."""
+    text = section(document(full), "headline").intro
+    found = [re.search(r"\(([0-9.]+)x with 2 threads\)", text),
+             re.search(r"all of it lies below ([0-9.]+)x", text)]
+    assert found[0] is not None and found[1] is not None, text
+    parallel, in_the_way = (float(m.group(1)) for m in found if m is not None)
+
+    def side(low: float, high: float) -> str | None:
+        return stats.thread_side(stats.Estimate((low + high) / 2, low, high, 5), 2.0)
+
+    assert side(parallel + 0.01, parallel + 0.3) == "parallel"
+    assert side(parallel - 0.01, parallel + 0.3) is None  # across the line: no verdict
+    assert side(0.8, parallel - 0.01) == "turns"
+    assert side(in_the_way - 0.2, in_the_way - 0.01) == "in the way"
+    assert side(in_the_way - 0.2, in_the_way + 0.01) == "turns"
+    assert f"{stats.CLEAR_FRACTION:.0%} of the way to the ideal gain" in text
+
+
 def test_wide_spread_gives_no_verdict(tmp_path: Path) -> None:
     results = tmp_path / "r"
     results.mkdir()

@@ -33,9 +33,12 @@ def headline(ctx: Context) -> Section:
     sec = Section(
         "headline", "Headline",
         "One verdict per interpreter, for as many threads as cores, drawn only where the 95% "
-        "interval of the speedup supports it: in parallel when the whole interval is at "
-        "least 60% of the ideal gain; taking turns when it lies within 10% of 1x; no verdict "
-        "when it is wider than that and includes 1, or when one process gives no interval.",
+        "interval of the speedup supports it: in parallel when the whole interval lies at "
+        f"least {stats.CLEAR_FRACTION:.0%} of the way to the ideal gain "
+        f"({1.0 + stats.CLEAR_FRACTION:g}x with 2 threads); taking turns when all of it "
+        "lies below that; in each other's way when all of it lies below "
+        f"{stats.SLOWER_THAN_ONE:g}x; no clear verdict when it crosses the parallel line, "
+        "and none when one process gives no interval.",
     )
     series = next((s for s in ctx.series if s.workload == ctx.workload("headline")), None)
     if series is None:
