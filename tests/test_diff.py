@@ -679,3 +679,22 @@ def test_the_gate_names_what_lies_beyond_the_threshold_alone(
     md = (tmp_path / "out" / "diff.md").read_text(encoding="utf-8")
     assert "Beyond the threshold, not failing the gate" in md
     assert "Benjamini-Hochberg at a 5% false discovery rate" in md
+
+
+@pytest.mark.skipif(not all((ROOT / "reports" / f"2026-12-07-debian12-2cpu-x86_64-back-to-back-{i}")
+                            .is_dir() for i in (11, 12)),
+                    reason="the back-to-back reports 11 and 12 of 2026-12-07 are not in this "
+                    "checkout")
+@pytest.mark.parametrize("order", [(11, 12), (12, 11)])
+def test_the_last_two_runs_pass_the_gate_both_ways(
+    order: tuple[int, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs 11 and 12 (identical code, back to back, noise 23% and 24%): 0 regressions
+    either way, all 12 interpreters judged."""
+    old, new = (ROOT / "reports" / f"2026-12-07-debian12-2cpu-x86_64-back-to-back-{i}"
+                for i in order)
+    code, out, _ = run_diff(capsys, str(old), str(new), "--fail-on-regression")
+    assert code == 0, out
+    assert out.strip().splitlines()[-1].startswith("no regression beyond 5%")
+    assert "12 interpreters" in out.splitlines()[1]
+    assert changes.diff_folders(old, new).gate(5.0).judged > 450
