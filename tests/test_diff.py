@@ -20,6 +20,7 @@ from report_data import write_results
 from harness import publish
 from harness.__main__ import main
 from harness.report import changes
+from harness.report.gate import Gate, judge
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = ROOT / "reports" / "2026-11-25-debian12-2cpu-x86_64"
@@ -156,8 +157,8 @@ def test_a_planted_ten_percent_slowdown_of_a_countdown_fails_the_gate(
                         lambda _, r: new_run(r, [v * 1.1 for v in r.values]))
         return new
 
-    def gate(new: Path) -> changes.Gate:
-        return changes.diff_folders(PUBLISHED, new).gate(changes.DEFAULT_THRESHOLD)
+    def gate(new: Path) -> Gate:
+        return judge(changes.diff_folders(PUBLISHED, new), changes.DEFAULT_THRESHOLD)
 
     code, out, _ = run_diff(capsys, str(PUBLISHED), str(planted("3.11")),
                             "--fail-on-regression")
@@ -195,7 +196,7 @@ def test_planted_noise_never_fails_the_gate(
         new_dir = copy_results(PUBLISHED, tmp_path / f"noise{attempt}")
         plant_noise(new_dir, rng)
         result = changes.compare(old, changes.load_side(new_dir, "NEW"))
-        failures += [r.line() for r in result.regressions(changes.DEFAULT_THRESHOLD)]
+        failures += [r.line() for r in judge(result, changes.DEFAULT_THRESHOLD).failing]
     assert failures == []
     # The command itself on the last copy: exit 0.
     code, out, _ = run_diff(capsys, str(PUBLISHED), str(new_dir), "--fail-on-regression")
@@ -440,7 +441,7 @@ def test_a_machine_that_got_slower_is_not_a_regression(tmp_path: Path) -> None:
     edit_points(new / "3.13.json", lambda name: name.startswith("countdown/"),
                 lambda _, r: new_run(r, [v * 1.08 for v in r.values]))
     gated = changes.diff_folders(old, new)
-    assert not [r for r in gated.regressions(5.0) if r.interpreter == "3.13"]
+    assert not [r for r in judge(gated, 5.0).failing if r.interpreter == "3.13"]
     times = {t.point: t for i in gated.interpreters if i.id == "3.13" for t in i.times}
     assert times["countdown/threads=1"].adjusted
     assert times["countdown/threads=1"].change.includes(1.0)
@@ -448,7 +449,7 @@ def test_a_machine_that_got_slower_is_not_a_regression(tmp_path: Path) -> None:
     # processes a side the interval of an 8% change reaches down to about 4%): alone,
     # not a discovery among the report's hundreds of changes (``Gate``).
     _with_reference(new, "3.13", quiet)
-    plain = changes.diff_folders(old, new).gate(2.0)
+    plain = judge(changes.diff_folders(old, new), 2.0)
     assert [r for r in plain.failing + plain.alone
             if r.interpreter == "3.13" and r.point.startswith("countdown/")]
 
@@ -521,7 +522,7 @@ def test_thread_start_drift_is_adjusted_and_printed_beside_the_raw_change(
     edit_points(new / "3.12.json", lambda name: name.startswith(started),
                 lambda _, r: new_run(r, [v * 1.15 for v in r.values]))
     gated = changes.diff_folders(old, new)
-    assert not [r for r in gated.regressions(5.0) if r.interpreter == "3.12"]
+    assert not [r for r in judge(gated, 5.0).failing if r.interpreter == "3.12"]
     times = {t.point: t for i in gated.interpreters if i.id == "3.12" for t in i.times}
     assert times["thread_start/start_join"].adjusted_by == "the machine's thread-start reference"
     assert times["subinterpreters/start=4"].adjusted_by == "the machine's fresh-memory reference"
@@ -618,9 +619,9 @@ def test_a_side_with_fewer_than_judge_min_processes_is_not_judged() -> None:
     assert scaling(2).verdict == "not enough processes"
     interp = changes.InterpreterDiff("3.12", [], [], scaling=[scaling(2)])
     diff = changes.Diff(Path("a"), Path("b"), [interp], [], [])
-    assert diff.regressions(5.0) == []
+    assert judge(diff, 5.0).failing == []
     interp.scaling = [scaling(3)]
-    assert [r.point for r in diff.regressions(5.0)] == ["countdown/threads=2"]
+    assert [r.point for r in judge(diff, 5.0).failing] == ["countdown/threads=2"]
 
 
 @pytest.mark.skipif(not BACK_TO_BACK[0].is_dir(),
@@ -646,7 +647,7 @@ def test_identical_runs_pass_the_gate_in_every_direction() -> None:
     sides = [changes.load_side(p, "run") for p in LATER_RUNS]
     alone = 0
     for a, b in itertools.permutations(range(len(sides)), 2):
-        gate = changes.compare(sides[a], sides[b]).gate(changes.DEFAULT_THRESHOLD)
+        gate = judge(changes.compare(sides[a], sides[b]), changes.DEFAULT_THRESHOLD)
         assert gate.failing == [], (a, b, [r.line() for r in gate.failing])
         assert gate.judged > 450
         alone += bool(gate.alone)
@@ -658,7 +659,7 @@ def test_identical_runs_pass_the_gate_in_every_direction() -> None:
             interp.scaling = [s for s in found.scaling
                               if s.point == r.point and r.kind == "scaling"]
             single = changes.Diff(d.old, d.new, [interp], [], [])
-            assert [x.line() for x in single.regressions(5.0)] == [r.line()]
+            assert [x.line() for x in judge(single, 5.0).failing] == [r.line()]
     assert alone == 10
 
 
@@ -697,4 +698,4 @@ def test_the_last_two_runs_pass_the_gate_both_ways(
     assert code == 0, out
     assert out.strip().splitlines()[-1].startswith("no regression beyond 5%")
     assert "12 interpreters" in out.splitlines()[1]
-    assert changes.diff_folders(old, new).gate(5.0).judged > 450
+    assert judge(changes.diff_folders(old, new), 5.0).judged > 450

@@ -2,7 +2,8 @@
 
 ``python -m harness diff OLD NEW`` reads two results folders (or published
 report folders: both hold ``<id>.json`` suites and ``<id>.facts.json``) and
-compares every interpreter and point present in both:
+compares every interpreter and point present in both (``harness.report.gate``
+judges which changes fail ``--fail-on-regression``):
 
 - time: NEW's per-process means against OLD's (Welch's t-interval on logs,
   ``stats.ratio_of_means``): "faster", "slower" (the whole interval beyond the
@@ -22,7 +23,6 @@ The command and the pages are in ``harness.report.diff``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,8 +38,6 @@ from harness.report.verdicts import change_verdict
 from harness.stats import Estimate
 
 DEFAULT_THRESHOLD = 5.0  # percent
-# The gate's false discovery rate over all the changes one comparison judges (``Gate``).
-GATE_FDR = 0.05
 # Verdicts of changes that are not judged (``verdicts.change_verdict``).
 UNJUDGED = ("not enough processes", "other work")
 
@@ -271,50 +269,6 @@ class Diff:
                 "(another tenant for 20 minutes) can read as a change; --history with "
                 "earlier runs of OLD's code on this machine includes it")
 
-    def regressions(self, threshold_pct: float) -> list[Regression]:
-        """Every loss that fails the gate, worst first (``gate``)."""
-        return self.gate(threshold_pct).failing
-
-    def gate(self, threshold_pct: float) -> Gate:
-        """The gate's judgement: every loss beyond the threshold that is also a discovery
-        among all the changes judged (see ``Gate``)."""
-        limit = threshold_pct / 100.0
-        lost: list[Regression] = []
-        # Every judged change once: its regression (None: not beyond the threshold in the
-        # bad direction) and the p-value of "no change" in that direction.
-        tested: list[tuple[Regression | None, float | None]] = []
-        for i in self.interpreters:
-            if i.other_machine:  # not comparable: nothing is judged
-                continue
-            lost += [Regression(i.id, c.point, "lost updates under a lock",
-                                math.inf, _lost_text(c)) for c in i.lost if c.regression]
-            for t in i.times if i.comparable else []:
-                if t.verdict in UNJUDGED:
-                    continue
-                # Significantly beyond the threshold: the whole interval, not only the
-                # estimate (identical runs differ by more than their process-level
-                # intervals on a noisy machine; the threshold is that allowance).
-                beyond = t.verdict == "slower" and (t.change.low or 0.0) - 1.0 > limit
-                tested.append((Regression(i.id, t.point, "time", t.change.value - 1.0,
-                                          time_text(t, "slower")) if beyond else None,
-                               t.change.p_above(1.0)))
-            for s in i.scaling if i.comparable else []:
-                if s.verdict in UNJUDGED:
-                    continue
-                beyond = s.verdict == "lower" and 1.0 - (s.change.high or 1.0) > limit
-                tested.append((Regression(
-                    i.id, s.point, "scaling", 1.0 - s.change.value,
-                    f"ratio against one {s.old.value:.2f}x -> {s.new.value:.2f}x "
-                    f"({pct_change(s.change.value)} {interval_pct(s.change)})")
-                    if beyond else None, s.change.p_below(1.0)))
-        # Every change is drawn by ``stats`` with its standard error; one without is no
-        # discovery.
-        found = stats.discoveries([1.0 if p is None else p for _, p in tested], GATE_FDR)
-        failing = [r for (r, _), d in zip(tested, found, strict=True) if r and d]
-        alone = [r for (r, _), d in zip(tested, found, strict=True) if r and not d]
-        return Gate(sorted(lost + failing, key=lambda r: -r.size),
-                    sorted(alone, key=lambda r: -r.size), len(tested))
-
     def not_comparable(self) -> str:
         """"" when every interpreter ran on the same machine in both; else the one line that
         says the runs are not comparable and that nothing of those interpreters is judged."""
@@ -329,27 +283,6 @@ class Diff:
                 "machine")
 
 
-@dataclass(frozen=True)
-class Gate:
-    """What ``--fail-on-regression`` judges: ``failing`` fails it (worst first).
-
-    A time or ratio change fails when (1) its whole interval lies beyond the
-    threshold in the bad direction, and (2) it is a discovery among all
-    ``judged`` changes: Benjamini-Hochberg on the one-sided p-values of "no
-    change", at a false discovery rate of ``GATE_FDR``. One comparison judges
-    about 500 changes (12 interpreters); on a machine with 20% noise, a few
-    intervals from 5 processes a side lie beyond 5% by chance in every other
-    diff of identical code (10 of 20 directions among five runs, 1-4 each),
-    and none is a discovery. With one change judged the rule is (1) alone.
-    Lost updates under a lock where there were none always fail. ``alone``: the
-    changes that meet (1) but not (2), named, never failing.
-    """
-
-    failing: list[Regression]
-    alone: list[Regression]
-    judged: int
-
-
 def time_text(t: TimeChange, word: str = "") -> str:
     """"+18.8% slower [+12.0%, +25.9%] adjusted for the machine's reference loop (raw
     +236.0% [...])": an adjusted change always says so, beside the raw one."""
@@ -358,25 +291,6 @@ def time_text(t: TimeChange, word: str = "") -> str:
         text += (f" adjusted for {t.adjusted_by} (raw {pct_change(t.raw.value)} "
                  f"{interval_pct(t.raw)})")
     return text
-
-
-@dataclass(frozen=True)
-class Regression:
-    """A significant loss beyond the threshold (``size`` is the relative loss; inf: correctness)."""
-
-    interpreter: str
-    point: str
-    kind: str  # "time" | "scaling" | "lost updates under a lock"
-    size: float
-    text: str
-
-    def line(self) -> str:
-        """One line naming it."""
-        return f"{self.interpreter} {self.point}: {self.kind}: {self.text}"
-
-
-def _lost_text(c: LostChange) -> str:
-    return f"{c.old[0]:,} of {c.old[1]:,} -> {c.new[0]:,} of {c.new[1]:,} lost"
 
 
 def _means(bench: pyperf.Benchmark) -> list[float]:

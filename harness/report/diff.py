@@ -17,9 +17,10 @@ from harness import paths, stats
 from harness.fileutil import atomic_write_text
 from harness.report import between as between_mod
 from harness.report import changes
-from harness.report.changes import GATE_FDR, Diff, Gate, InterpreterDiff
+from harness.report.changes import Diff, InterpreterDiff
 from harness.report.context import fmt_ratio, interval_pct, pct_change
 from harness.report.document import Block, Bullets, Document, Para, Section, Table
+from harness.report.gate import GATE_FDR, Gate, judge
 from harness.report.html_page import render_html
 from harness.report.markdown import render_markdown
 from harness.stats import Estimate
@@ -139,7 +140,7 @@ def sentence_of(line: str) -> str:
 
 def headline(d: Diff, threshold: float) -> str:
     """One sentence: nothing changed, or how many significant changes and regressions."""
-    gate = d.gate(threshold)
+    gate = judge(d, threshold)
     found = change_lines(d)
     same = [i for i in d.interpreters if not i.other_machine]
     if not same:
@@ -198,7 +199,7 @@ def terminal_text(d: Diff, threshold: float) -> str:
     found = change_lines(d)
     if found:
         lines += ["", "significant changes:"] + [f"  {c}" for c in found]
-    alone = alone_lines(d.gate(threshold))
+    alone = alone_lines(judge(d, threshold))
     if alone:
         lines += ["", "beyond the threshold, not failing the gate:"] + [f"  {a}" for a in alone]
     sides = side_lines(d)
@@ -308,7 +309,7 @@ def _method(d: Diff, threshold: float, between: bool = False) -> Section:
         "identical runs on a noisy machine differ by more than their process-level "
         "intervals say (the run itself varies); the threshold is that allowance. And it "
         "must be a discovery among all the changes the comparison judges "
-        f"({d.gate(threshold).judged} here): Benjamini-Hochberg at a {GATE_FDR:.0%} false "
+        f"({judge(d, threshold).judged} here): Benjamini-Hochberg at a {GATE_FDR:.0%} false "
         "discovery rate on each change's one-sided p-value of no change. With hundreds "
         "judged, a few intervals from 5 processes a side lie beyond the threshold by chance "
         "(on a 2-core machine with 20% noise, in 10 of 20 comparisons of identical runs; "
@@ -331,7 +332,7 @@ def build_document(d: Diff, threshold: float, between: bool = False) -> Document
     blocks: list[Block] = [] if between else [Para(sentence_of(d.between_runs()))]
     blocks.append(Table(SUMMARY_HEADERS, summary_rows(d), numeric_from=len(SUMMARY_HEADERS)))
     summary = Section("summary", "Summary", headline(d, threshold), blocks)
-    gate = d.gate(threshold)
+    gate = judge(d, threshold)
     if gate.failing:
         summary.blocks.append(Para(f"Regressions beyond {threshold:g}%, worst first",
                                    css="subhead"))
@@ -436,7 +437,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.output:
         files = write_pages(result, Path(args.output), threshold, command)
         print(f"wrote {', '.join(str(f) for f in files)}")
-    gate = result.gate(threshold)
+    gate = judge(result, threshold)
     regressions = gate.failing
     elapsed = time.monotonic() - start
     if all(i.other_machine for i in result.interpreters):
