@@ -247,28 +247,46 @@ def test_a_reading_of_low_capacity_flags_the_processes_on_both_sides() -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two usable cores")
 def test_the_capacity_reference_notices_a_core_taken() -> None:
-    """A busy loop pinned to one of two cores the reference runs on: it sees fewer cores."""
+    """A busy loop pinned to one of two cores the reference runs on: it sees fewer cores.
+
+    One attempt is 3 quiet readings, then 7 with the busy loop. The host's other tenants
+    also take this VM's cores, for seconds at a time (in runs 11 and 12 of 2026-12-07 the
+    reference was low in 80% of its readings), and a window of 10 readings can fall in
+    such a stretch: its quiet readings are no longer quiet. So up to 3 attempts; a
+    reference that never sees the busy loop fails all three.
+    """
     from harness import capacity
 
     cores = sorted(os.sched_getaffinity(0))[:2]
-    with capacity.ParallelReference(2) as ref:
-        quiet = [ref.sample() for _ in range(3)]  # the run's quiet start (``Machine.settle``)
-        assert all(r is not None for r in quiet)
-        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-        try:
-            os.sched_setaffinity(hog.pid, {cores[0]})
-            readings = [ref.sample() for _ in range(7)]
-            # each child on a core of its own: the scheduler cannot seat both on one
-            assert [os.sched_getaffinity(c.pid) for c in ref.children] == [{c} for c in cores]
-        finally:
-            hog.kill()
-            hog.wait()
-    capacities = sorted(r["capacity"] for r in readings if r is not None)
-    assert len(capacities) == 7
-    # One of the two processes shares its core with the busy loop: about 1 effective core
-    # of 2 (a machine busier still only lowers it). Most readings say so.
-    assert capacities[3] < capacity.LOW_FRACTION * 2, readings
-    assert sum(1 for r in readings if r is not None and r["low"]) >= 5, readings
+
+    def attempt() -> list[dict[str, object]]:
+        with capacity.ParallelReference(2) as ref:
+            quiet = [ref.sample() for _ in range(3)]  # the run's quiet start (``settle``)
+            assert all(r is not None for r in quiet)
+            hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            try:
+                os.sched_setaffinity(hog.pid, {cores[0]})
+                readings = [ref.sample() for _ in range(7)]
+                # each child on a core of its own: the scheduler cannot seat both on one
+                assert [os.sched_getaffinity(c.pid) for c in ref.children] == \
+                    [{c} for c in cores]
+            finally:
+                hog.kill()
+                hog.wait()
+        assert all(r is not None for r in readings)
+        return [r for r in readings if r is not None]
+
+    tried = []
+    for _ in range(3):
+        readings = attempt()
+        tried.append(readings)
+        capacities = sorted(float(str(r["capacity"])) for r in readings)
+        # One of the two processes shares its core with the busy loop: about 1 effective
+        # core of 2 (a machine busier still only lowers it). Most readings say so.
+        if capacities[3] < capacity.LOW_FRACTION * 2 and \
+                sum(1 for r in readings if r["low"]) >= 5:
+            return
+    raise AssertionError(f"the busy loop was not seen in 3 attempts: {tried}")
 
 
 @pytest.mark.slow
