@@ -264,9 +264,16 @@ def block_means(samples: Sequence[float], blocks: int = MAX_BLOCKS) -> list[floa
     return out
 
 
-def _block_interval(xs: Sequence[float], back: Callable[[float], float], blocks: int,
+def _back(on_logs: bool) -> Callable[[float], float]:
+    """From the scale an interval is drawn on back to the value's: ``exp`` for logarithms."""
+    return math.exp if on_logs else float
+
+
+def _block_interval(xs: Sequence[float], on_logs: bool, blocks: int,
                     confidence: float = QUANTILE_LEVEL) -> Estimate:
-    """``back(mean(xs))`` with the t-interval over the block means of ``xs`` (in time order)."""
+    """``mean(xs)`` with the t-interval over the block means of ``xs`` (in time order),
+    mapped back by ``exp`` when ``xs`` are logarithms (``on_logs``)."""
+    back = _back(on_logs)
     n = len(xs)
     if n == 0:
         return Estimate(math.nan, None, None, 0)
@@ -277,7 +284,7 @@ def _block_interval(xs: Sequence[float], back: Callable[[float], float], blocks:
     se = statistics.stdev(means) / math.sqrt(len(means))
     half = _t_quantile(len(means) - 1, confidence) * se
     return Estimate(back(centre), back(centre - half), back(centre + half), n,
-                    se=se, df=len(means) - 1.0, on_logs=back is math.exp)
+                    se=se, df=len(means) - 1.0, on_logs=on_logs)
 
 
 def paired_ratios(
@@ -297,7 +304,7 @@ def ratio_interval(ratios: Sequence[float], blocks: int = MAX_BLOCKS,
                    confidence: float = QUANTILE_LEVEL) -> Estimate:
     """Geometric mean of ``ratios`` (in time order) and the block t-interval on their logs
     (``blocks`` 0: one block per ratio, the per-process interval)."""
-    return _block_interval([math.log(r) for r in ratios if r > 0], math.exp, blocks,
+    return _block_interval([math.log(r) for r in ratios if r > 0], True, blocks,
                            confidence)
 
 
@@ -305,7 +312,7 @@ def mean_interval(samples: Sequence[float], blocks: int = MAX_BLOCKS,
                   confidence: float = QUANTILE_LEVEL) -> Estimate:
     """Arithmetic mean of ``samples`` (one per process, in time order) and its block
     t-interval."""
-    return _block_interval(list(samples), lambda x: x, blocks, confidence)
+    return _block_interval(list(samples), False, blocks, confidence)
 
 
 def ratio_of_means(a: Sequence[float], b: Sequence[float], blocks: int = MAX_BLOCKS,
@@ -325,7 +332,7 @@ def difference_of_means(a: Sequence[float], b: Sequence[float],
                         blocks: int = MAX_BLOCKS) -> Estimate:
     """mean(b) - mean(a) with Welch's 95% t-interval on block means (a start cost: two
     times measured apart). Fewer than two samples on either side give no interval."""
-    return _welch([(list(a), -1), (list(b), +1)], lambda x: x, blocks)
+    return _welch([(list(a), -1), (list(b), +1)], False, blocks)
 
 
 def log_contrast(terms: Sequence[tuple[Sequence[float], int]],
@@ -344,7 +351,7 @@ def log_contrast(terms: Sequence[tuple[Sequence[float], int]],
     (``between_runs``). Never raises.
     """
     return _welch([([math.log(x) for x in xs if x > 0], sign) for xs, sign in terms],
-                  math.exp, blocks, confidence, extra)
+                  True, blocks, confidence, extra)
 
 
 def log_centre(terms: Sequence[tuple[Sequence[float], int]],
@@ -384,12 +391,13 @@ def between_runs(centres: Sequence[tuple[float, float]]) -> tuple[float, float] 
     return max(0.0, spread - own), float(len(centres) - 1)
 
 
-def _welch(terms: Sequence[tuple[list[float], int]], back: Callable[[float], float],
+def _welch(terms: Sequence[tuple[list[float], int]], on_logs: bool,
            blocks: int = MAX_BLOCKS, confidence: float = QUANTILE_LEVEL,
            extra: tuple[float, float] | None = None) -> Estimate:
-    """``back(sum(sign * mean(x)))`` and its Welch-Satterthwaite t-interval over each
-    term's block means (and ``extra``: a variance and its degrees of freedom), mapped
-    by ``back``."""
+    """``sum(sign * mean(x))`` and its Welch-Satterthwaite t-interval over each term's
+    block means (and ``extra``: a variance and its degrees of freedom), mapped back by
+    ``exp`` when the terms are logarithms (``on_logs``)."""
+    back = _back(on_logs)
     n = min((len(xs) for xs, _ in terms), default=0)
     if any(not xs for xs, _ in terms):
         return Estimate(math.nan, None, None, n, UNPAIRED)
@@ -400,14 +408,13 @@ def _welch(terms: Sequence[tuple[list[float], int]], back: Callable[[float], flo
     if extra is not None and extra[0] > 0:
         parts.append(extra)
     se2 = sum(v for v, _ in parts)
-    logs = back is math.exp
     if se2 == 0.0:
         return Estimate(back(centre), back(centre), back(centre), n, UNPAIRED,
-                        se=0.0, df=float(n - 1), on_logs=logs)
+                        se=0.0, df=float(n - 1), on_logs=on_logs)
     df = se2**2 / sum(v**2 / dof for v, dof in parts)
     half = _t_quantile(df, confidence) * math.sqrt(se2)
     return Estimate(back(centre), back(centre - half), back(centre + half), n, UNPAIRED,
-                    se=math.sqrt(se2), df=df, on_logs=logs)
+                    se=math.sqrt(se2), df=df, on_logs=on_logs)
 
 
 def discoveries(p_values: Sequence[float], rate: float) -> list[bool]:
@@ -441,15 +448,21 @@ CLEAR_FRACTION = 0.25
 SLOWER_THAN_ONE = 0.75
 
 
+def parallel_line(ideal: float) -> float:
+    """The speedup "in parallel" needs its whole interval at or above: ``CLEAR_FRACTION`` of
+    the way from 1 to the ideal gain (1.25x at 2). One core has no parallel gain to find:
+    its line is still the one of two cores."""
+    return 1.0 + CLEAR_FRACTION * (max(ideal, 2.0) - 1.0)
+
+
 def thread_side(est: Estimate, ideal: float) -> str | None:
     """Where a strong-scaling speedup's whole interval lies against the headline's lines:
     "parallel", "in the way" (below ``SLOWER_THAN_ONE``), "turns" (below the parallel
-    line); None when the interval crosses a line or there is none. One core has no
-    parallel gain to find: its line is still the one of two cores."""
+    line, ``parallel_line``); None when the interval crosses a line or there is none."""
     bounds = est.bounds
     if bounds is None:
         return None
-    parallel = 1.0 + CLEAR_FRACTION * (max(ideal, 2.0) - 1.0)
+    parallel = parallel_line(ideal)
     if bounds[0] >= parallel:
         return "parallel"
     if bounds[1] < SLOWER_THAN_ONE:

@@ -35,7 +35,7 @@ def headline(ctx: Context) -> Section:
         "One verdict per interpreter, for as many threads as cores, drawn only where the 95% "
         "interval of the speedup supports it: in parallel when the whole interval lies at "
         f"least {stats.CLEAR_FRACTION:.0%} of the way to the ideal gain "
-        f"({1.0 + stats.CLEAR_FRACTION:g}x with 2 threads); taking turns when all of it "
+        f"({stats.parallel_line(2):g}x with 2 threads); taking turns when all of it "
         "lies below that; in each other's way when all of it lies below "
         f"{stats.SLOWER_THAN_ONE:g}x; no clear verdict when it crosses the parallel line, "
         "and none when one process gives no interval.",

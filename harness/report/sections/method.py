@@ -55,9 +55,10 @@ INTERVALS = (
     "(n.s.). With one process there is no interval and no verdict. A speedup above the "
     "physical limit (the cores, or T when fewer) carries a note: noise when its interval "
     "includes the limit, a measurement fault when it does not. The headline's words on "
-    f"threads have lines {stats.CLEAR_FRACTION:.0%} of the ideal gain away from 1 (1.25x with 2 "
-    "threads on 2 cores): \"in parallel\" needs the whole interval at or above it, \"take turns\" "
-    f"all below it, \"in each other's way\" all below {stats.SLOWER_THAN_ONE:g}x, and an "
+    f"threads have lines {stats.CLEAR_FRACTION:.0%} of the ideal gain away from 1 "
+    f"({stats.parallel_line(2):g}x with 2 threads on 2 cores): \"in parallel\" needs the "
+    "whole interval at or above it, \"take turns\" all below it, \"in each other's way\" "
+    f"all below {stats.SLOWER_THAN_ONE:g}x, and an "
     "interval across a line gives no verdict; interpreters lie far from these lines, so "
     "two runs say the same words, and how much faster or slower is the figure's to say."
 )
